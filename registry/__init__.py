@@ -1,0 +1,1 @@
+"""The Persona Registry: the system of record for undercover online personas."""

@@ -1,0 +1,149 @@
+"""The app factory: wires domains, middleware, error mapping, lifespan and OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Litestar, Request, Response, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers.http_handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from registry.audit import repo as audit_repo
+from registry.audit.routes import routes as audit_routes
+from registry.auth.guards import permission_of, require_permission
+from registry.auth.middleware import SessionMiddleware
+from registry.auth.passwords import Hasher
+from registry.auth.routes import routes as auth_routes
+from registry.clock import Clock
+from registry.crypto import Keyring
+from registry.db.pool import create_pool, provide_db
+from registry.errors import DomainError
+from registry.observability import ObservabilityMiddleware
+from registry.ops.routes import routes as ops_routes
+from registry.permissions import Permission, RolePermissions
+from registry.policy import Policy, load_policy
+from registry.runtime import Runtime, provide_ctx, provide_runtime, provide_user, runtime_of
+from registry.settings import Settings
+from registry.users.routes import routes as user_routes
+
+log = logging.getLogger("registry.app")
+PROBLEM = "application/problem+json"
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM)
+
+
+def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    return _problem(exc.status, exc.title, exc.detail, **exc.extra)
+
+
+def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    messages = [str(p.get("message", "")) for p in problems if isinstance(p, dict)]
+    detail = "; ".join(m for m in messages if m) or exc.detail
+    return _problem(400, "Invalid request", detail, errors=problems)
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    return _problem(exc.status_code, exc.__class__.__name__, exc.detail)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"fields": {"request_id": request.scope["state"].get("request_id")}},
+    )
+    return _problem(500, "Internal error", "Something went wrong on our side; the change was not saved.")
+
+
+async def _seal_audit_chain(runtime: Runtime) -> None:
+    """Give committed audit events their place in the hash chain, continually."""
+    interval = runtime.settings.audit_seal_interval_seconds
+    while True:
+        try:
+            async with runtime.db_pool().acquire() as conn:
+                await audit_repo.seal(conn)
+        except (TimeoutError, OSError, RuntimeError) as exc:  # the database may be restarting
+            log.warning("audit sealing failed; will retry", extra={"fields": {"error": type(exc).__name__}})
+        await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+    runtime = runtime_of(app.state)
+    settings = runtime.settings
+    if settings.database_url is None:
+        raise RuntimeError("no database URL: the CLI starts the embedded database before the app")
+    runtime.pool = await create_pool(settings.database_url, settings.pool_min_size, settings.pool_max_size)
+    sealer = asyncio.create_task(_seal_audit_chain(runtime)) if settings.audit_seal_interval_seconds > 0 else None
+    try:
+        yield
+    finally:
+        if sealer is not None:
+            sealer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sealer
+        await runtime.pool.close()
+        runtime.pool = None
+        runtime.hasher.close()
+
+
+def _check_permissions(app: Litestar) -> None:
+    """Deny by default: a route without a declared permission stops the service from starting."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if isinstance(handler, HTTPRouteHandler) and "OPTIONS" not in handler.http_methods:
+                permission_of(handler)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None) -> Litestar:
+    policy = policy or load_policy(settings.policy_path)
+    runtime = Runtime(
+        settings=settings,
+        policy=policy,
+        clock=clock or Clock(),
+        keyring=Keyring(settings.secret_key),
+        hasher=Hasher(settings.password_hash, settings.password_hash_concurrency),
+        permissions=RolePermissions(policy),
+    )
+    app = Litestar(
+        route_handlers=[*ops_routes, *auth_routes, *user_routes, *audit_routes],
+        dependencies={
+            "db": Provide(provide_db),
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "ctx": Provide(provide_ctx, sync_to_thread=False),
+            "user": Provide(provide_user, sync_to_thread=False),
+        },
+        guards=[require_permission],
+        middleware=[ObservabilityMiddleware(), SessionMiddleware()],
+        exception_handlers={
+            DomainError: _domain_error,
+            ValidationException: _validation_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        lifespan=[_lifespan],
+        openapi_config=OpenAPIConfig(
+            title="Persona Registry",
+            version="0.1.0",
+            render_plugins=[JsonRenderPlugin()],
+            # Served without a session: the API's shape is public, its data is not.
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"permission": Permission.PUBLIC}),
+        ),
+        state=State({"runtime": runtime}),
+        request_max_body_size=1024 * 1024,
+        debug=False,
+    )
+    _check_permissions(app)
+    return app

@@ -1,0 +1,89 @@
+"""Recording and verifying the audit trail.
+
+Business events go through `record` on the request's own connection, inside its transaction:
+if the event cannot be written the change does not happen. Failures and refusals go through
+`record_failure` on a connection of their own, so the rollback that follows cannot erase them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import asyncpg
+
+from registry.audit import repo
+from registry.audit.schemas import VerifyResult
+from registry.runtime import RequestContext
+
+_GENESIS = hashlib.sha256(b"").digest()
+
+
+async def record(
+    conn: asyncpg.Connection,
+    ctx: RequestContext,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id: object = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> None:
+    user = ctx.user
+    await repo.insert(
+        conn,
+        occurred_at=ctx.now,
+        actor_id=user.id if user else None,
+        actor=user.username if user else None,
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        outcome=outcome,
+        ip=ctx.ip,
+        request_id=ctx.request_id,
+        details=details or {},
+    )
+
+
+async def record_failure(
+    pool: asyncpg.Pool,
+    ctx: RequestContext,
+    action: str,
+    *,
+    outcome: str = "failure",
+    target_type: str | None = None,
+    target_id: object = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    async with pool.acquire() as conn:
+        await record(conn, ctx, action, target_type=target_type, target_id=target_id, outcome=outcome, details=details)
+
+
+async def verify(conn: asyncpg.Connection) -> VerifyResult:
+    """Seal what is committed, then walk the chain from its start, recomputing every hash."""
+    await repo.seal(conn)
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        head = await repo.head(conn)
+        expected_prev = _GENESIS
+        expected_seq = 1
+        count = 0
+        async for row in repo.chain(conn):
+            problem = None
+            if row["seq"] != expected_seq:
+                problem = f"chain position {expected_seq} is missing"
+            elif bytes(row["prev_hash"]) != expected_prev:
+                problem = "link to the previous event does not match"
+            else:
+                digest = hashlib.sha256(expected_prev + row["canonical"].encode()).digest()
+                if digest != bytes(row["hash"]):
+                    problem = "event content does not match its hash"
+            if problem:
+                return VerifyResult(ok=False, events=count, first_bad_event=row["id"], reason=problem)
+            expected_prev = bytes(row["hash"])
+            expected_seq += 1
+            count += 1
+        if head["seq"] != count or bytes(head["hash"]) != expected_prev:
+            return VerifyResult(
+                ok=False, events=count, reason="the chain's recorded head does not match its last event"
+            )
+        return VerifyResult(ok=True, events=count, head=expected_prev.hex())

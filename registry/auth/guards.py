@@ -1,0 +1,48 @@
+"""Deny by default: every route names one permission in its `opt`, and this guard enforces it.
+
+A refusal is audited on its own connection (the request's transaction never starts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from registry.audit.service import record_failure
+from registry.errors import Forbidden, NotAuthenticated
+from registry.permissions import Permission
+from registry.runtime import RequestContext, runtime_of
+
+SIGN_IN = "Sign in first: this needs a signed-in session with a verified authenticator code."
+SIGN_IN_MFA = "Sign in with your password first, then send the code from your authenticator."
+
+
+def permission_of(handler: BaseRouteHandler) -> Permission:
+    permission = handler.opt.get("permission")
+    if not isinstance(permission, Permission):
+        raise RuntimeError(f"route {handler} declares no permission (deny by default)")
+    return permission
+
+
+async def require_permission(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    permission = permission_of(handler)
+    if permission is Permission.PUBLIC:
+        return
+    ctx: RequestContext = connection.scope["state"]["ctx"]
+    user = ctx.user
+    if permission is Permission.MFA_PENDING:
+        if user is None or user.stage != "password":
+            raise NotAuthenticated(SIGN_IN_MFA)
+        return
+    if user is None or user.stage != "full":
+        raise NotAuthenticated(SIGN_IN)
+    if permission not in user.permissions:
+        await record_failure(
+            runtime_of(connection.app.state).db_pool(),
+            ctx,
+            "access.denied",
+            outcome="denied",
+            details={"permission": permission.value, "route": connection.scope.get("path_template", "")},
+        )
+        raise Forbidden(f"Your roles ({', '.join(user.roles) or 'none'}) do not allow this ({permission.value}).")

@@ -1,0 +1,189 @@
+"""SQL for sign-in, MFA and sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+
+async def user_for_login(conn: asyncpg.Connection, username: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        SELECT id, username, password_hash, active, locked_at, totp_secret IS NOT NULL AS enrolled
+          FROM users WHERE username = $1
+        """,
+        username,
+    )
+
+
+async def user_mfa(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(
+        "SELECT id, username, totp_secret, totp_pending FROM users WHERE id = $1", user_id
+    )
+    return row
+
+
+async def record_success(conn: asyncpg.Connection, user_id: UUID, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE users SET failed_attempts = 0, locked_at = NULL, updated_at = $2 WHERE id = $1", user_id, now
+    )
+
+
+async def update_password_hash(conn: asyncpg.Connection, user_id: UUID, password_hash: str) -> None:
+    await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
+
+
+async def record_failed_attempt(
+    conn: asyncpg.Connection,
+    user_id: UUID,
+    now: datetime,
+    lock_lifted_before: datetime | None,
+    threshold: int,
+) -> asyncpg.Record:
+    """Count one more consecutive failure atomically; lock at the threshold. A lock that has
+    already lifted by itself starts the count afresh."""
+    row: asyncpg.Record = await conn.fetchrow(
+        """
+        WITH current AS (
+            SELECT id,
+                   locked_at IS NOT NULL AND locked_at <= $3 AS lifted,
+                   failed_attempts, locked_at
+              FROM users WHERE id = $1 FOR UPDATE
+        ), counted AS (
+            SELECT id,
+                   CASE WHEN lifted THEN 1 ELSE failed_attempts + 1 END AS attempts,
+                   CASE WHEN lifted THEN NULL ELSE locked_at END AS locked_at
+              FROM current
+        )
+        UPDATE users u
+           SET failed_attempts = c.attempts,
+               locked_at = CASE WHEN c.attempts >= $4 THEN coalesce(c.locked_at, $2) ELSE NULL END,
+               updated_at = $2
+          FROM counted c
+         WHERE u.id = c.id
+        RETURNING u.failed_attempts, u.locked_at, c.locked_at IS NULL AND u.locked_at IS NOT NULL AS newly_locked
+        """,
+        user_id,
+        now,
+        lock_lifted_before,
+        threshold,
+    )
+    return row
+
+
+async def consume_totp_step(conn: asyncpg.Connection, user_id: UUID, step: int) -> bool:
+    """Accept `step` once: a second request with a code of the same (or an older) step finds
+    no row, even when both arrive together (the row lock settles it)."""
+    row = await conn.fetchrow(
+        """
+        UPDATE users SET totp_last_step = $2
+         WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)
+        RETURNING id
+        """,
+        user_id,
+        step,
+    )
+    return row is not None
+
+
+async def set_pending_totp(conn: asyncpg.Connection, user_id: UUID, secret: bytes, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE users SET totp_pending = $2, updated_at = $3 WHERE id = $1 AND totp_secret IS NULL",
+        user_id,
+        secret,
+        now,
+    )
+
+
+async def confirm_totp(conn: asyncpg.Connection, user_id: UUID, secret: bytes, step: int, now: datetime) -> bool:
+    row = await conn.fetchrow(
+        """
+        UPDATE users SET totp_secret = $2, totp_pending = NULL, totp_last_step = $3, updated_at = $4
+         WHERE id = $1 AND totp_secret IS NULL AND totp_pending IS NOT NULL
+        RETURNING id
+        """,
+        user_id,
+        secret,
+        step,
+        now,
+    )
+    return row is not None
+
+
+async def replace_recovery_codes(conn: asyncpg.Connection, user_id: UUID, hashes: list[bytes]) -> None:
+    await conn.execute("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
+    await conn.executemany(
+        "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)", [(user_id, h) for h in hashes]
+    )
+
+
+async def use_recovery_code(conn: asyncpg.Connection, user_id: UUID, code_hash: bytes, now: datetime) -> bool:
+    row = await conn.fetchrow(
+        """
+        UPDATE recovery_codes SET used_at = $3
+         WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL
+        RETURNING user_id
+        """,
+        user_id,
+        code_hash,
+        now,
+    )
+    return row is not None
+
+
+async def create_session(
+    conn: asyncpg.Connection, token_hash: bytes, user_id: UUID, stage: str, now: datetime, ip: str | None
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO sessions (token_hash, user_id, stage, created_at, last_seen_at, ip)
+        VALUES ($1, $2, $3, $4, $4, $5)
+        """,
+        token_hash,
+        user_id,
+        stage,
+        now,
+        ip,
+    )
+
+
+async def revoke_session(conn: asyncpg.Connection, token_hash: bytes, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL", token_hash, now
+    )
+
+
+async def revoke_user_sessions(conn: asyncpg.Connection, user_id: UUID, now: datetime) -> None:
+    await conn.execute("UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", user_id, now)
+
+
+async def session_user(
+    conn: asyncpg.Connection,
+    token_hash: bytes,
+    idle_since: datetime,
+    created_since: datetime,
+    partial_since: datetime,
+) -> asyncpg.Record | None:
+    """The live session behind a token and its (active) user, in one round trip."""
+    return await conn.fetchrow(
+        """
+        SELECT s.stage, s.last_seen_at, u.id, u.username, u.display_name, u.roles
+          FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1
+           AND s.revoked_at IS NULL
+           AND u.active
+           AND s.last_seen_at > $2
+           AND s.created_at > $3
+           AND (s.stage = 'full' OR s.created_at > $4)
+        """,
+        token_hash,
+        idle_since,
+        created_since,
+        partial_since,
+    )
+
+
+async def touch_session(conn: asyncpg.Connection, token_hash: bytes, now: datetime) -> None:
+    await conn.execute("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", token_hash, now)

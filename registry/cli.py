@@ -1,0 +1,188 @@
+"""`registry serve | migrate | user add | audit verify | demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
+
+import msgspec
+
+from registry import demo
+from registry.app import create_app
+from registry.audit import service as audit_service
+from registry.db.embedded import start_embedded
+from registry.db.migrate import migrate
+from registry.errors import ConfigurationError, DomainError
+from registry.observability import configure_logging
+from registry.policy import ROLES, load_policy
+from registry.runtime import RequestContext, Runtime, runtime_of
+from registry.settings import Settings
+from registry.users import service as users
+from registry.users.schemas import UserCreate
+
+
+def database_url(settings: Settings) -> str:
+    """The configured server, or the embedded one under the data directory (started now, and
+    stopped when this process exits)."""
+    if settings.database_url:
+        return settings.database_url
+    url = start_embedded(settings.data_dir)
+    # Workers and child commands find the same server through the environment.
+    os.environ["REGISTRY_DATABASE_URL"] = url
+    return url
+
+
+def cli_context(runtime: Runtime) -> RequestContext:
+    return RequestContext(now=runtime.clock.now(), ip=None, request_id="cli", user=None)
+
+
+@contextlib.asynccontextmanager
+async def cli_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """The app's runtime with its pool open, for commands that act like a request."""
+    app = create_app(msgspec.structs.replace(settings, audit_seal_interval_seconds=0))
+    async with app.lifespan():
+        yield runtime_of(app.state)
+
+
+def _migrate(settings: Settings) -> str:
+    url = database_url(settings)
+    for name in asyncio.run(migrate(url)):
+        print(f"applied {name}")
+    return url
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    _migrate(settings)
+    print("database is up to date")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    load_policy(settings.policy_path)  # fail before binding a port
+    _migrate(settings)
+    print(f"Persona Registry listening on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(
+        "registry.asgi:app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.password_stdin:
+        print(
+            "give the password on standard input with --password-stdin (never on the command line)",
+            file=sys.stderr,
+        )
+        return 2
+    password = sys.stdin.readline().rstrip("\n")
+    data = msgspec.convert(
+        {
+            "username": args.username,
+            "display_name": args.display_name or args.username,
+            "roles": args.role,
+            "password": password,
+        },
+        UserCreate,
+    )
+    _migrate(settings)
+
+    async def run() -> None:
+        async with cli_runtime(settings) as runtime, runtime.db_pool().acquire() as conn, conn.transaction():
+            user = await users.create(conn, runtime, cli_context(runtime), data)
+            print(f"created {user.username} ({', '.join(user.roles)}), id {user.id}")
+            print("At first sign-in they enroll an authenticator app (TOTP).")
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_audit_verify(settings: Settings, _: argparse.Namespace) -> int:
+    _migrate(settings)
+
+    async def run() -> bool:
+        async with cli_runtime(settings) as runtime, runtime.db_pool().acquire() as conn:
+            result = await audit_service.verify(conn)
+        print(msgspec.json.encode(result).decode())
+        return result.ok
+
+    return 0 if asyncio.run(run()) else 1
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    _migrate(settings)
+
+    async def run() -> None:
+        async with cli_runtime(settings) as runtime:
+            if args.action == "codes":
+                await demo.print_codes(runtime)
+            else:
+                await demo.seed(runtime, cli_context(runtime))
+
+    asyncio.run(run())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="registry", description="The Persona Registry")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=cmd_migrate)
+
+    user = sub.add_parser("user", help="manage user accounts").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a user (bootstraps the first administrator)")
+    add.add_argument("username")
+    add.add_argument("--role", action="append", required=True, choices=ROLES)
+    add.add_argument("--display-name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=cmd_user_add)
+
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="recompute the audit hash chain").set_defaults(func=cmd_audit_verify)
+
+    demo_cmd = sub.add_parser("demo", help="seed a demo department and print how to sign in")
+    demo_cmd.add_argument(
+        "action",
+        nargs="?",
+        choices=["seed", "codes"],
+        default="seed",
+        help="seed (default) or print each demo user's current TOTP code",
+    )
+    demo_cmd.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings.log_level if args.command == "serve" else "WARNING")
+        code: int = args.func(settings, args)
+        return code
+    except ConfigurationError as exc:
+        print(f"registry: configuration error: {exc}", file=sys.stderr)
+        return 78  # EX_CONFIG
+    except DomainError as exc:
+        print(f"registry: {exc.detail}", file=sys.stderr)
+        return 1
+    except msgspec.ValidationError as exc:
+        print(f"registry: {exc}", file=sys.stderr)
+        return 2

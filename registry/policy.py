@@ -1,0 +1,116 @@
+"""The department's policy file: who fills each placeholder of the source policies, and the
+numbers the rules use. Loaded and validated once at start-up; any doubt stops the service."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+from registry.errors import ConfigurationError
+
+Role = Literal[
+    "detective",
+    "supervisor",
+    "authorizing_official",
+    "commander",
+    "equipment_officer",
+    "legal",
+    "auditor",
+    "administrator",
+]
+ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
+
+Days = Annotated[int, msgspec.Meta(ge=1, le=3650)]
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=24 * 60)]
+
+
+class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class Department(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    # CJIS AC-8: the notice shown before anyone signs in.
+    system_use_notice: Annotated[str, msgspec.Meta(min_length=20, max_length=4000)]
+
+
+class Placeholders(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The bracketed blanks of policy 003, filled with one of our roles."""
+
+    # 003 IV.B.1.a / IV.B.3.a: "[IDENTIFY – CHIEF, OTHER OFFICIAL, ETC]"
+    authorizes_false_identities: Role
+    # 003 IV.B.1.b: specific authorization for each site or profile
+    authorizes_sites: Role
+    # 003 IV.B.3.b.2: "approved by the investigations supervisor prior to use"
+    approves_identity_details: Role
+    # 003 IV.B.4: "[INVESTIGATIONS COMMANDER OR IDENTIFY]"
+    holds_conduct_reviews: Role
+
+
+class Personas(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    approval_valid_days: Days
+    review_interval_days: Days
+    review_grace_days: Annotated[int, msgspec.Meta(ge=0, le=90)]
+    overdue_review_action: Literal["suspend", "report"]
+
+
+class Investigations(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    authorization_valid_days: Days
+
+
+class Platforms(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    tos_review_max_age_days: Days
+
+
+class Equipment(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    inspection_max_age_days: Days
+
+
+class Security(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    lockout_threshold: Annotated[int, msgspec.Meta(ge=3, le=10)]
+    # 0: only an administrator releases a locked account.
+    lockout_minutes: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)]
+    session_idle_minutes: Minutes
+    session_absolute_hours: Annotated[int, msgspec.Meta(ge=1, le=24)]
+
+
+class Audit(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    # The shortest time audit events are kept; the registry itself never deletes them.
+    retention_years: Annotated[int, msgspec.Meta(ge=1, le=100)]
+
+
+class Policy(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    department: Department
+    placeholders: Placeholders
+    personas: Personas
+    investigations: Investigations
+    platforms: Platforms
+    equipment: Equipment
+    security: Security
+    audit: Audit
+
+    def __post_init__(self) -> None:
+        if self.security.session_idle_minutes > self.security.session_absolute_hours * 60:
+            raise ValueError("security.session_idle_minutes cannot exceed security.session_absolute_hours")
+        if self.personas.review_interval_days > self.personas.approval_valid_days:
+            raise ValueError(
+                "personas.review_interval_days cannot exceed personas.approval_valid_days: "
+                "every approval period must hold at least one conduct review (IV.B.4)"
+            )
+
+
+def load_policy(path: Path) -> Policy:
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"policy file {path} not found (set REGISTRY_POLICY)") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"policy file {path} is not valid TOML: {exc}") from exc
+    try:
+        return msgspec.convert(raw, Policy)
+    except msgspec.ValidationError as exc:
+        # msgspec names the key, e.g. "Expected `int`, got `str` - at `$.security.lockout_threshold`".
+        raise ConfigurationError(f"policy file {path}: {exc}") from exc

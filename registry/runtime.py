@@ -1,0 +1,92 @@
+"""What a running service holds: configuration, policy, clock, keys, hasher and pool.
+
+Built once by `create_app` and kept on `app.state.runtime`; nothing here is per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from registry.auth.passwords import Hasher
+from registry.clock import Clock
+from registry.crypto import Keyring
+from registry.permissions import Permission, RolePermissions
+from registry.policy import Policy
+from registry.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    clock: Clock
+    keyring: Keyring
+    hasher: Hasher
+    permissions: RolePermissions
+    pool: asyncpg.Pool | None = field(default=None)
+
+    def db_pool(self) -> asyncpg.Pool:
+        if self.pool is None:
+            raise RuntimeError("the database pool is not open (outside the app's lifespan)")
+        return self.pool
+
+
+class CurrentUser(msgspec.Struct, frozen=True):
+    id: UUID
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    permissions: frozenset[Permission]
+    # Digest of the session token: identifies the session without holding the token.
+    session: bytes
+    # 'password' (MFA still owed) or 'full'.
+    stage: str
+
+    def can(self, permission: Permission) -> bool:
+        return self.stage == "full" and permission in self.permissions
+
+
+class RequestContext(msgspec.Struct, frozen=True):
+    """Who is asking, from where, and when: what every audit event and rule needs."""
+
+    now: datetime
+    ip: str | None
+    request_id: str
+    user: CurrentUser | None
+
+
+def runtime_of(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+def provide_runtime(request: Request[Any, Any, Any]) -> Runtime:
+    return runtime_of(request.app.state)
+
+
+def provide_ctx(request: Request[Any, Any, Any]) -> RequestContext:
+    ctx: RequestContext = request.scope["state"]["ctx"]
+    return ctx
+
+
+def provide_user(request: Request[Any, Any, Any]) -> CurrentUser:
+    """The signed-in user; the guard has already refused requests without one."""
+    user = request.scope["state"]["ctx"].user
+    if user is None:  # pragma: no cover - guards run first
+        raise RuntimeError("route needs a user but its permission let an anonymous request through")
+    assert isinstance(user, CurrentUser)
+    return user
+
+
+# Handler parameters, injected by name (`runtime: RuntimeDep`, `ctx: Ctx`, `user: Me`).
+RuntimeDep = NamedDependency[Runtime]
+Ctx = NamedDependency[RequestContext]
+Me = NamedDependency[CurrentUser]

@@ -1,0 +1,92 @@
+"""Configuration, read from the environment once.
+
+Production takes its keys from the environment; a development machine without
+`REGISTRY_SECRET_KEY` gets one generated into the data directory on first run (a file that
+is never committed: the data directory is git-ignored).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from pathlib import Path
+
+import msgspec
+
+from registry.errors import ConfigurationError
+
+
+class PasswordHashParams(msgspec.Struct, frozen=True):
+    """argon2id costs; the defaults are argon2-cffi's (RFC 9106 low-memory profile)."""
+
+    time_cost: int = 3
+    memory_cost: int = 65536  # KiB
+    parallelism: int = 4
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path
+    database_url: str | None
+    policy_path: Path
+    secret_key: bytes
+    cookie_secure: bool = True
+    # How many argon2id hashes may run at once. Each costs `memory_cost` KiB, so this bounds
+    # the memory a login storm can take, and keeps CPU for everyone else.
+    password_hash_concurrency: int = 2
+    password_hash: PasswordHashParams = PasswordHashParams()
+    log_level: str = "INFO"
+    pool_min_size: int = 2
+    pool_max_size: int = 20
+    # Background work (audit chain sealing) can be switched off for tools that only migrate.
+    audit_seal_interval_seconds: float = 0.5
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("REGISTRY_DATA_DIR", "./.registry")).expanduser().resolve()
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("REGISTRY_DATABASE_URL") or None,
+            policy_path=Path(env.get("REGISTRY_POLICY", "policies/department.toml")).expanduser().resolve(),
+            secret_key=_secret_key(env.get("REGISTRY_SECRET_KEY"), data_dir),
+            cookie_secure=_flag(env.get("REGISTRY_COOKIE_SECURE", "true"), "REGISTRY_COOKIE_SECURE"),
+            log_level=env.get("REGISTRY_LOG_LEVEL", "INFO").upper(),
+        )
+
+
+def _flag(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {value!r}")
+
+
+def decode_secret_key(value: str, source: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(value.strip() + "=" * (-len(value.strip()) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigurationError(f"{source} must be URL-safe base64 of at least 32 random bytes") from exc
+    if len(key) < 32:
+        raise ConfigurationError(f"{source} must decode to at least 32 bytes (it has {len(key)})")
+    return key
+
+
+def new_secret_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+
+def _secret_key(value: str | None, data_dir: Path) -> bytes:
+    if value:
+        return decode_secret_key(value, "REGISTRY_SECRET_KEY")
+    # Development only: a key generated once, kept beside the embedded database.
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(new_secret_key() + "\n")
+    return decode_secret_key(path.read_text(), str(path))

@@ -1,0 +1,145 @@
+"""The world a test acts in: the app on a fresh database, a movable clock, people with roles,
+and a separate database connection for looking behind the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pyotp
+from argon2 import PasswordHasher
+from litestar import Litestar
+
+from registry.app import create_app
+from registry.clock import MovableClock
+from registry.crypto import Keyring
+from registry.settings import PasswordHashParams, Settings
+
+POLICY = Path(__file__).resolve().parents[1] / "policies" / "department.toml"
+BASE_URL = "https://registry.test"
+PASSWORD = "velvet orchard signal ninety"
+SECRET_KEY = b"k" * 32
+# Cheap argon2id for speed; production uses argon2-cffi's defaults (see Settings).
+TEST_HASH = PasswordHashParams(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@dataclass
+class Person:
+    id: uuid.UUID
+    username: str
+    password: str
+    secret: str | None
+
+    @property
+    def totp(self) -> pyotp.TOTP:
+        assert self.secret is not None
+        return pyotp.TOTP(self.secret)
+
+
+class World:
+    def __init__(self, app: Litestar, clock: MovableClock, db: asyncpg.Connection, settings: Settings) -> None:
+        self.app = app
+        self.clock = clock
+        self.db = db
+        self.settings = settings
+        self.keyring = Keyring(settings.secret_key)
+        self._hasher = PasswordHasher(
+            time_cost=TEST_HASH.time_cost, memory_cost=TEST_HASH.memory_cost, parallelism=TEST_HASH.parallelism
+        )
+        self._clients: list[httpx.AsyncClient] = []
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, database_url: str, tmp_path: Path, start: datetime, **overrides: Any) -> AsyncIterator[World]:
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url=database_url,
+            policy_path=POLICY,
+            secret_key=SECRET_KEY,
+            password_hash=TEST_HASH,
+            audit_seal_interval_seconds=0,
+            **overrides,
+        )
+        clock = MovableClock(start)
+        app = create_app(settings, clock=clock)
+        db = await asyncpg.connect(database_url)
+        world = cls(app, clock, db, settings)
+        # The lifespan is entered and left in one task of its own (anyio requires it).
+        started, stop = asyncio.Event(), asyncio.Event()
+
+        async def run_lifespan() -> None:
+            async with app.lifespan():
+                started.set()
+                await stop.wait()
+
+        lifespan = asyncio.create_task(run_lifespan())
+        try:
+            await asyncio.wait({lifespan, asyncio.ensure_future(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
+            if lifespan.done():
+                lifespan.result()  # start-up failed: raise its error
+            yield world
+            for client in world._clients:
+                await client.aclose()
+        finally:
+            stop.set()
+            await lifespan
+            await db.close()
+
+    def client(self) -> httpx.AsyncClient:
+        """A browser of its own: its own cookie jar."""
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app, client=("198.51.100.7", 50000)), base_url=BASE_URL
+        )
+        self._clients.append(client)
+        return client
+
+    async def user(
+        self, username: str, *roles: str, password: str = PASSWORD, enrolled: bool = True, active: bool = True
+    ) -> Person:
+        """Create an account behind the API (setup, not the behaviour under test)."""
+        user_id = uuid.uuid4()
+        secret = pyotp.random_base32() if enrolled else None
+        sealed = self.keyring.encrypt(secret, f"users.totp_secret:{user_id}") if secret else None
+        now = self.clock.now()
+        await self.db.execute(
+            """
+            INSERT INTO users (id, username, display_name, roles, password_hash, active, totp_secret,
+                               created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+            """,
+            user_id,
+            username,
+            username.title(),
+            list(roles),
+            self._hasher.hash(password),
+            active,
+            sealed,
+            now,
+        )
+        return Person(user_id, username, password, secret)
+
+    def code(self, person: Person) -> str:
+        """A code from the person's authenticator, in a time step not used before: the clock
+        moves on one step first, as a person waits for the next code."""
+        self.clock.advance(timedelta(seconds=30))
+        return person.totp.at(self.clock.now())
+
+    async def signin(self, person: Person, client: httpx.AsyncClient | None = None) -> httpx.AsyncClient:
+        client = client or self.client()
+        response = await client.post("/api/auth/login", json={"username": person.username, "password": person.password})
+        assert response.status_code == 200, response.text
+        assert response.json() == {"mfa": "verify"}
+        response = await client.post("/api/auth/mfa", json={"code": self.code(person)})
+        assert response.status_code == 200, response.text
+        return client
+
+    async def events(self, action: str) -> list[asyncpg.Record]:
+        return await self.db.fetch("SELECT * FROM audit_event WHERE action = $1 ORDER BY id", action)
