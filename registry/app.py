@@ -16,6 +16,7 @@ from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
+from registry.accounts.routes import routes as account_routes
 from registry.audit import repo as audit_repo
 from registry.audit.routes import routes as audit_routes
 from registry.auth.guards import permission_of, require_permission
@@ -26,9 +27,12 @@ from registry.clock import Clock
 from registry.crypto import Keyring
 from registry.db.pool import create_pool, provide_db
 from registry.errors import DomainError
+from registry.investigations.routes import routes as investigation_routes
 from registry.observability import ObservabilityMiddleware
 from registry.ops.routes import routes as ops_routes
 from registry.permissions import Permission, RolePermissions
+from registry.personas.routes import routes as persona_routes
+from registry.platforms.routes import routes as platform_routes
 from registry.policy import Policy, load_policy
 from registry.runtime import Runtime, provide_ctx, provide_runtime, provide_user, runtime_of
 from registry.settings import Settings
@@ -118,7 +122,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         permissions=RolePermissions(policy),
     )
     app = Litestar(
-        route_handlers=[*ops_routes, *auth_routes, *user_routes, *audit_routes],
+        route_handlers=[
+            *ops_routes,
+            *auth_routes,
+            *user_routes,
+            *audit_routes,
+            *investigation_routes,
+            *persona_routes,
+            *account_routes,
+            *platform_routes,
+        ],
         dependencies={
             "db": Provide(provide_db),
             "runtime": Provide(provide_runtime, sync_to_thread=False),

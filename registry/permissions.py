@@ -23,27 +23,85 @@ class Permission(enum.StrEnum):
 
     USER_MANAGE = "user:manage"
     AUDIT_READ = "audit:read"
+    CENTRAL_RECORD_READ = "central_record:read"
+
+    INVESTIGATION_CREATE = "investigation:create"
+    INVESTIGATION_READ = "investigation:read"
+    INVESTIGATION_MEMBERS = "investigation:members"
+    INVESTIGATION_AUTHORIZE = "investigation:authorize"
+
+    PERSONA_REQUEST = "persona:request"
+    PERSONA_READ = "persona:read"
+    PERSONA_EDIT = "persona:edit"
+    PERSONA_APPROVE = "persona:approve"
+    PERSONA_SUSPEND = "persona:suspend"
+    PERSONA_HANDOVER = "persona:handover"
+    DECONFLICT = "persona:deconflict"
+
+    ACCOUNT_REQUEST = "account:request"
+    ACCOUNT_AUTHORIZE = "account:authorize"
+    ACCOUNT_DISABLE = "account:disable"
+
+    PLATFORM_READ = "platform:read"
+    PLATFORM_MANAGE = "platform:manage"
 
 
 # What each role may do, whatever the policy says.
+P = Permission
+# The chain above a handler: sees every persona of the unit (need-to-know, in SQL) and can
+# suspend, resume, retire or hand over.
+_CHAIN = frozenset(
+    {
+        P.INVESTIGATION_READ,
+        P.INVESTIGATION_MEMBERS,
+        P.PERSONA_READ,
+        P.PERSONA_SUSPEND,
+        P.ACCOUNT_DISABLE,
+        P.PLATFORM_READ,
+        P.DECONFLICT,
+    }
+)
 _BASE: dict[str, frozenset[Permission]] = {
-    "detective": frozenset(),
-    "supervisor": frozenset(),
-    "authorizing_official": frozenset(),
-    "commander": frozenset(),
+    "detective": frozenset(
+        {
+            P.INVESTIGATION_CREATE,
+            P.INVESTIGATION_READ,
+            P.INVESTIGATION_MEMBERS,
+            P.PERSONA_REQUEST,
+            P.PERSONA_READ,
+            P.PERSONA_EDIT,
+            P.PERSONA_SUSPEND,
+            P.DECONFLICT,
+            P.ACCOUNT_REQUEST,
+            P.ACCOUNT_DISABLE,
+            P.PLATFORM_READ,
+        }
+    ),
+    "supervisor": _CHAIN | {P.PERSONA_HANDOVER},
+    "authorizing_official": frozenset({P.INVESTIGATION_READ, P.PERSONA_READ, P.PLATFORM_READ}),
+    "commander": _CHAIN | {P.PERSONA_HANDOVER},
     "equipment_officer": frozenset(),
-    "legal": frozenset(),
-    "auditor": frozenset({Permission.AUDIT_READ}),
-    "administrator": frozenset({Permission.USER_MANAGE}),
+    "legal": frozenset({P.PLATFORM_READ, P.PLATFORM_MANAGE}),
+    "auditor": frozenset({P.AUDIT_READ, P.CENTRAL_RECORD_READ}),
+    # IT staff are not cleared for identities: accounts only.
+    "administrator": frozenset({P.USER_MANAGE}),
 }
 
 # Duties whose holder is named by the policy file's [placeholders].
 _DUTIES: dict[str, frozenset[Permission]] = {
-    "authorizes_false_identities": frozenset(),
-    "authorizes_sites": frozenset(),
-    "approves_identity_details": frozenset(),
-    "holds_conduct_reviews": frozenset(),
+    # 003 IV.B.1.a, IV.B.3.a
+    "authorizes_false_identities": frozenset({P.INVESTIGATION_AUTHORIZE, P.INVESTIGATION_READ, P.PERSONA_READ}),
+    # 003 IV.B.1.b
+    "authorizes_sites": frozenset({P.ACCOUNT_AUTHORIZE, P.PERSONA_READ, P.PLATFORM_READ}),
+    # 003 IV.B.3.b.2
+    "approves_identity_details": frozenset({P.PERSONA_APPROVE, P.PERSONA_READ, P.INVESTIGATION_READ}),
+    # 003 IV.B.4
+    "holds_conduct_reviews": frozenset({P.PERSONA_READ, P.INVESTIGATION_READ}),
 }
+
+# Holders of these see every persona and investigation of the unit; everyone else only what
+# they handle, requested, or belong to (see personas/repo.py).
+_UNIT_WIDE = frozenset({P.PERSONA_APPROVE, P.INVESTIGATION_AUTHORIZE, P.ACCOUNT_AUTHORIZE, P.PERSONA_HANDOVER})
 
 
 class RolePermissions:
@@ -52,6 +110,12 @@ class RolePermissions:
         for duty, perms in _DUTIES.items():
             grants[getattr(policy.placeholders, duty)].update(perms)
         self._grants: Mapping[str, frozenset[Permission]] = {r: frozenset(p) for r, p in grants.items()}
+
+    @property
+    def unit_wide_roles(self) -> list[str]:
+        """Roles whose holders see the whole unit's personas: the supervisor and commander
+        chain, and whoever the policy makes approve or authorize."""
+        return sorted(role for role, perms in self._grants.items() if perms & _UNIT_WIDE)
 
     def for_roles(self, roles: Iterable[str]) -> frozenset[Permission]:
         held: set[Permission] = {Permission.SELF}

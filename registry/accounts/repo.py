@@ -1,0 +1,102 @@
+"""SQL for platform accounts: every read goes through the persona's need-to-know."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from registry.access import persona_visible
+
+_COLUMNS = """
+    a.id, a.persona_id, p.codename, p.handler_id, p.status AS persona_status, a.platform_id, pl.name AS platform,
+    a.details, a.credential_ref, a.status, a.requested_by, r.username AS requested_by_name,
+    au.username AS authorized_by_name, a.authorized_at, a.status_note
+"""
+_FROM = """
+    platform_accounts a
+    JOIN personas p ON p.id = a.persona_id
+    JOIN platforms pl ON pl.id = a.platform_id
+    JOIN users r ON r.id = a.requested_by
+    LEFT JOIN users au ON au.id = a.authorized_by
+"""
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    account_id: UUID,
+    persona_id: UUID,
+    platform_id: UUID,
+    details: bytes,
+    handle_index: bytes,
+    credential_ref: str | None,
+    requested_by: UUID,
+    now: datetime,
+) -> bool:
+    """False when the (platform, handle) is already live (the race-proof half of deconfliction)."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO platform_accounts (id, persona_id, platform_id, details, handle_index, credential_ref,
+                                       requested_by, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (platform_id, handle_index) WHERE status IN ('requested', 'authorized') DO NOTHING
+        RETURNING id
+        """,
+        account_id,
+        persona_id,
+        platform_id,
+        details,
+        handle_index,
+        credential_ref,
+        requested_by,
+        now,
+    )
+    return row is not None
+
+
+async def for_persona(conn: asyncpg.Connection, persona_id: UUID) -> list[asyncpg.Record]:
+    """The accounts of a persona the caller has already been found to see."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.persona_id = $1 ORDER BY a.created_at, a.id", persona_id
+    )
+    return rows
+
+
+async def get_visible(
+    conn: asyncpg.Connection, account_id: UUID, me: UUID, unit_roles: list[str]
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.id = $1 AND {persona_visible('p', '$2', '$3')}",
+        account_id,
+        me,
+        unit_roles,
+    )
+
+
+async def authorize(conn: asyncpg.Connection, account_id: UUID, me: UUID, now: datetime) -> bool:
+    row = await conn.fetchrow(
+        """
+        UPDATE platform_accounts SET status = 'authorized', authorized_by = $2, authorized_at = $3
+         WHERE id = $1 AND status = 'requested' AND requested_by <> $2
+        RETURNING id
+        """,
+        account_id,
+        me,
+        now,
+    )
+    return row is not None
+
+
+async def mark_disabled(conn: asyncpg.Connection, account_id: UUID, note: str) -> bool:
+    row = await conn.fetchrow(
+        """
+        UPDATE platform_accounts SET status = 'disabled', status_note = $2
+         WHERE id = $1 AND status IN ('requested', 'authorized')
+        RETURNING id
+        """,
+        account_id,
+        note,
+    )
+    return row is not None

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Router, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.types import ControllerRouterHandler
+
+from registry.accounts import service
+from registry.accounts.schemas import AccountCreate, AccountCreated, AccountOut, AuthorizeAccount, DisabledIn
+from registry.db.pool import DB
+from registry.permissions import Permission
+from registry.runtime import Ctx, RuntimeDep
+
+
+@post(
+    "/api/personas/{persona_id:uuid}/accounts",
+    status_code=HTTP_201_CREATED,
+    opt={"permission": Permission.ACCOUNT_REQUEST},
+)
+async def request_account(
+    persona_id: FromPath[UUID], data: JSONBody[AccountCreate], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> AccountCreated:
+    """Request a site or profile for a persona; it needs its own authorization (003 IV.B.1.b)."""
+    return await service.request(db, runtime, ctx, persona_id, data)
+
+
+@post("/{account_id:uuid}/authorize", status_code=HTTP_200_OK, opt={"permission": Permission.ACCOUNT_AUTHORIZE})
+async def authorize_account(
+    account_id: FromPath[UUID], data: JSONBody[AuthorizeAccount], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> AccountOut:
+    return await service.authorize(db, runtime, ctx, account_id, data)
+
+
+@post("/{account_id:uuid}/disabled", status_code=HTTP_200_OK, opt={"permission": Permission.ACCOUNT_DISABLE})
+async def account_disabled(
+    account_id: FromPath[UUID], data: JSONBody[DisabledIn], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> AccountOut:
+    """Record that the site disabled the account."""
+    return await service.disabled_by_site(db, runtime, ctx, account_id, data)
+
+
+routes: list[ControllerRouterHandler] = [
+    request_account,
+    Router(path="/api/accounts", tags=["accounts"], route_handlers=[authorize_account, account_disabled]),
+]

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+Code = Annotated[str, msgspec.Meta(min_length=6, max_length=32, description="a fresh code from the authenticator")]
+# A reference to where the credentials are kept, e.g. "vault:secret/personas/amber-heron".
+CredentialRef = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=300,
+        pattern=r"^[a-z][a-z0-9+.-]{1,20}:(//)?[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)+$",
+        description="where the credentials are kept (a vault path such as vault:secret/personas/amber-heron)",
+    ),
+]
+
+
+class AccountCreate(msgspec.Struct, forbid_unknown_fields=True):
+    platform_id: UUID
+    handle: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    profile_url: Annotated[str, msgspec.Meta(pattern=r"^https?://\S{3,500}$")] | None = None
+    email: Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")] | None = None
+    phone: Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()-]{5,30}$")] | None = None
+    credential_ref: CredentialRef | None = None
+    # Accepted only to be refused with a clear message: the registry never holds credentials.
+    password: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.password is not None:
+            raise ValueError(
+                "never send a password: record credential_ref, the vault path where the credentials are kept"
+            )
+
+
+class AuthorizeAccount(msgspec.Struct, forbid_unknown_fields=True):
+    totp_code: Code
+
+
+class DisabledIn(msgspec.Struct, forbid_unknown_fields=True):
+    note: Annotated[str, msgspec.Meta(min_length=3, max_length=4000)]
+
+
+class AccountDetails(msgspec.Struct, omit_defaults=True):
+    """The encrypted part of an account."""
+
+    handle: str
+    profile_url: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class AccountOut(msgspec.Struct):
+    id: UUID
+    persona_id: UUID
+    codename: str
+    platform_id: UUID
+    platform: str
+    handle: str
+    profile_url: str | None
+    email: str | None
+    phone: str | None
+    credential_ref: str | None
+    status: str
+    requested_by: str
+    authorized_by: str | None
+    authorized_at: datetime | None
+    status_note: str | None
+
+
+class AccountCreated(msgspec.Struct):
+    id: UUID
+    status: str

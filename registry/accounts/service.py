@@ -1,0 +1,194 @@
+"""Platform accounts: each site or profile a persona uses needs its own authorization
+(003 IV.B.1.b). Handles, URLs, emails and phones are encrypted; credentials are never held,
+only a reference to the vault that holds them."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from registry.accounts import repo
+from registry.accounts.schemas import (
+    AccountCreate,
+    AccountCreated,
+    AccountDetails,
+    AccountOut,
+    AuthorizeAccount,
+    DisabledIn,
+)
+from registry.audit.service import record, record_failure
+from registry.auth.service import check_code
+from registry.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from registry.personas import repo as personas_repo
+from registry.platforms import repo as platforms_repo
+from registry.runtime import CurrentUser, RequestContext, Runtime
+
+NOT_FOUND = "No such account, or it is outside your need-to-know."
+
+
+def _me(ctx: RequestContext) -> CurrentUser:
+    assert ctx.user is not None
+    return ctx.user
+
+
+def _context(account_id: UUID) -> str:
+    return f"platform_accounts.details:{account_id}"
+
+
+def handle_index(runtime: Runtime, platform_id: UUID, handle: str) -> bytes:
+    """Blind index of a handle on one platform, ignoring case, spacing and a leading @."""
+    return runtime.keyring.blind_index(handle.strip().lstrip("@"), f"handle:{platform_id}")
+
+
+def to_out(runtime: Runtime, row: asyncpg.Record) -> AccountOut:
+    details = msgspec.json.decode(
+        runtime.keyring.decrypt(bytes(row["details"]), _context(row["id"])), type=AccountDetails
+    )
+    return AccountOut(
+        id=row["id"],
+        persona_id=row["persona_id"],
+        codename=row["codename"],
+        platform_id=row["platform_id"],
+        platform=row["platform"],
+        handle=details.handle,
+        profile_url=details.profile_url,
+        email=details.email,
+        phone=details.phone,
+        credential_ref=row["credential_ref"],
+        status=row["status"],
+        requested_by=row["requested_by_name"],
+        authorized_by=row["authorized_by_name"],
+        authorized_at=row["authorized_at"],
+        status_note=row["status_note"],
+    )
+
+
+async def for_persona(conn: asyncpg.Connection, runtime: Runtime, persona_id: UUID) -> list[AccountOut]:
+    return [to_out(runtime, row) for row in await repo.for_persona(conn, persona_id)]
+
+
+async def request(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: AccountCreate
+) -> AccountCreated:
+    me = _me(ctx)
+    persona = await personas_repo.get_visible(conn, persona_id, me.id, runtime.permissions.unit_wide_roles)
+    if persona is None:
+        raise NotFound("No such persona, or it is outside your need-to-know.")
+    if persona["handler_id"] != me.id:
+        raise Forbidden("Only the persona's handler requests accounts for it.")
+    if persona["status"] not in personas_repo.LIVE:
+        raise InvalidTransition(f"The persona is {persona['status']}; it takes no new accounts.")
+    if not await platforms_repo.exists(conn, data.platform_id):
+        raise NotFound("No such platform; legal or communications add platforms to the catalog.", field="platform_id")
+    index = handle_index(runtime, data.platform_id, data.handle)
+    clashes = await personas_repo.handle_conflicts(conn, data.platform_id, index, None)
+    if clashes:
+        raise Conflict(
+            "This handle on this platform is already used by a live persona. Contact its handler: "
+            + "; ".join(f"{c['codename']} (handler {c['handler']})" for c in clashes),
+            field="handle",
+            conflicts=[{"codename": c["codename"], "handler": c["handler"]} for c in clashes],
+        )
+    account_id = uuid.uuid4()
+    details = AccountDetails(handle=data.handle, profile_url=data.profile_url, email=data.email, phone=data.phone)
+    sealed = runtime.keyring.encrypt(msgspec.json.encode(details).decode(), _context(account_id))
+    if not await repo.insert(
+        conn,
+        account_id=account_id,
+        persona_id=persona_id,
+        platform_id=data.platform_id,
+        details=sealed,
+        handle_index=index,
+        credential_ref=data.credential_ref,
+        requested_by=me.id,
+        now=ctx.now,
+    ):
+        raise Conflict("This handle on this platform was registered a moment ago by another persona.", field="handle")
+    await personas_repo.add_history(
+        conn,
+        persona_id,
+        ctx.now,
+        "account_requested",
+        me.id,
+        {"account_id": str(account_id), "platform_id": str(data.platform_id)},
+    )
+    await record(
+        conn,
+        ctx,
+        "account.request",
+        target_type="platform_account",
+        target_id=account_id,
+        details={"codename": persona["codename"], "platform_id": str(data.platform_id)},
+    )
+    return AccountCreated(id=account_id, status="requested")
+
+
+async def _visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID) -> asyncpg.Record:
+    row = await repo.get_visible(conn, account_id, _me(ctx).id, runtime.permissions.unit_wide_roles)
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return row
+
+
+async def authorize(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID, data: AuthorizeAccount
+) -> AccountOut:
+    """003 IV.B.1.b: the policy's official authorizes each site or profile, with a fresh code,
+    never one they requested or whose persona they handle."""
+    me = _me(ctx)
+    row = await _visible(conn, runtime, ctx, account_id)
+    if me.id in (row["requested_by"], row["handler_id"]):
+        await record_failure(
+            runtime.db_pool(),
+            ctx,
+            "account.authorize",
+            outcome="denied",
+            target_type="platform_account",
+            target_id=account_id,
+            details={"reason": "own account"},
+        )
+        raise Forbidden("You requested this account or handle its persona: another official must authorize it.")
+    if row["status"] != "requested":
+        raise InvalidTransition(f"The account is {row['status']}; only a requested account can be authorized.")
+    await check_code(conn, runtime, ctx, me.id, data.totp_code, "account.authorize")
+    if not await repo.authorize(conn, account_id, me.id, ctx.now):
+        raise InvalidTransition("The account changed meanwhile; reload and try again.")
+    await personas_repo.add_history(
+        conn, row["persona_id"], ctx.now, "account_authorized", me.id, {"account_id": str(account_id)}
+    )
+    await record(
+        conn,
+        ctx,
+        "account.authorize",
+        target_type="platform_account",
+        target_id=account_id,
+        details={"codename": row["codename"]},
+    )
+    return to_out(runtime, await _visible(conn, runtime, ctx, account_id))
+
+
+async def disabled_by_site(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID, data: DisabledIn
+) -> AccountOut:
+    """The site disabled the account (003 IV.B.3.c warns it may): recorded, never reused."""
+    me = _me(ctx)
+    row = await _visible(conn, runtime, ctx, account_id)
+    if row["handler_id"] != me.id and not set(me.roles) & set(runtime.permissions.unit_wide_roles):
+        raise Forbidden("Only the handler or the supervisor and commander chain record a disabled account.")
+    if not await repo.mark_disabled(conn, account_id, data.note):
+        raise InvalidTransition(f"The account is {row['status']}; nothing to disable.")
+    await personas_repo.add_history(
+        conn, row["persona_id"], ctx.now, "account_disabled", me.id, {"account_id": str(account_id)}
+    )
+    await record(
+        conn,
+        ctx,
+        "account.disabled",
+        target_type="platform_account",
+        target_id=account_id,
+        details={"codename": row["codename"]},
+    )
+    return to_out(runtime, await _visible(conn, runtime, ctx, account_id))

@@ -1,0 +1,115 @@
+"""SQL for investigations; every read filters by need-to-know (registry.access)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from registry.access import investigation_visible
+
+_SUMMARY = "i.id, i.case_number, i.title, i.status, i.authorized_until"
+
+
+async def insert(
+    conn: asyncpg.Connection, fields: dict[str, str], opened_by: UUID, now: datetime
+) -> asyncpg.Record | None:
+    """None when the case number is already registered."""
+    return await conn.fetchrow(
+        """
+        INSERT INTO investigations (case_number, title, purpose, necessity, proportionality,
+                                    collateral_intrusion, opened_by, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (case_number) DO NOTHING
+        RETURNING id, status
+        """,
+        fields["case_number"],
+        fields["title"],
+        fields["purpose"],
+        fields["necessity"],
+        fields["proportionality"],
+        fields["collateral_intrusion"],
+        opened_by,
+        now,
+    )
+
+
+async def get_visible(
+    conn: asyncpg.Connection, investigation_id: UUID, me: UUID, unit_roles: list[str]
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""
+        SELECT i.*, o.username AS opened_by_name, a.username AS authorized_by_name,
+               coalesce((SELECT jsonb_agg(jsonb_build_object('user_id', u.id, 'username', u.username,
+                                                             'display_name', u.display_name)
+                                          ORDER BY u.username)
+                           FROM investigation_members m JOIN users u ON u.id = m.user_id
+                          WHERE m.investigation_id = i.id), '[]') AS members
+          FROM investigations i
+          JOIN users o ON o.id = i.opened_by
+          LEFT JOIN users a ON a.id = i.authorized_by
+         WHERE i.id = $1 AND {investigation_visible("i", "$2", "$3")}
+        """,
+        investigation_id,
+        me,
+        unit_roles,
+    )
+
+
+async def list_visible(conn: asyncpg.Connection, me: UUID, unit_roles: list[str]) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT {_SUMMARY} FROM investigations i
+         WHERE {investigation_visible("i", "$1", "$2")}
+         ORDER BY i.created_at DESC, i.id DESC
+         LIMIT 500
+        """,
+        me,
+        unit_roles,
+    )
+    return rows
+
+
+async def add_member(
+    conn: asyncpg.Connection, investigation_id: UUID, user_id: UUID, added_by: UUID, now: datetime
+) -> bool:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO investigation_members (investigation_id, user_id, added_by, added_at)
+        SELECT $1, u.id, $3, $4 FROM users u WHERE u.id = $2 AND u.active
+        ON CONFLICT DO NOTHING
+        RETURNING user_id
+        """,
+        investigation_id,
+        user_id,
+        added_by,
+        now,
+    )
+    return row is not None
+
+
+async def user_exists(conn: asyncpg.Connection, user_id: UUID) -> bool:
+    found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND active)", user_id)
+    return found
+
+
+async def authorize(
+    conn: asyncpg.Connection, investigation_id: UUID, me: UUID, now: datetime, until: datetime, note: str | None
+) -> asyncpg.Record | None:
+    """Guarded: only by someone other than the opener. Renewing an authorization is the same
+    step taken again."""
+    return await conn.fetchrow(
+        """
+        UPDATE investigations
+           SET status = 'authorized', authorized_by = $2, authorized_at = $3, authorized_until = $4,
+               authorization_note = $5
+         WHERE id = $1 AND opened_by <> $2
+        RETURNING id, status, authorized_until
+        """,
+        investigation_id,
+        me,
+        now,
+        until,
+        note,
+    )

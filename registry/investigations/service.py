@@ -1,0 +1,164 @@
+"""Investigations: the case a persona serves, the justification an authorizing official
+weighs, and the authorization to use false identities in it (003 IV.B.1.a, IV.B.3.a)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from registry.audit.service import record, record_failure
+from registry.auth.service import check_code
+from registry.errors import Conflict, Forbidden, NotFound
+from registry.investigations import repo
+from registry.investigations.schemas import (
+    Authorize,
+    Authorized,
+    InvestigationCreate,
+    InvestigationList,
+    InvestigationOut,
+    InvestigationSummary,
+    Member,
+    MemberAdd,
+)
+from registry.runtime import CurrentUser, RequestContext, Runtime
+
+NOT_FOUND = "No such investigation, or it is outside your need-to-know."
+
+
+def _current(until: datetime | None, now: datetime) -> bool:
+    return until is not None and until > now
+
+
+def _me(ctx: RequestContext) -> CurrentUser:
+    assert ctx.user is not None
+    return ctx.user
+
+
+async def create(conn: asyncpg.Connection, ctx: RequestContext, data: InvestigationCreate) -> InvestigationSummary:
+    me = _me(ctx)
+    row = await repo.insert(conn, msgspec.structs.asdict(data), me.id, ctx.now)
+    if row is None:
+        raise Conflict(
+            f"Case number {data.case_number} is already registered; ask its team to add you.", field="case_number"
+        )
+    await record(
+        conn,
+        ctx,
+        "investigation.create",
+        target_type="investigation",
+        target_id=row["id"],
+        details={"case_number": data.case_number},
+    )
+    return InvestigationSummary(
+        id=row["id"],
+        case_number=data.case_number,
+        title=data.title,
+        status=row["status"],
+        authorized_until=None,
+        authorization_current=False,
+    )
+
+
+async def get(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID
+) -> InvestigationOut:
+    row = await repo.get_visible(conn, investigation_id, _me(ctx).id, runtime.permissions.unit_wide_roles)
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return InvestigationOut(
+        id=row["id"],
+        case_number=row["case_number"],
+        title=row["title"],
+        purpose=row["purpose"],
+        necessity=row["necessity"],
+        proportionality=row["proportionality"],
+        collateral_intrusion=row["collateral_intrusion"],
+        status=row["status"],
+        opened_by=row["opened_by_name"],
+        created_at=row["created_at"],
+        authorized_by=row["authorized_by_name"],
+        authorized_at=row["authorized_at"],
+        authorized_until=row["authorized_until"],
+        authorization_current=_current(row["authorized_until"], ctx.now),
+        members=msgspec.convert(row["members"], list[Member]),
+    )
+
+
+async def list_visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> InvestigationList:
+    rows = await repo.list_visible(conn, _me(ctx).id, runtime.permissions.unit_wide_roles)
+    return InvestigationList(
+        items=[
+            InvestigationSummary(
+                id=r["id"],
+                case_number=r["case_number"],
+                title=r["title"],
+                status=r["status"],
+                authorized_until=r["authorized_until"],
+                authorization_current=_current(r["authorized_until"], ctx.now),
+            )
+            for r in rows
+        ]
+    )
+
+
+async def add_member(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: MemberAdd
+) -> InvestigationOut:
+    me = _me(ctx)
+    unit_roles = runtime.permissions.unit_wide_roles
+    row = await repo.get_visible(conn, investigation_id, me.id, unit_roles)
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    if row["opened_by"] != me.id and not set(me.roles) & set(unit_roles):
+        raise Forbidden("Only the detective who opened the investigation, or a supervisor, adds members.")
+    if not await repo.user_exists(conn, data.user_id):
+        raise NotFound("No active user with that id.", field="user_id")
+    if await repo.add_member(conn, investigation_id, data.user_id, me.id, ctx.now):
+        await record(
+            conn,
+            ctx,
+            "investigation.member.add",
+            target_type="investigation",
+            target_id=investigation_id,
+            details={"user_id": str(data.user_id)},
+        )
+    return await get(conn, runtime, ctx, investigation_id)
+
+
+async def authorize(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: Authorize
+) -> Authorized:
+    """003 IV.B.1.a / IV.B.3.a: the policy's official authorizes false identities, with a
+    fresh TOTP code, never for an investigation they opened."""
+    me = _me(ctx)
+    row = await repo.get_visible(conn, investigation_id, me.id, runtime.permissions.unit_wide_roles)
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    if row["opened_by"] == me.id:
+        await record_failure(
+            runtime.db_pool(),
+            ctx,
+            "investigation.authorize",
+            outcome="denied",
+            target_type="investigation",
+            target_id=investigation_id,
+            details={"reason": "opened the investigation"},
+        )
+        raise Forbidden("You opened this investigation: another authorizing official must authorize it.")
+    await check_code(conn, runtime, ctx, me.id, data.totp_code, "investigation.authorize")
+    until = ctx.now + timedelta(days=runtime.policy.investigations.authorization_valid_days)
+    updated = await repo.authorize(conn, investigation_id, me.id, ctx.now, until, data.note)
+    if updated is None:
+        raise Forbidden("You opened this investigation: another authorizing official must authorize it.")
+    await record(
+        conn,
+        ctx,
+        "investigation.authorize",
+        target_type="investigation",
+        target_id=investigation_id,
+        details={"authorized_until": until.isoformat()},
+    )
+    return Authorized(id=investigation_id, status=updated["status"], authorized_until=updated["authorized_until"])

@@ -1,0 +1,306 @@
+"""SQL for personas. Every read and every transition carries the need-to-know condition
+(registry.access), and every transition is one guarded UPDATE: the database settles races."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from registry.access import persona_visible
+
+LIVE = ("draft", "submitted", "rejected", "approved", "active", "suspended")
+# Targets of `transition` besides a plain status:
+RESUME = "resume"  # back to the state the suspension interrupted
+UNCHANGED = "unchanged"  # keep the status (a renewal)
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    persona_id: UUID,
+    codename: str,
+    investigation_id: UUID,
+    handler_id: UUID,
+    identity: bytes,
+    alias_index: bytes,
+    now: datetime,
+) -> bool:
+    """False if the codename is taken (the caller picks another or reports it)."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO personas (id, codename, investigation_id, handler_id, requested_by, identity, alias_index,
+                              created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $7)
+        ON CONFLICT (codename) DO NOTHING
+        RETURNING id
+        """,
+        persona_id,
+        codename,
+        investigation_id,
+        handler_id,
+        identity,
+        alias_index,
+        now,
+    )
+    return row is not None
+
+
+async def alias_conflicts(conn: asyncpg.Connection, alias_index: bytes, exclude: UUID | None) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT p.codename, u.display_name AS handler
+          FROM personas p JOIN users u ON u.id = p.handler_id
+         WHERE p.alias_index = $1 AND p.status <> ALL($2::text[]) AND ($3::uuid IS NULL OR p.id <> $3)
+         ORDER BY p.codename
+        """,
+        alias_index,
+        ["retired", "compromised"],
+        exclude,
+    )
+    return rows
+
+
+async def handle_conflicts(
+    conn: asyncpg.Connection, platform_id: UUID, handle_index: bytes, exclude_persona: UUID | None
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT DISTINCT p.codename, u.display_name AS handler
+          FROM platform_accounts a
+          JOIN personas p ON p.id = a.persona_id
+          JOIN users u ON u.id = p.handler_id
+         WHERE a.platform_id = $1 AND a.handle_index = $2 AND a.status IN ('requested', 'authorized')
+           AND ($3::uuid IS NULL OR p.id <> $3)
+         ORDER BY p.codename
+        """,
+        platform_id,
+        handle_index,
+        exclude_persona,
+    )
+    return rows
+
+
+async def get_visible(
+    conn: asyncpg.Connection, persona_id: UUID, me: UUID, unit_roles: list[str]
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""
+        SELECT p.*, i.case_number, i.status AS investigation_status, i.authorized_until,
+               h.username AS handler_username, h.display_name AS handler_name,
+               r.username AS requested_by_name, a.username AS approved_by_name
+          FROM personas p
+          JOIN investigations i ON i.id = p.investigation_id
+          JOIN users h ON h.id = p.handler_id
+          JOIN users r ON r.id = p.requested_by
+          LEFT JOIN users a ON a.id = p.approved_by
+         WHERE p.id = $1 AND {persona_visible("p", "$2", "$3")}
+        """,
+        persona_id,
+        me,
+        unit_roles,
+    )
+
+
+async def page_visible(
+    conn: asyncpg.Connection,
+    me: UUID,
+    unit_roles: list[str],
+    *,
+    status: str | None,
+    investigation_id: UUID | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """One keyset page, newest first; never an identity column."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT p.id, p.codename, p.status, p.investigation_id, p.approval_expires_at, p.created_at,
+               i.case_number, h.display_name AS handler
+          FROM personas p
+          JOIN investigations i ON i.id = p.investigation_id
+          JOIN users h ON h.id = p.handler_id
+         WHERE {persona_visible("p", "$1", "$2")}
+           AND ($3::text IS NULL OR p.status = $3)
+           AND ($4::uuid IS NULL OR p.investigation_id = $4)
+           AND ($5::timestamptz IS NULL OR (p.created_at, p.id) < ($5, $6::uuid))
+         ORDER BY p.created_at DESC, p.id DESC
+         LIMIT $7
+        """,
+        me,
+        unit_roles,
+        status,
+        investigation_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return rows
+
+
+async def history(conn: asyncpg.Connection, persona_id: UUID) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT h.at, h.action, u.username AS actor, h.details
+          FROM persona_history h LEFT JOIN users u ON u.id = h.actor_id
+         WHERE h.persona_id = $1
+         ORDER BY h.at, h.id
+        """,
+        persona_id,
+    )
+    return rows
+
+
+async def add_history(
+    conn: asyncpg.Connection, persona_id: UUID, at: datetime, action: str, actor: UUID | None, details: dict[str, Any]
+) -> None:
+    await conn.execute(
+        "INSERT INTO persona_history (persona_id, at, action, actor_id, details) VALUES ($1, $2, $3, $4, $5)",
+        persona_id,
+        at,
+        action,
+        actor,
+        details,
+    )
+
+
+# Who may take a step, as SQL over the persona `p` and the caller `$2` (unit roles in `$3`).
+HANDLER = "p.handler_id = $2"
+NOT_OWN = "p.requested_by <> $2 AND p.handler_id <> $2"
+HANDLER_OR_CHAIN = "(p.handler_id = $2 OR EXISTS (SELECT 1 FROM users cu WHERE cu.id = $2 AND cu.roles && $3::text[]))"
+
+
+async def transition(
+    conn: asyncpg.Connection,
+    persona_id: UUID,
+    me: UUID,
+    unit_roles: list[str],
+    *,
+    allowed_from: tuple[str, ...],
+    to: str,
+    who: str,
+    now: datetime,
+    approval: tuple[UUID, datetime] | None = None,
+    review_interval_days: int | None = None,
+    rejection_reason: str | None = None,
+) -> asyncpg.Record | None:
+    """Move a visible persona from one of `allowed_from` to `to` if `who` holds, in one
+    statement. `approval` = (approver, expires_at) records an approval or renewal. None when
+    nothing matched (the caller explains why)."""
+    return await conn.fetchrow(
+        f"""
+        UPDATE personas p
+           SET status = CASE $5 WHEN 'resume' THEN p.suspended_from WHEN 'unchanged' THEN p.status ELSE $5 END,
+               suspended_from = CASE $5 WHEN 'suspended' THEN p.status WHEN 'unchanged' THEN p.suspended_from
+                                     ELSE NULL END,
+               approved_by = CASE WHEN $7::uuid IS NULL THEN p.approved_by ELSE $7 END,
+               approved_at = CASE WHEN $7::uuid IS NULL THEN p.approved_at ELSE $6 END,
+               approval_expires_at = CASE WHEN $7::uuid IS NULL THEN p.approval_expires_at ELSE $8 END,
+               review_interval_days = coalesce($9, p.review_interval_days),
+               rejection_reason = CASE WHEN $5 = 'rejected' THEN $10 WHEN $5 = 'submitted' THEN NULL
+                                       ELSE p.rejection_reason END,
+               updated_at = $6
+         WHERE p.id = $1
+           AND p.status = ANY($4::text[])
+           AND {persona_visible("p", "$2", "$3")}
+           AND {who}
+        RETURNING p.id, p.codename, p.status, p.approval_expires_at, p.handler_id, p.investigation_id
+        """,
+        persona_id,
+        me,
+        unit_roles,
+        list(allowed_from),
+        to,
+        now,
+        approval[0] if approval else None,
+        approval[1] if approval else None,
+        review_interval_days,
+        rejection_reason,
+    )
+
+
+async def update_identity(
+    conn: asyncpg.Connection,
+    persona_id: UUID,
+    me: UUID,
+    unit_roles: list[str],
+    *,
+    identity: bytes,
+    alias_index: bytes,
+    allowed_from: tuple[str, ...],
+    to_status: str | None,
+    now: datetime,
+) -> asyncpg.Record | None:
+    """The handler rewrites the documented identity; a material change to an approved
+    persona sends it back for approval (`to_status`)."""
+    return await conn.fetchrow(
+        f"""
+        UPDATE personas p
+           SET identity = $4, alias_index = $5, status = coalesce($7, p.status), suspended_from = NULL,
+               updated_at = $8
+         WHERE p.id = $1 AND p.status = ANY($6::text[]) AND {persona_visible("p", "$2", "$3")} AND {HANDLER}
+        RETURNING p.id, p.codename, p.status, p.approval_expires_at
+        """,
+        persona_id,
+        me,
+        unit_roles,
+        identity,
+        alias_index,
+        list(allowed_from),
+        to_status,
+        now,
+    )
+
+
+async def hand_over(
+    conn: asyncpg.Connection, persona_id: UUID, me: UUID, unit_roles: list[str], to_user: UUID, now: datetime
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""
+        UPDATE personas p SET handler_id = $4, updated_at = $5
+         WHERE p.id = $1 AND p.status = ANY($6::text[]) AND {persona_visible("p", "$2", "$3")}
+           AND p.handler_id <> $4 AND (p.approved_by IS NULL OR p.approved_by <> $4)
+        RETURNING p.id, p.codename, p.status, p.approval_expires_at
+        """,
+        persona_id,
+        me,
+        unit_roles,
+        to_user,
+        now,
+        list(LIVE),
+    )
+
+
+async def active_detective(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, username, display_name FROM users WHERE id = $1 AND active AND 'detective' = ANY(roles)", user_id
+    )
+
+
+async def close_accounts(conn: asyncpg.Connection, persona_id: UUID, now: datetime) -> None:
+    """A retired or compromised persona's accounts stop counting as live (their handles free)."""
+    await conn.execute(
+        "UPDATE platform_accounts SET status = 'closed', status_note = 'persona ended' "
+        "WHERE persona_id = $1 AND status IN ('requested', 'authorized')",
+        persona_id,
+    )
+
+
+async def central_record(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT p.codename, i.case_number, p.status, p.created_at, r.username AS requested_by,
+               coalesce(jsonb_agg(jsonb_build_object('action', h.action, 'at', h.at, 'by', hu.username)
+                                  ORDER BY h.at, h.id) FILTER (WHERE h.id IS NOT NULL), '[]') AS events
+          FROM personas p
+          JOIN investigations i ON i.id = p.investigation_id
+          JOIN users r ON r.id = p.requested_by
+          LEFT JOIN persona_history h ON h.persona_id = p.id
+          LEFT JOIN users hu ON hu.id = h.actor_id
+         GROUP BY p.id, i.case_number, r.username
+         ORDER BY p.created_at, p.codename
+        """
+    )
+    return rows

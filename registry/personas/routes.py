@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, Response, Router, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.types import ControllerRouterHandler
+
+from registry.db.pool import DB
+from registry.permissions import Permission
+from registry.personas import service
+from registry.personas.schemas import (
+    Approve,
+    CentralRecord,
+    CompromiseIn,
+    ConflictList,
+    Deconflict,
+    HandoverIn,
+    PersonaCreate,
+    PersonaCreated,
+    PersonaDetail,
+    PersonaPage,
+    PersonaPatch,
+    ReasonIn,
+    Reject,
+    Renew,
+    StatusOut,
+)
+from registry.runtime import Ctx, RuntimeDep
+
+PersonaId = FromPath[UUID]
+Status = Annotated[
+    str | None,
+    QueryParameter(pattern="^(draft|submitted|rejected|approved|active|suspended|retired|compromised)$"),
+]
+
+
+@post("/", status_code=HTTP_201_CREATED, opt={"permission": Permission.PERSONA_REQUEST})
+async def create_persona(data: JSONBody[PersonaCreate], db: DB, runtime: RuntimeDep, ctx: Ctx) -> PersonaCreated:
+    """Request a persona: its documented identity, under an investigation you belong to."""
+    return await service.create(db, runtime, ctx, data)
+
+
+@get("/", opt={"permission": Permission.PERSONA_READ})
+async def list_personas(
+    db: DB,
+    runtime: RuntimeDep,
+    ctx: Ctx,
+    status: Status = None,
+    investigation_id: Annotated[UUID | None, QueryParameter()] = None,
+    cursor: Annotated[str | None, QueryParameter()] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+) -> PersonaPage:
+    """The personas you may see, newest first; codenames only, never identity fields."""
+    return await service.page(
+        db, runtime, ctx, status=status, investigation_id=investigation_id, cursor=cursor, limit=limit
+    )
+
+
+@get("/{persona_id:uuid}", opt={"permission": Permission.PERSONA_READ})
+async def get_persona(persona_id: PersonaId, db: DB, runtime: RuntimeDep, ctx: Ctx) -> PersonaDetail:
+    """Everything, identity included; the read is audited."""
+    return await service.get(db, runtime, ctx, persona_id)
+
+
+@patch("/{persona_id:uuid}", opt={"permission": Permission.PERSONA_EDIT})
+async def update_persona(
+    persona_id: PersonaId, data: JSONBody[PersonaPatch], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> StatusOut:
+    return await service.update_identity(db, runtime, ctx, persona_id, data.identity)
+
+
+@post("/{persona_id:uuid}/submit", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_EDIT})
+async def submit(persona_id: PersonaId, db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
+    return await service.submit(db, runtime, ctx, persona_id)
+
+
+@post("/{persona_id:uuid}/approve", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_APPROVE})
+async def approve(persona_id: PersonaId, data: JSONBody[Approve], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
+    """Approve the documented details before use (003 IV.B.3.b.2), with a fresh TOTP code."""
+    return await service.approve(db, runtime, ctx, persona_id, data)
+
+
+@post("/{persona_id:uuid}/reject", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_APPROVE})
+async def reject(persona_id: PersonaId, data: JSONBody[Reject], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
+    return await service.reject(db, runtime, ctx, persona_id, data)
+
+
+@post("/{persona_id:uuid}/renew", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_APPROVE})
+async def renew(persona_id: PersonaId, data: JSONBody[Renew], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
+    return await service.renew(db, runtime, ctx, persona_id, data)
+
+
+@post("/{persona_id:uuid}/suspend", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_SUSPEND})
+async def suspend(persona_id: PersonaId, data: JSONBody[ReasonIn], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
+    return await service.suspend(db, runtime, ctx, persona_id, data)
+
+
+@post("/{persona_id:uuid}/resume", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_SUSPEND})
+async def resume(persona_id: PersonaId, data: JSONBody[ReasonIn], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
+    return await service.resume(db, runtime, ctx, persona_id, data)
+
+
+@post("/{persona_id:uuid}/retire", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_SUSPEND})
+async def retire(persona_id: PersonaId, data: JSONBody[ReasonIn], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
+    return await service.retire(db, runtime, ctx, persona_id, data)
+
+
+@post("/{persona_id:uuid}/compromise", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_SUSPEND})
+async def compromise(
+    persona_id: PersonaId, data: JSONBody[CompromiseIn], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> StatusOut:
+    """The persona is burned: terminal, with a report."""
+    return await service.compromise(db, runtime, ctx, persona_id, data)
+
+
+@post("/{persona_id:uuid}/handover", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_HANDOVER})
+async def handover(
+    persona_id: PersonaId, data: JSONBody[HandoverIn], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> StatusOut:
+    return await service.handover(db, runtime, ctx, persona_id, data)
+
+
+@post("/api/deconfliction", status_code=HTTP_200_OK, opt={"permission": Permission.DECONFLICT})
+async def deconfliction(data: JSONBody[Deconflict], db: DB, runtime: RuntimeDep, ctx: Ctx) -> ConflictList:
+    """Would this alias or handle collide with a live persona? Answers whom to contact."""
+    return await service.deconflict(db, runtime, ctx, data)
+
+
+@get("/api/central-record", opt={"permission": Permission.CENTRAL_RECORD_READ})
+async def central_record(request: Request[Any, Any, Any], db: DB, ctx: Ctx) -> Response[Any]:
+    """Every persona's dates of request, approval, renewal, reviews, suspension, cancellation or
+    compromise; codenames only. JSON, or CSV with `Accept: text/csv`."""
+    record = await service.central_record(db, ctx)
+    if "text/csv" in request.headers.get("accept", ""):
+        return Response(
+            _csv(record),
+            media_type="text/csv",
+            headers={"content-disposition": 'attachment; filename="central-record.csv"'},
+        )
+    return Response(record)
+
+
+def _csv(record: CentralRecord) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "codename",
+            "case_number",
+            "status",
+            "requested_at",
+            "requested_by",
+            "approvals",
+            "renewals",
+            "reviews",
+            "suspensions",
+            "retired_at",
+            "compromised_at",
+        ]
+    )
+
+    def stamps(entries: list[dict[str, Any]]) -> str:
+        return "; ".join(f"{e['at']} by {e['by']}" for e in entries)
+
+    for row in record.items:
+        writer.writerow(
+            [
+                row.codename,
+                row.case_number,
+                row.status,
+                row.requested_at.isoformat(),
+                row.requested_by,
+                stamps(row.approvals),
+                stamps(row.renewals),
+                stamps(row.reviews),
+                "; ".join(s.isoformat() for s in row.suspensions),
+                row.retired_at.isoformat() if row.retired_at else "",
+                row.compromised_at.isoformat() if row.compromised_at else "",
+            ]
+        )
+    return out.getvalue()
+
+
+routes: list[ControllerRouterHandler] = [
+    Router(
+        path="/api/personas",
+        tags=["personas"],
+        route_handlers=[
+            create_persona,
+            list_personas,
+            get_persona,
+            update_persona,
+            submit,
+            approve,
+            reject,
+            renew,
+            suspend,
+            resume,
+            retire,
+            compromise,
+            handover,
+        ],
+    ),
+    deconfliction,
+    central_record,
+]

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from registry.accounts.schemas import AccountOut
+
+Code = Annotated[str, msgspec.Meta(min_length=6, max_length=32, description="a fresh code from the authenticator")]
+Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=4000)]
+Codename = Annotated[
+    str,
+    msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9 -]{2,39}$", description="3-40 letters, digits, spaces or dashes"),
+]
+
+
+class Consent(msgspec.Struct, forbid_unknown_fields=True):
+    given_by: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    recorded_on: date
+    # Where the signed consent is filed.
+    reference: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Photo(msgspec.Struct, forbid_unknown_fields=True):
+    """Where an image used by the persona came from, and who consented to its use."""
+
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    description: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    depicts_department_employee: bool
+    consent: Consent | None = None
+
+    def __post_init__(self) -> None:
+        # 003 IV.A.4.d.1: images of department staff are confidential; never used without consent.
+        if self.depicts_department_employee and self.consent is None:
+            raise ValueError(
+                "an image of a department employee needs recorded consent (given_by, recorded_on, reference) "
+                "before a persona may use it (003 IV.A.4.d.1)"
+            )
+
+
+class Identity(msgspec.Struct, forbid_unknown_fields=True):
+    alias_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    date_of_birth: date
+    location: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    legend: Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
+    photo_provenance: Annotated[list[Photo], msgspec.Meta(max_length=50)] = []
+
+
+class PersonaCreate(msgspec.Struct, forbid_unknown_fields=True):
+    investigation_id: UUID
+    identity: Identity
+    codename: Codename | None = None
+
+
+class PersonaPatch(msgspec.Struct, forbid_unknown_fields=True):
+    identity: Identity
+
+
+class Approve(msgspec.Struct, forbid_unknown_fields=True):
+    totp_code: Code
+    review_interval_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
+    note: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+
+
+class Reject(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+    totp_code: Code
+
+
+class Renew(msgspec.Struct, forbid_unknown_fields=True):
+    totp_code: Code
+    note: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+
+
+class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class CompromiseIn(msgspec.Struct, forbid_unknown_fields=True):
+    report: Annotated[str, msgspec.Meta(min_length=10, max_length=20000)]
+
+
+class HandoverIn(msgspec.Struct, forbid_unknown_fields=True):
+    to_user_id: UUID
+    reason: Reason
+
+
+class Deconflict(msgspec.Struct, forbid_unknown_fields=True):
+    alias_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    platform_id: UUID | None = None
+    handle: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.platform_id is None) != (self.handle is None):
+            raise ValueError("give platform_id and handle together")
+        if self.alias_name is None and self.handle is None:
+            raise ValueError("give alias_name, or platform_id and handle, or both")
+
+
+class Person(msgspec.Struct):
+    id: UUID
+    username: str
+    display_name: str
+
+
+class Conflict(msgspec.Struct):
+    """Who to contact: the other persona's codename and handler, never its identity."""
+
+    codename: str
+    handler: str
+    matched: str
+
+
+class ConflictList(msgspec.Struct):
+    conflicts: list[Conflict]
+
+
+class PersonaCreated(msgspec.Struct):
+    id: UUID
+    codename: str
+    status: str
+
+
+class PersonaSummary(msgspec.Struct):
+    id: UUID
+    codename: str
+    status: str
+    handler: str
+    investigation_id: UUID
+    case_number: str
+    approval_expires_at: datetime | None
+    approval_current: bool
+    next_review_due: datetime | None
+
+
+class PersonaPage(msgspec.Struct):
+    items: list[PersonaSummary]
+    next_cursor: str | None
+
+
+class HistoryEntry(msgspec.Struct):
+    at: datetime
+    action: str
+    actor: str | None
+    details: dict[str, Any]
+
+
+class PersonaDetail(msgspec.Struct):
+    id: UUID
+    codename: str
+    status: str
+    investigation_id: UUID
+    case_number: str
+    handler: Person
+    requested_by: str
+    identity: Identity
+    approved_by: str | None
+    approved_at: datetime | None
+    approval_expires_at: datetime | None
+    approval_current: bool
+    review_interval_days: int | None
+    rejection_reason: str | None
+    created_at: datetime
+    history: list[HistoryEntry]
+    accounts: list[AccountOut]
+
+
+class StatusOut(msgspec.Struct):
+    id: UUID
+    codename: str
+    status: str
+    approval_expires_at: datetime | None = None
+
+
+class CentralRecordRow(msgspec.Struct):
+    codename: str
+    case_number: str
+    status: str
+    requested_at: datetime
+    requested_by: str
+    approvals: list[dict[str, Any]]
+    renewals: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]
+    suspensions: list[datetime]
+    retired_at: datetime | None
+    compromised_at: datetime | None
+
+
+class CentralRecord(msgspec.Struct):
+    items: list[CentralRecordRow]
