@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from registry.accounts.routes import routes as account_routes
+from registry.activity.routes import routes as activity_routes
 from registry.audit import repo as audit_repo
 from registry.audit.routes import routes as audit_routes
 from registry.auth.guards import permission_of, require_permission
@@ -26,7 +27,9 @@ from registry.auth.routes import routes as auth_routes
 from registry.clock import Clock
 from registry.crypto import Keyring
 from registry.db.pool import create_pool, provide_db
+from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
+from registry.gate.routes import routes as gate_routes
 from registry.investigations.routes import routes as investigation_routes
 from registry.observability import ObservabilityMiddleware
 from registry.ops.routes import routes as ops_routes
@@ -129,6 +132,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             *audit_routes,
             *investigation_routes,
             *persona_routes,
+            *gate_routes,
+            *equipment_routes,
+            *activity_routes,
             *account_routes,
             *platform_routes,
         ],

@@ -44,6 +44,16 @@ class Permission(enum.StrEnum):
 
     PLATFORM_READ = "platform:read"
     PLATFORM_MANAGE = "platform:manage"
+    TOS_REVIEW = "platform:tos_review"
+    TOS_ACKNOWLEDGE = "persona:tos_acknowledge"
+
+    EQUIPMENT_READ = "equipment:read"
+    EQUIPMENT_MANAGE = "equipment:manage"
+    EQUIPMENT_ASSIGN = "equipment:assign"
+
+    PERSONA_ACTIVATE = "persona:activate"
+    ACTIVITY_RECORD = "activity:record"
+    ACTIVITY_READ = "activity:read"
 
 
 # What each role may do, whatever the policy says.
@@ -80,8 +90,9 @@ _BASE: dict[str, frozenset[Permission]] = {
     "supervisor": _CHAIN | {P.PERSONA_HANDOVER},
     "authorizing_official": frozenset({P.INVESTIGATION_READ, P.PERSONA_READ, P.PLATFORM_READ}),
     "commander": _CHAIN | {P.PERSONA_HANDOVER},
-    "equipment_officer": frozenset(),
-    "legal": frozenset({P.PLATFORM_READ, P.PLATFORM_MANAGE}),
+    # Sees devices and the codenames they serve, never a persona's details.
+    "equipment_officer": frozenset({P.EQUIPMENT_READ, P.EQUIPMENT_MANAGE}),
+    "legal": frozenset({P.PLATFORM_READ, P.PLATFORM_MANAGE, P.TOS_REVIEW}),
     "auditor": frozenset({P.AUDIT_READ, P.CENTRAL_RECORD_READ}),
     # IT staff are not cleared for identities: accounts only.
     "administrator": frozenset({P.USER_MANAGE}),
@@ -96,7 +107,7 @@ _DUTIES: dict[str, frozenset[Permission]] = {
     # 003 IV.B.3.b.2
     "approves_identity_details": frozenset({P.PERSONA_APPROVE, P.PERSONA_READ, P.INVESTIGATION_READ}),
     # 003 IV.B.4
-    "holds_conduct_reviews": frozenset({P.PERSONA_READ, P.INVESTIGATION_READ}),
+    "holds_conduct_reviews": frozenset({P.PERSONA_READ, P.INVESTIGATION_READ, P.ACTIVITY_READ}),
 }
 
 # Holders of these see every persona and investigation of the unit; everyone else only what

@@ -1,0 +1,112 @@
+"""The activity log (003 IV.B.4): what the handler did online with a persona and on which
+device; the record conduct reviews look at and that protects the officer from later claims
+of secrecy. Append-only; summaries are encrypted."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from uuid import UUID
+
+import asyncpg
+
+from registry.activity import repo
+from registry.activity.schemas import ActivityIn, ActivityList, ActivityOut
+from registry.audit.service import record
+from registry.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from registry.personas import repo as personas_repo
+from registry.runtime import CurrentUser, RequestContext, Runtime
+
+# Clocks on undercover devices drift; a few minutes ahead is tolerated, not a future entry.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def _me(ctx: RequestContext) -> CurrentUser:
+    assert ctx.user is not None
+    return ctx.user
+
+
+def _context(activity_id: UUID) -> str:
+    return f"activity_log.summary:{activity_id}"
+
+
+async def _persona(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> asyncpg.Record:
+    persona = await personas_repo.get_visible(conn, persona_id, _me(ctx).id, runtime.permissions.unit_wide_roles)
+    if persona is None:
+        raise NotFound("No such persona, or it is outside your need-to-know.")
+    return persona
+
+
+async def log(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: ActivityIn
+) -> ActivityOut:
+    me = _me(ctx)
+    persona = await _persona(conn, runtime, ctx, persona_id)
+    if persona["handler_id"] != me.id:
+        raise Forbidden("Only the persona's handler records its activity.")
+    if persona["status"] != "active":
+        raise InvalidTransition(f"The persona is {persona['status']}; activity is recorded only for an active persona.")
+    if data.occurred_at.tzinfo is None:
+        raise Invalid("occurred_at needs a time zone (for example 2026-03-02T10:15:00Z).", field="occurred_at")
+    if data.occurred_at > ctx.now + FUTURE_TOLERANCE:
+        raise Invalid("occurred_at is in the future.", field="occurred_at")
+    checks = await repo.usable(conn, persona_id, data.platform_id, data.equipment_id)
+    if not checks["device_assigned"]:
+        raise Invalid(
+            "That device is not assigned to this persona: only its assigned department equipment may be "
+            "used (003 IV.B.2.a).",
+            field="equipment_id",
+        )
+    if not checks["account_authorized"]:
+        raise Invalid("The persona has no authorized account on that platform (003 IV.B.1.b).", field="platform_id")
+    activity_id = uuid.uuid4()
+    await repo.insert(
+        conn,
+        activity_id=activity_id,
+        persona_id=persona_id,
+        occurred_at=data.occurred_at,
+        platform_id=data.platform_id,
+        equipment_id=data.equipment_id,
+        summary=runtime.keyring.encrypt(data.summary, _context(activity_id)),
+        me=me.id,
+        now=ctx.now,
+    )
+    await record(
+        conn,
+        ctx,
+        "activity.record",
+        target_type="persona",
+        target_id=persona_id,
+        details={"codename": persona["codename"], "activity_id": str(activity_id)},
+    )
+    rows = await repo.for_persona(conn, persona_id, 1)
+    return _out(runtime, rows[0])
+
+
+def _out(runtime: Runtime, row: asyncpg.Record) -> ActivityOut:
+    return ActivityOut(
+        id=row["id"],
+        persona_id=row["persona_id"],
+        occurred_at=row["occurred_at"],
+        platform=row["platform"],
+        asset_tag=row["asset_tag"],
+        summary=runtime.keyring.decrypt(bytes(row["summary"]), _context(row["id"])),
+        recorded_by=row["recorded_by"],
+        recorded_at=row["recorded_at"],
+    )
+
+
+async def list_for(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, limit: int
+) -> ActivityList:
+    persona = await _persona(conn, runtime, ctx, persona_id)
+    rows = await repo.for_persona(conn, persona_id, limit)
+    await record(
+        conn,
+        ctx,
+        "activity.read",
+        target_type="persona",
+        target_id=persona_id,
+        details={"codename": persona["codename"], "entries": len(rows)},
+    )
+    return ActivityList(items=[_out(runtime, r) for r in rows])

@@ -1,0 +1,240 @@
+"""Department equipment (003 IV.B.2): only department devices, inspected for isolation, one
+persona at a time, quarantined when a persona is burned."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from registry.audit.service import record
+from registry.equipment import repo
+from registry.equipment.schemas import (
+    AssignIn,
+    AssignmentOut,
+    EquipmentCreate,
+    EquipmentList,
+    EquipmentOut,
+    InspectionIn,
+    InspectionOut,
+)
+from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.personas import repo as personas_repo
+from registry.runtime import CurrentUser, RequestContext, Runtime
+
+PERSONAL_DEVICE = (
+    "Only department-owned equipment may be used for online investigations (003 IV.B.2.a); "
+    "a {ownership} device cannot be registered."
+)
+
+
+def _me(ctx: RequestContext) -> CurrentUser:
+    assert ctx.user is not None
+    return ctx.user
+
+
+def _out(row: asyncpg.Record, now: datetime) -> EquipmentOut:
+    return EquipmentOut(
+        id=row["id"],
+        asset_tag=row["asset_tag"],
+        kind=row["kind"],
+        serial=row["serial"],
+        make_model=row["make_model"],
+        ownership=row["ownership"],
+        status=row["status"],
+        last_inspected_at=row["last_inspected_at"],
+        inspection_passed=row["inspection_passed"],
+        inspection_valid_until=row["inspection_valid_until"],
+        inspection_current=bool(row["inspection_passed"]) and row["inspection_valid_until"] > now,
+        assigned_to=row["assigned_to"],
+    )
+
+
+async def register(conn: asyncpg.Connection, ctx: RequestContext, data: EquipmentCreate) -> EquipmentOut:
+    if data.ownership.strip().lower() != "department":
+        raise Invalid(PERSONAL_DEVICE.format(ownership=data.ownership), field="ownership", clause="003 IV.B.2.a")
+    equipment_id = await repo.insert(
+        conn, data.asset_tag, data.kind, data.serial, data.make_model, _me(ctx).id, ctx.now
+    )
+    if equipment_id is None:
+        raise Conflict(f"Asset tag {data.asset_tag} is already registered.", field="asset_tag")
+    await record(
+        conn,
+        ctx,
+        "equipment.register",
+        target_type="equipment",
+        target_id=equipment_id,
+        details={"asset_tag": data.asset_tag, "kind": data.kind},
+    )
+    row = await repo.get(conn, equipment_id)
+    assert row is not None
+    return _out(row, ctx.now)
+
+
+async def list_equipment(conn: asyncpg.Connection, ctx: RequestContext, status: str | None) -> EquipmentList:
+    return EquipmentList(items=[_out(r, ctx.now) for r in await repo.list_all(conn, status)])
+
+
+async def inspect(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, equipment_id: UUID, data: InspectionIn
+) -> InspectionOut:
+    me = _me(ctx)
+    equipment = await repo.get(conn, equipment_id)
+    if equipment is None:
+        raise NotFound("No such equipment.")
+    if equipment["status"] == "retired":
+        raise InvalidTransition("This device is retired.")
+    valid_until = ctx.now + timedelta(days=runtime.policy.equipment.inspection_max_age_days)
+    row = await repo.add_inspection(
+        conn,
+        equipment_id,
+        me.id,
+        ctx.now,
+        valid_until,
+        data.on_department_network,
+        data.department_identifiers_present,
+        data.attributable_connection,
+        data.notes,
+    )
+    failed = [
+        name
+        for name, bad in (
+            ("on_department_network", data.on_department_network),
+            ("department_identifiers_present", data.department_identifiers_present),
+            ("attributable_connection", data.attributable_connection),
+        )
+        if bad
+    ]
+    if row["passed"]:
+        await repo.release_quarantine(conn, equipment_id)
+    await record(
+        conn,
+        ctx,
+        "equipment.inspect",
+        target_type="equipment",
+        target_id=equipment_id,
+        details={"passed": row["passed"], "failed_checks": failed},
+    )
+    return InspectionOut(
+        id=row["id"],
+        equipment_id=equipment_id,
+        inspected_at=row["inspected_at"],
+        inspected_by=me.username,
+        passed=row["passed"],
+        valid_until=row["valid_until"],
+        failed_checks=failed,
+    )
+
+
+async def _persona_for_equipment(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID
+) -> asyncpg.Record:
+    me = _me(ctx)
+    unit_roles = runtime.permissions.unit_wide_roles
+    persona = await personas_repo.get_visible(conn, persona_id, me.id, unit_roles)
+    if persona is None:
+        raise NotFound("No such persona, or it is outside your need-to-know.")
+    if persona["handler_id"] != me.id and not set(me.roles) & set(unit_roles):
+        raise Forbidden("Only the persona's handler or the supervisor and commander chain assign its equipment.")
+    return persona
+
+
+async def assign(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: AssignIn
+) -> AssignmentOut:
+    persona = await _persona_for_equipment(conn, runtime, ctx, persona_id)
+    if persona["status"] not in personas_repo.LIVE:
+        raise InvalidTransition(f"The persona is {persona['status']}; it takes no equipment.")
+    equipment = await repo.get(conn, data.equipment_id)
+    if equipment is None:
+        raise NotFound("No such equipment.", field="equipment_id")
+    if not await repo.claim_for_assignment(conn, data.equipment_id, ctx.now):
+        raise _why_unavailable(equipment, ctx.now)
+    await repo.insert_assignment(conn, data.equipment_id, persona_id, _me(ctx).id, ctx.now)
+    await personas_repo.add_history(
+        conn,
+        persona_id,
+        ctx.now,
+        "equipment_assigned",
+        _me(ctx).id,
+        {"equipment_id": str(data.equipment_id), "asset_tag": equipment["asset_tag"]},
+    )
+    await record(
+        conn,
+        ctx,
+        "equipment.assign",
+        target_type="equipment",
+        target_id=data.equipment_id,
+        details={"codename": persona["codename"], "asset_tag": equipment["asset_tag"]},
+    )
+    return AssignmentOut(
+        equipment_id=data.equipment_id, persona_id=persona_id, codename=persona["codename"], assigned_at=ctx.now
+    )
+
+
+def _why_unavailable(equipment: asyncpg.Record, now: datetime) -> Conflict:
+    tag = equipment["asset_tag"]
+    if equipment["status"] == "assigned":
+        return Conflict(
+            f"{tag} already serves {equipment['assigned_to'] or 'another persona'}; a device serves one "
+            "persona at a time.",
+            field="equipment_id",
+        )
+    if equipment["status"] == "quarantined":
+        return Conflict(
+            f"{tag} is quarantined; it needs a new passing isolation inspection (003 IV.B.2.b-c).", field="equipment_id"
+        )
+    if equipment["status"] == "retired":
+        return Conflict(f"{tag} is retired.", field="equipment_id")
+    if equipment["inspection_passed"] is None:
+        return Conflict(
+            f"{tag} has never been inspected for isolation; the equipment officer must inspect it first "
+            "(003 IV.B.2.b-c).",
+            field="equipment_id",
+        )
+    if not equipment["inspection_passed"]:
+        return Conflict(f"{tag} failed its latest isolation inspection (003 IV.B.2.b-c).", field="equipment_id")
+    if equipment["inspection_valid_until"] <= now:
+        return Conflict(
+            f"{tag}'s isolation inspection has expired; it needs a new one (003 IV.B.2.b-c).", field="equipment_id"
+        )
+    return Conflict(f"{tag} was taken a moment ago; choose another device.", field="equipment_id")
+
+
+async def unassign(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, equipment_id: UUID
+) -> None:
+    persona = await _persona_for_equipment(conn, runtime, ctx, persona_id)
+    if not await repo.release(conn, equipment_id, persona_id, _me(ctx).id, ctx.now, "released", "available"):
+        raise NotFound("That device is not assigned to this persona.")
+    await personas_repo.add_history(
+        conn, persona_id, ctx.now, "equipment_released", _me(ctx).id, {"equipment_id": str(equipment_id)}
+    )
+    await record(
+        conn,
+        ctx,
+        "equipment.release",
+        target_type="equipment",
+        target_id=equipment_id,
+        details={"codename": persona["codename"]},
+    )
+
+
+async def quarantine_for(conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID) -> list[str]:
+    """A compromised persona's devices leave service until a new passing inspection."""
+    tags = []
+    for device in await repo.assigned_to_persona(conn, persona_id):
+        await repo.release(
+            conn, device["equipment_id"], persona_id, _me(ctx).id, ctx.now, "persona compromised", "quarantined"
+        )
+        await record(
+            conn,
+            ctx,
+            "equipment.quarantine",
+            target_type="equipment",
+            target_id=device["equipment_id"],
+            details={"asset_tag": device["asset_tag"]},
+        )
+        tags.append(device["asset_tag"])
+    return tags
