@@ -69,6 +69,9 @@ _CHAIN = frozenset(
         P.ACCOUNT_DISABLE,
         P.PLATFORM_READ,
         P.DECONFLICT,
+        P.EQUIPMENT_READ,
+        P.EQUIPMENT_ASSIGN,
+        P.ACTIVITY_READ,
     }
 )
 _BASE: dict[str, frozenset[Permission]] = {
@@ -85,6 +88,12 @@ _BASE: dict[str, frozenset[Permission]] = {
             P.ACCOUNT_REQUEST,
             P.ACCOUNT_DISABLE,
             P.PLATFORM_READ,
+            P.EQUIPMENT_READ,
+            P.EQUIPMENT_ASSIGN,
+            P.TOS_ACKNOWLEDGE,
+            P.PERSONA_ACTIVATE,
+            P.ACTIVITY_RECORD,
+            P.ACTIVITY_READ,
         }
     ),
     "supervisor": _CHAIN | {P.PERSONA_HANDOVER},

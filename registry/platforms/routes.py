@@ -1,15 +1,24 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from litestar import Router, get, post
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
 from registry.permissions import Permission
 from registry.platforms import service
-from registry.platforms.schemas import PlatformCreate, PlatformList, PlatformOut
-from registry.runtime import Ctx
+from registry.platforms.schemas import (
+    AcknowledgeIn,
+    AcknowledgementOut,
+    PlatformCreate,
+    PlatformList,
+    PlatformOut,
+    TosReviewIn,
+)
+from registry.runtime import Ctx, RuntimeDep
 
 
 @post("/", status_code=HTTP_201_CREATED, opt={"permission": Permission.PLATFORM_MANAGE})
@@ -18,10 +27,33 @@ async def create_platform(data: JSONBody[PlatformCreate], db: DB, ctx: Ctx) -> P
 
 
 @get("/", opt={"permission": Permission.PLATFORM_READ})
-async def list_platforms(db: DB) -> PlatformList:
-    return await service.list_all(db)
+async def list_platforms(db: DB, runtime: RuntimeDep, ctx: Ctx) -> PlatformList:
+    """Each platform with its current terms-of-service review and whether it is stale."""
+    return await service.list_all(db, runtime, ctx)
+
+
+@post("/{platform_id:uuid}/tos-reviews", status_code=HTTP_201_CREATED, opt={"permission": Permission.TOS_REVIEW})
+async def review_terms(
+    platform_id: FromPath[UUID], data: JSONBody[TosReviewIn], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> PlatformOut:
+    """Record a dated review of the platform's terms of service (003 IV.B.3.c)."""
+    return await service.review_terms(db, runtime, ctx, platform_id, data)
+
+
+@post(
+    "/api/personas/{persona_id:uuid}/tos-acknowledgements",
+    status_code=HTTP_201_CREATED,
+    opt={"permission": Permission.TOS_ACKNOWLEDGE},
+    tags=["personas"],
+)
+async def acknowledge_terms(
+    persona_id: FromPath[UUID], data: JSONBody[AcknowledgeIn], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> AcknowledgementOut:
+    """The handler acknowledges the current terms-of-service review of a platform the persona uses."""
+    return await service.acknowledge(db, runtime, ctx, persona_id, data)
 
 
 routes: list[ControllerRouterHandler] = [
-    Router(path="/api/platforms", tags=["platforms"], route_handlers=[create_platform, list_platforms])
+    Router(path="/api/platforms", tags=["platforms"], route_handlers=[create_platform, list_platforms, review_terms]),
+    acknowledge_terms,
 ]

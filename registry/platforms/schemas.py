@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -14,11 +15,46 @@ class PlatformCreate(msgspec.Struct, forbid_unknown_fields=True):
     tos_url: Url
 
 
+class TosReviewIn(msgspec.Struct, forbid_unknown_fields=True):
+    reviewed_on: date
+    tos_version: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    prohibits_false_identity: bool
+    prohibits_automation: bool
+    risk: Literal["low", "medium", "high"]
+    notes: Annotated[str, msgspec.Meta(min_length=1, max_length=8000)]
+
+
+class TosReviewOut(msgspec.Struct):
+    id: UUID
+    platform_id: UUID
+    reviewed_on: date
+    tos_version: str
+    prohibits_false_identity: bool
+    prohibits_automation: bool
+    risk: str
+    notes: str
+    reviewed_by: str
+    # Older than the policy's maximum age (003 IV.B.3.c): personas on it cannot be activated.
+    stale: bool
+
+
+class AcknowledgeIn(msgspec.Struct, forbid_unknown_fields=True):
+    platform_id: UUID
+
+
+class AcknowledgementOut(msgspec.Struct):
+    persona_id: UUID
+    platform_id: UUID
+    tos_review_id: UUID
+    acknowledged_at: datetime
+
+
 class PlatformOut(msgspec.Struct):
     id: UUID
     name: str
     url: str
     tos_url: str
+    current_review: TosReviewOut | None = None
 
 
 class PlatformList(msgspec.Struct):

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from uuid import UUID
+
 import asyncpg
-import msgspec
 
 from registry.audit.service import record
-from registry.errors import Conflict
+from registry.errors import Conflict, Forbidden, Invalid, NotFound
+from registry.personas import repo as personas_repo
 from registry.platforms import repo
-from registry.platforms.schemas import PlatformCreate, PlatformList, PlatformOut
-from registry.runtime import RequestContext
+from registry.platforms.schemas import (
+    AcknowledgeIn,
+    AcknowledgementOut,
+    PlatformCreate,
+    PlatformList,
+    PlatformOut,
+    TosReviewIn,
+    TosReviewOut,
+)
+from registry.runtime import RequestContext, Runtime
 
 
 async def create(conn: asyncpg.Connection, ctx: RequestContext, data: PlatformCreate) -> PlatformOut:
@@ -19,8 +30,108 @@ async def create(conn: asyncpg.Connection, ctx: RequestContext, data: PlatformCr
     await record(
         conn, ctx, "platform.create", target_type="platform", target_id=row["id"], details={"name": row["name"]}
     )
-    return msgspec.convert(dict(row), PlatformOut)
+    return PlatformOut(id=row["id"], name=row["name"], url=row["url"], tos_url=row["tos_url"])
 
 
-async def list_all(conn: asyncpg.Connection) -> PlatformList:
-    return PlatformList(items=[msgspec.convert(dict(r), PlatformOut) for r in await repo.list_all(conn)])
+def _out(row: asyncpg.Record, runtime: Runtime, today: date) -> PlatformOut:
+    review = None
+    if row["review_id"] is not None:
+        oldest = today - timedelta(days=runtime.policy.platforms.tos_review_max_age_days)
+        review = TosReviewOut(
+            id=row["review_id"],
+            platform_id=row["id"],
+            reviewed_on=row["reviewed_on"],
+            tos_version=row["tos_version"],
+            prohibits_false_identity=row["prohibits_false_identity"],
+            prohibits_automation=row["prohibits_automation"],
+            risk=row["risk"],
+            notes=row["notes"],
+            reviewed_by=row["reviewed_by"],
+            stale=row["reviewed_on"] < oldest,
+        )
+    return PlatformOut(id=row["id"], name=row["name"], url=row["url"], tos_url=row["tos_url"], current_review=review)
+
+
+async def list_all(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> PlatformList:
+    return PlatformList(items=[_out(r, runtime, ctx.now.date()) for r in await repo.list_all(conn)])
+
+
+async def review_terms(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, platform_id: UUID, data: TosReviewIn
+) -> PlatformOut:
+    """Legal or communications record a dated review of the site's terms (003 IV.B.3.c; 002's
+    legal review). The newest review is the current one: acknowledgements of older ones no
+    longer count."""
+    assert ctx.user is not None
+    if data.reviewed_on > ctx.now.date():
+        raise Invalid("reviewed_on cannot be in the future.", field="reviewed_on")
+    if await repo.get(conn, platform_id) is None:
+        raise NotFound("No such platform.")
+    await repo.add_review(
+        conn,
+        platform_id,
+        reviewed_on=data.reviewed_on,
+        tos_version=data.tos_version,
+        prohibits_false_identity=data.prohibits_false_identity,
+        prohibits_automation=data.prohibits_automation,
+        risk=data.risk,
+        notes=data.notes,
+        me=ctx.user.id,
+        now=ctx.now,
+    )
+    row = await repo.get(conn, platform_id)
+    assert row is not None
+    await record(
+        conn,
+        ctx,
+        "platform.tos_review",
+        target_type="platform",
+        target_id=platform_id,
+        details={"tos_version": data.tos_version, "risk": data.risk},
+    )
+    return _out(row, runtime, ctx.now.date())
+
+
+async def acknowledge(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: AcknowledgeIn
+) -> AcknowledgementOut:
+    """The handler confirms they have read the platform's current terms-of-service review
+    (003 IV.B.3.c: employees are responsible for understanding each site's terms)."""
+    me = ctx.user
+    assert me is not None
+    persona = await personas_repo.get_visible(conn, persona_id, me.id, runtime.permissions.unit_wide_roles)
+    if persona is None:
+        raise NotFound("No such persona, or it is outside your need-to-know.")
+    if persona["handler_id"] != me.id:
+        raise Forbidden("Only the persona's handler acknowledges the terms of service it is used under.")
+    platform = await repo.get(conn, data.platform_id)
+    if platform is None:
+        raise NotFound("No such platform.", field="platform_id")
+    if not await repo.has_live_account(conn, persona_id, data.platform_id):
+        raise Invalid(
+            f"{persona['codename']} has no account on {platform['name']}; request one first.", field="platform_id"
+        )
+    current = _out(platform, runtime, ctx.now.date()).current_review
+    if current is None:
+        raise Conflict(f"{platform['name']} has no terms-of-service review yet: legal must review it first.")
+    if current.stale:
+        raise Conflict(
+            f"{platform['name']}'s terms-of-service review of {current.reviewed_on} is stale: legal must "
+            "review it again before it can be acknowledged."
+        )
+    at = await repo.acknowledge(conn, persona_id, current.id, me.id, ctx.now)
+    await record(
+        conn,
+        ctx,
+        "persona.tos_acknowledge",
+        target_type="persona",
+        target_id=persona_id,
+        details={
+            "codename": persona["codename"],
+            "platform_id": str(data.platform_id),
+            "tos_review_id": str(current.id),
+        },
+    )
+    return AcknowledgementOut(
+        persona_id=persona_id, platform_id=data.platform_id, tos_review_id=current.id, acknowledged_at=at
+    )
