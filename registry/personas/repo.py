@@ -28,13 +28,14 @@ async def insert(
     alias_index: bytes,
     now: datetime,
 ) -> bool:
-    """False if the codename is taken (the caller picks another or reports it)."""
+    """False if the codename is taken or the alias is already live (the caller works out
+    which and picks another codename or reports the clash)."""
     row = await conn.fetchrow(
         """
         INSERT INTO personas (id, codename, investigation_id, handler_id, requested_by, identity, alias_index,
                               created_at, updated_at)
         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $7)
-        ON CONFLICT (codename) DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING id
         """,
         persona_id,

@@ -124,6 +124,9 @@ async def create(
             now=ctx.now,
         ):
             break
+        # Nothing inserted: either the codename is taken, or another request made the alias
+        # live since the check above (the unique index settled the race): say which.
+        await _deconflict_alias(conn, runtime, alias_index, None)
         if data.codename:
             raise Conflict(f"The codename {codename} is taken; choose another or leave it out.", field="codename")
     else:  # pragma: no cover - 64,000 combinations
@@ -329,17 +332,24 @@ async def update_identity(
     to_status = {"rejected": "draft", "approved": "submitted", "active": "submitted", "suspended": "submitted"}.get(
         row["status"]
     )
-    updated = await repo.update_identity(
-        conn,
-        persona_id,
-        me.id,
-        runtime.permissions.unit_wide_roles,
-        identity=runtime.keyring.encrypt(msgspec.json.encode(identity).decode(), _context(persona_id)),
-        alias_index=alias_index,
-        allowed_from=(row["status"],),
-        to_status=to_status,
-        now=ctx.now,
-    )
+    try:
+        # A savepoint: if another request made this alias live since the check above, the
+        # unique index refuses it and the clash is reported like any other.
+        async with conn.transaction():
+            updated = await repo.update_identity(
+                conn,
+                persona_id,
+                me.id,
+                runtime.permissions.unit_wide_roles,
+                identity=runtime.keyring.encrypt(msgspec.json.encode(identity).decode(), _context(persona_id)),
+                alias_index=alias_index,
+                allowed_from=(row["status"],),
+                to_status=to_status,
+                now=ctx.now,
+            )
+    except asyncpg.UniqueViolationError:
+        await _deconflict_alias(conn, runtime, alias_index, persona_id)
+        raise
     if updated is None:
         raise Conflict("The persona changed while you were editing it; reload and try again.")
     material = row["status"] in APPROVED_STATES
