@@ -7,10 +7,12 @@ from __future__ import annotations
 
 def persona_visible(persona: str, me: str, unit_roles: str) -> str:
     """SQL condition: the persona aliased `persona` is visible to user `me` (a parameter such
-    as "$2"); `unit_roles` is the text[] parameter of roles that see the whole unit."""
+    as "$2"); `unit_roles` is the text[] parameter of roles that see the whole unit.
+
+    Its handler, the investigation's members and the unit chain: not whoever requested it,
+    so that a handover moves the persona out of a former handler's hands."""
     return f"""(
         {persona}.handler_id = {me}
-        OR {persona}.requested_by = {me}
         OR EXISTS (SELECT 1 FROM investigation_members nm
                     WHERE nm.investigation_id = {persona}.investigation_id AND nm.user_id = {me})
         OR EXISTS (SELECT 1 FROM users nu WHERE nu.id = {me} AND nu.roles && {unit_roles}::text[])
