@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.harness import World
-from tests.personas.helpers import Team, approved_persona, request_persona, team
+from tests.personas.helpers import Team, approved_persona, request_persona, team, wrong_code
 
 
 async def _platform(world: World, name: str = "Marketbook") -> str:
@@ -159,14 +159,14 @@ async def test_the_requester_cannot_authorize_their_own_account(world: World) ->
     by_detective = await t.dana.post(
         f"/api/accounts/{account_id}/authorize", json={"totp_code": world.code(t.detective)}
     )
-    wrong_code = await t.alex.post(
-        f"/api/accounts/{account_id}/authorize", json={"totp_code": world.wrong_code(t.official)}
+    by_wrong_code = await t.alex.post(
+        f"/api/accounts/{account_id}/authorize", json={"totp_code": wrong_code(world, t.official)}
     )
 
     assert refused.status_code == 403
     assert "another official" in refused.json()["detail"]
     assert by_detective.status_code == 403
-    assert wrong_code.status_code == 401
+    assert by_wrong_code.status_code == 401
     row = await _account(world, account_id)
     assert (row["status"], row["authorized_by"]) == ("requested", None)
     assert [e["outcome"] for e in await world.events("account.authorize")] == ["denied", "failure"]

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from tests.harness import World
-from tests.personas.helpers import authorize_investigation, justification, open_investigation
+from tests.personas.helpers import authorize_investigation, justification, open_investigation, wrong_code
 
 
 async def test_a_detective_opens_an_investigation_pending_authorization(world: World) -> None:
@@ -174,7 +174,9 @@ async def test_a_wrong_code_does_not_authorize(world: World) -> None:
     alex = await world.signin(alex_person)
     inv = await open_investigation(dana)
 
-    refused = await alex.post(f"/api/investigations/{inv}/authorize", json={"totp_code": world.wrong_code(alex_person)})
+    refused = await alex.post(
+        f"/api/investigations/{inv}/authorize", json={"totp_code": wrong_code(world, alex_person)}
+    )
 
     assert refused.status_code == 401
     assert await world.db.fetchval("SELECT status FROM investigations WHERE id = $1", uuid.UUID(inv)) == (

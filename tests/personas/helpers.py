@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 
 from tests.harness import Person, World
@@ -164,3 +166,16 @@ async def database_text(world: World) -> str:
 def hex_of(text: str) -> str:
     """How PostgreSQL prints these bytes inside a bytea value."""
     return text.encode().hex()
+
+
+def wrong_code(world: World, person: Person) -> str:
+    """Six digits the person's authenticator does not show now, nor a step either side."""
+    now = world.clock.now()
+    valid = {person.totp.at(now + timedelta(seconds=30 * step)) for step in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
+
+
+def event_details(row: asyncpg.Record) -> dict[str, Any]:
+    """An audit row's details (the test connection has no jsonb codec)."""
+    value: dict[str, Any] = json.loads(row["details"])
+    return value

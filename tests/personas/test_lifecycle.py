@@ -11,15 +11,17 @@ from typing import Any
 
 import httpx
 
-from tests.harness import World, details
+from tests.harness import World
 from tests.personas.helpers import (
     Team,
     approved_persona,
+    event_details,
     identity,
     persona_row,
     request_persona,
     submitted_persona,
     team,
+    wrong_code,
 )
 
 CODENAME = re.compile(r"^[A-Z]+-[A-Z]+-[0-9]{2}$")
@@ -104,7 +106,7 @@ async def test_an_approval_code_cannot_be_used_twice(world: World) -> None:
     assert [e["target_id"] for e in await world.events("persona.approve") if e["outcome"] == "success"] == [first["id"]]
     assert [e["outcome"] for e in await world.events("persona.renew")] == ["failure"]
     replays = await world.events("persona.approve") + await world.events("persona.renew")
-    assert sorted(details(e)["reason"] for e in replays if e["outcome"] == "failure") == ["code already used"] * 2
+    assert sorted(event_details(e)["reason"] for e in replays if e["outcome"] == "failure") == ["code already used"] * 2
 
 
 async def test_a_supervisor_cannot_approve_a_persona_they_requested(world: World) -> None:
@@ -386,7 +388,7 @@ async def test_an_approval_lapses_and_renewal_needs_a_fresh_code(world: World) -
 
     no_code = await sam.post(f"/api/personas/{pid}/renew", json={})
     assert no_code.status_code == 400
-    wrong = await sam.post(f"/api/personas/{pid}/renew", json={"totp_code": world.wrong_code(t.supervisor)})
+    wrong = await sam.post(f"/api/personas/{pid}/renew", json={"totp_code": wrong_code(world, t.supervisor)})
     assert wrong.status_code == 401
     assert (await persona_row(world, pid))["approval_expires_at"] < world.clock.now()
 
