@@ -23,6 +23,7 @@ from registry.accounts.service import for_persona as accounts_for_persona
 from registry.accounts.service import handle_index
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
+from registry.equipment import service as equipment_service
 from registry.errors import BadRequest, Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from registry.investigations import repo as investigations_repo
 from registry.personas import codenames, repo
@@ -49,6 +50,7 @@ from registry.personas.schemas import (
 )
 from registry.personas.schemas import Conflict as ConflictOut
 from registry.platforms import repo as platforms_repo
+from registry.reviews import repo as reviews_repo
 from registry.runtime import CurrentUser, RequestContext, Runtime
 
 NOT_FOUND = "No such persona, or it is outside your need-to-know."
@@ -402,7 +404,7 @@ async def approve(
     await _separation_then_code(conn, runtime, ctx, persona_id, "approve", data.totp_code)
     expires = ctx.now + timedelta(days=policy.approval_valid_days)
     interval = data.review_interval_days or policy.review_interval_days
-    return await _step(
+    out = await _step(
         conn,
         runtime,
         ctx,
@@ -415,6 +417,13 @@ async def approve(
         review_interval_days=interval,
         history={"expires_at": expires.isoformat(), "review_interval_days": interval, "note": data.note},
     )
+    # 003 IV.B.4: approval puts the handler's next conduct review for this investigation on the
+    # calendar (or brings it forward for a shorter interval).
+    row = await _visible(conn, runtime, ctx, persona_id)
+    await reviews_repo.ensure_open(
+        conn, row["investigation_id"], row["handler_id"], (ctx.now + timedelta(days=interval)).date(), ctx.now
+    )
+    return out
 
 
 async def reject(
@@ -519,6 +528,8 @@ async def compromise(
         history={"report": data.report},
     )
     await repo.close_accounts(conn, persona_id, ctx.now)
+    # A burned persona's devices may carry its traces: out of service until re-inspected.
+    await equipment_service.quarantine_for(conn, ctx, persona_id)
     return out
 
 
