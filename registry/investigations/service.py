@@ -44,6 +44,8 @@ async def create(conn: asyncpg.Connection, ctx: RequestContext, data: Investigat
         raise Conflict(
             f"Case number {data.case_number} is already registered; ask its team to add you.", field="case_number"
         )
+    # The detective who opens a case is on its team.
+    await repo.add_member(conn, row["id"], me.id, me.id, ctx.now)
     await record(
         conn,
         ctx,

@@ -100,8 +100,7 @@ async def create(
     investigation = await investigations_repo.get_visible(conn, data.investigation_id, me.id, unit_roles)
     if investigation is None:
         raise NotFound("No such investigation, or you are not on its team.", field="investigation_id")
-    members = {str(m["user_id"]) for m in investigation["members"]}
-    if investigation["opened_by"] != me.id and str(me.id) not in members:
+    if str(me.id) not in {str(m["user_id"]) for m in investigation["members"]}:
         raise Forbidden("Only members of the investigation request personas for it; ask to be added.")
     _check_identity(data.identity, ctx)
     alias_index = _alias_index(runtime, data.identity)
@@ -557,6 +556,8 @@ async def handover(
         raise Conflict("The persona changed meanwhile; reload and try again.")
     details = {"from_user_id": str(row["handler_id"]), "to_user_id": str(data.to_user_id), "reason": data.reason}
     await repo.add_history(conn, persona_id, ctx.now, "handover", me.id, details)
+    # The new handler joins the investigation's team, as any detective working the case would.
+    await investigations_repo.add_member(conn, row["investigation_id"], data.to_user_id, me.id, ctx.now)
     await record(
         conn,
         ctx,

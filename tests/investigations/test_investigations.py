@@ -63,7 +63,7 @@ async def test_the_opener_adds_members_who_then_see_the_investigation(world: Wor
     added = await dana.post(f"/api/investigations/{inv}/members", json={"user_id": str(erin_person.id)})
 
     assert added.status_code == 200, added.text
-    assert [m["username"] for m in added.json()["members"]] == ["erin"]
+    assert [m["username"] for m in added.json()["members"]] == ["dana", "erin"]
     assert (await erin.get(f"/api/investigations/{inv}")).status_code == 200
     assert [i["id"] for i in (await erin.get("/api/investigations")).json()["items"]] == [inv]
 
@@ -90,7 +90,7 @@ async def test_adding_an_unknown_user_is_refused(world: World) -> None:
     refused = await dana.post(f"/api/investigations/{inv}/members", json={"user_id": str(uuid.uuid4())})
 
     assert refused.status_code == 404
-    assert await world.db.fetchval("SELECT count(*) FROM investigation_members") == 0
+    assert await world.db.fetchval("SELECT count(*) FROM investigation_members") == 1  # the opener alone
 
 
 async def test_the_authorizing_official_authorizes_for_the_policy_period(world: World) -> None:

@@ -311,10 +311,13 @@ async def test_handover_moves_the_persona_to_another_detective(world: World) -> 
     assert shown["history"][-1]["action"] == "handover"
     assert shown["history"][-1]["details"]["reason"] == "Dana transferred."
     assert shown["history"][-1]["details"]["to_user_id"] == str(erin_person.id)
-    # Dana opened the investigation but is not on its team: the persona has left her hands.
-    assert (await t.dana.get(f"/api/personas/{pid}")).status_code == 404
-    assert pid not in [p["id"] for p in (await t.dana.get("/api/personas")).json()["items"]]
-    assert (await t.dana.post(f"/api/personas/{pid}/submit")).status_code == 404
+    # Dana stays on the investigation's team and may read it, but she no longer handles it.
+    assert (await t.dana.get(f"/api/personas/{pid}")).status_code == 200
+    changed = await t.dana.patch(f"/api/personas/{pid}", json={"identity": identity(legend="Moved to Dayton.")})
+    assert changed.status_code == 403
+    # Erin joined the team with the persona.
+    team_now = (await erin.get(f"/api/investigations/{t.investigation_id}")).json()["members"]
+    assert {m["username"] for m in team_now} == {"dana", "erin"}
     # The new handler is the handler now.
     assert (await erin.post(f"/api/personas/{pid}/suspend", json={"reason": "Taking stock."})).status_code == 200
     assert len(await world.events("persona.handover")) == 1
