@@ -11,9 +11,10 @@ from registry.access import persona_visible
 
 
 async def facts(
-    conn: asyncpg.Connection, persona_id: UUID, me: UUID, unit_roles: list[str], now: datetime
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+    conn: asyncpg.Connection, persona_ids: list[UUID], me: UUID, unit_roles: list[str], now: datetime
+) -> list[asyncpg.Record]:
+    """One row per visible persona of `persona_ids`."""
+    rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT p.id, p.codename, p.status, p.approval_expires_at, p.handler_id,
                i.case_number, i.authorized_until,
@@ -46,10 +47,11 @@ async def facts(
                  WHERE cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
                    AND cr.status = 'open') AS review_due_on
           FROM personas p JOIN investigations i ON i.id = p.investigation_id
-         WHERE p.id = $1 AND {persona_visible("p", "$2", "$3")}
+         WHERE p.id = ANY($1::uuid[]) AND {persona_visible("p", "$2", "$3")}
         """,
-        persona_id,
+        persona_ids,
         me,
         unit_roles,
         now,
     )
+    return rows

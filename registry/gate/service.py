@@ -177,20 +177,34 @@ def _conduct_review(due_on: date | None, policy: Policy, today: date) -> Conditi
     return Condition("conduct_review_scheduled", True, clause, f"Conduct review due {due_on:%Y-%m-%d}.")
 
 
-async def gate(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> GateOut:
-    facts = await repo.facts(conn, persona_id, _me(ctx).id, runtime.permissions.unit_wide_roles, ctx.now)
-    if facts is None:
+async def _facts(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> asyncpg.Record:
+    rows = await repo.facts(conn, [persona_id], _me(ctx).id, runtime.permissions.unit_wide_roles, ctx.now)
+    if not rows:
         raise NotFound("No such persona, or it is outside your need-to-know.")
-    return evaluate(facts, runtime.policy, ctx.now)
+    return rows[0]
+
+
+async def gate(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> GateOut:
+    return evaluate(await _facts(conn, runtime, ctx, persona_id), runtime.policy, ctx.now)
+
+
+async def lapsed(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_ids: list[UUID]
+) -> dict[UUID, list[str]]:
+    """For active personas: the conditions they no longer meet (one query for a whole page)."""
+    if not persona_ids:
+        return {}
+    rows = await repo.facts(conn, persona_ids, _me(ctx).id, runtime.permissions.unit_wide_roles, ctx.now)
+    return {
+        row["id"]: [c.condition for c in evaluate(row, runtime.policy, ctx.now).conditions if not c.met] for row in rows
+    }
 
 
 async def activate(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> StatusOut:
     """approved -> active, only when the gate passes; otherwise 409 with every unmet condition."""
     me = _me(ctx)
     unit_roles = runtime.permissions.unit_wide_roles
-    facts = await repo.facts(conn, persona_id, me.id, unit_roles, ctx.now)
-    if facts is None:
-        raise NotFound("No such persona, or it is outside your need-to-know.")
+    facts = await _facts(conn, runtime, ctx, persona_id)
     result = evaluate(facts, runtime.policy, ctx.now)
     if facts["handler_id"] != me.id:
         raise Forbidden("Only the persona's handler activates it.")

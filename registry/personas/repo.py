@@ -119,7 +119,10 @@ async def page_visible(
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT p.id, p.codename, p.status, p.investigation_id, p.approval_expires_at, p.created_at,
-               i.case_number, h.display_name AS handler
+               i.case_number, h.display_name AS handler,
+               (SELECT cr.due_on FROM conduct_reviews cr
+                 WHERE cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
+                   AND cr.status = 'open') AS next_review_due
           FROM personas p
           JOIN investigations i ON i.id = p.investigation_id
           JOIN users h ON h.id = p.handler_id

@@ -132,7 +132,9 @@ class PersonaSummary(msgspec.Struct):
     case_number: str
     approval_expires_at: datetime | None
     approval_current: bool
-    next_review_due: datetime | None
+    next_review_due: date | None
+    # For an active persona, the activation conditions it no longer meets (see its gate).
+    lapsed: list[str]
 
 
 class PersonaPage(msgspec.Struct):

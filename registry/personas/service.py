@@ -25,6 +25,7 @@ from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.equipment import service as equipment_service
 from registry.errors import BadRequest, Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.gate import service as gate_service
 from registry.investigations import repo as investigations_repo
 from registry.personas import codenames, repo
 from registry.personas.schemas import (
@@ -211,6 +212,7 @@ async def page(
         after=_decode_cursor(cursor) if cursor else None,
         limit=limit,
     )
+    lapsed = await gate_service.lapsed(conn, runtime, ctx, [r["id"] for r in rows if r["status"] == "active"])
     items = [
         PersonaSummary(
             id=r["id"],
@@ -221,7 +223,8 @@ async def page(
             case_number=r["case_number"],
             approval_expires_at=r["approval_expires_at"],
             approval_current=approval_current(r["status"], r["approval_expires_at"], ctx.now),
-            next_review_due=None,
+            next_review_due=r["next_review_due"],
+            lapsed=lapsed.get(r["id"], []),
         )
         for r in rows
     ]

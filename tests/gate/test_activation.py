@@ -132,3 +132,15 @@ async def test_outsiders_get_404_on_the_gate(world):
     client = await world.signin(stranger)
     assert (await client.get(f"/api/personas/{r.pid}/gate")).status_code == 404
     assert (await client.post(f"/api/personas/{r.pid}/activate")).status_code == 404
+
+
+async def test_the_persona_list_reports_what_an_active_persona_no_longer_meets(world):
+    r = await prepare(world)
+    assert (await r.t.dana.post(f"/api/personas/{r.pid}/activate")).status_code == 200
+    item = (await r.t.dana.get("/api/personas")).json()["items"][0]
+    assert item["status"] == "active" and item["lapsed"] == []
+    assert item["next_review_due"] == (world.clock.now().date() + timedelta(days=30)).isoformat()
+    await later(r, timedelta(days=91))
+    item = (await r.t.dana.get("/api/personas")).json()["items"][0]
+    assert "isolated_equipment" in item["lapsed"]
+    assert "conduct_review_scheduled" in item["lapsed"]
