@@ -44,8 +44,18 @@ def cli_context(runtime: Runtime) -> RequestContext:
 async def cli_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """The app's runtime with its pool open, for commands that act like a request."""
     app = create_app(msgspec.structs.replace(settings, audit_seal_interval_seconds=0))
-    async with app.lifespan():
-        yield runtime_of(app.state)
+    try:
+        async with app.lifespan():
+            yield runtime_of(app.state)
+    except BaseExceptionGroup as group:
+        # The lifespan runs in a task group, which wraps what the command raised: hand the
+        # command's own error on, so `main` reports it as a message, not a traceback.
+        error: BaseException = group
+        while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]
+        if error is group:
+            raise
+        raise error from None
 
 
 def _migrate(settings: Settings) -> str:

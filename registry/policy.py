@@ -3,6 +3,7 @@ numbers the rules use. Loaded and validated once at start-up; any doubt stops th
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -112,5 +113,19 @@ def load_policy(path: Path) -> Policy:
     try:
         return msgspec.convert(raw, Policy)
     except msgspec.ValidationError as exc:
-        # msgspec names the key, e.g. "Expected `int`, got `str` - at `$.security.lockout_threshold`".
-        raise ConfigurationError(f"policy file {path}: {exc}") from exc
+        key = _bad_key(str(exc))
+        where = f"policy file {path}, key {key}" if key else f"policy file {path}"
+        raise ConfigurationError(f"{where}: {exc}") from exc
+
+
+def _bad_key(message: str) -> str | None:
+    """The dotted key msgspec's message is about: "Expected `int`, got `str` - at
+    `$.security.lockout_threshold`", or "Object missing required field `lockout_threshold` - at
+    `$.security`" (the field is named apart from where it is missing) both give
+    security.lockout_threshold."""
+    at = re.search(r" - at `\$\.?([^`]*)`$", message)
+    parts = [at.group(1)] if at and at.group(1) else []
+    field = re.match(r"Object (?:missing required|contains unknown) field `([^`]+)`", message)
+    if field:
+        parts.append(field.group(1))
+    return ".".join(parts) or None

@@ -71,8 +71,8 @@ async def chain(conn: asyncpg.Connection, chunk: int = 20000) -> AsyncIterator[a
         yield row
 
 
-async def head(conn: asyncpg.Connection) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow("SELECT seq, hash FROM audit_chain_head")
+async def head(conn: asyncpg.Connection) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow("SELECT seq, hash FROM audit_chain_head")
     return row
 
 

@@ -82,7 +82,8 @@ async def verify(conn: asyncpg.Connection) -> VerifyResult:
             expected_prev = bytes(row["hash"])
             expected_seq += 1
             count += 1
-        if head["seq"] != count or bytes(head["hash"]) != expected_prev:
+        # A missing head row is tampering too (its table refuses TRUNCATE, not DELETE).
+        if head is None or head["seq"] != count or bytes(head["hash"]) != expected_prev:
             return VerifyResult(
                 ok=False, events=count, reason="the chain's recorded head does not match its last event"
             )
