@@ -68,3 +68,16 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     start = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
     async with World.open(database_url, tmp_path, start) as w:
         yield w
+
+
+@pytest.fixture
+async def empty_database_url(server_url: str) -> AsyncIterator[str]:
+    """A database with nothing in it, not even the migration ledger."""
+    name = f"e_{os.getpid()}_{next(_counter)}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+        yield _with_database(server_url, name)
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from argon2 import PasswordHasher
 from litestar import Litestar
 
 from registry.app import create_app
+from registry.auth.sessions import COOKIE
 from registry.clock import MovableClock
 from registry.crypto import Keyring
 from registry.settings import PasswordHashParams, Settings
@@ -59,15 +61,15 @@ class World:
     @classmethod
     @contextlib.asynccontextmanager
     async def open(cls, database_url: str, tmp_path: Path, start: datetime, **overrides: Any) -> AsyncIterator[World]:
-        settings = Settings(
-            data_dir=tmp_path,
-            database_url=database_url,
-            policy_path=POLICY,
-            secret_key=SECRET_KEY,
-            password_hash=TEST_HASH,
-            audit_seal_interval_seconds=0,
-            **overrides,
-        )
+        values: dict[str, Any] = {
+            "data_dir": tmp_path,
+            "database_url": database_url,
+            "policy_path": POLICY,
+            "secret_key": SECRET_KEY,
+            "password_hash": TEST_HASH,
+            "audit_seal_interval_seconds": 0,
+        }
+        settings = Settings(**(values | overrides))
         clock = MovableClock(start)
         app = create_app(settings, clock=clock)
         db = await asyncpg.connect(database_url)
@@ -143,3 +145,24 @@ class World:
 
     async def events(self, action: str) -> list[asyncpg.Record]:
         return await self.db.fetch("SELECT * FROM audit_event WHERE action = $1 ORDER BY id", action)
+
+    def wrong_code(self, person: Person) -> str:
+        """A six-digit code the person's authenticator does not show now (nor a step either side)."""
+        now = self.clock.now()
+        valid = {person.totp.at(now + timedelta(seconds=30 * step)) for step in (-1, 0, 1)}
+        return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
+
+
+def session_cookie(response: httpx.Response) -> str | None:
+    """The session token a response sets (None if it sets none)."""
+    for header in response.headers.get_list("set-cookie"):
+        name, _, rest = header.partition("=")
+        if name.strip() == COOKIE:
+            return rest.split(";", 1)[0]
+    return None
+
+
+def details(row: asyncpg.Record) -> dict[str, Any]:
+    """An audit row's details (the test connection has no jsonb codec)."""
+    value: dict[str, Any] = json.loads(row["details"])
+    return value

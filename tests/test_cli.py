@@ -1,0 +1,104 @@
+"""`registry user add` bootstraps the first administrator."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from registry.cli import main
+from registry.settings import new_secret_key
+from tests.harness import POLICY, World
+
+ROOT_PASSWORD = "granite heron twelve lanterns"
+
+
+@pytest.fixture
+def cli_env(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI pointed at the test's database, with nothing read from or written to the
+    working directory; the logging it configures is put back afterwards."""
+    assert world.settings.database_url is not None
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", world.settings.database_url)
+    monkeypatch.setenv("REGISTRY_DATA_DIR", str(tmp_path / "cli-data"))
+    monkeypatch.setenv("REGISTRY_POLICY", str(POLICY))
+    monkeypatch.setenv("REGISTRY_SECRET_KEY", new_secret_key())
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+async def run(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str) -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    # The CLI runs its own event loop (asyncio.run): give it a thread of its own.
+    return await asyncio.to_thread(main, argv)
+
+
+async def test_user_add_creates_an_administrator_who_can_sign_in(
+    world: World, cli_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await run(
+        monkeypatch, ["user", "add", "root", "--role", "administrator", "--password-stdin"], ROOT_PASSWORD + "\n"
+    )
+
+    assert code == 0
+    assert "created root (administrator)" in capsys.readouterr().out
+    [created] = await world.events("user.create")
+    assert (created["actor"], created["request_id"]) == (None, "cli")
+
+    client = world.client()
+    login = await client.post("/api/auth/login", json={"username": "root", "password": ROOT_PASSWORD})
+    assert login.json() == {"mfa": "enroll"}
+    secret = (await client.post("/api/auth/mfa/enroll")).json()["secret"]
+    confirm = await client.post("/api/auth/mfa/enroll/confirm", json={"code": pyotp.TOTP(secret).at(world.clock.now())})
+    assert confirm.status_code == 200
+    assert (await client.get("/api/me")).json()["roles"] == ["administrator"]
+    assert (await client.get("/api/users")).status_code == 200
+
+
+async def test_user_add_refuses_a_weak_password(
+    world: World, cli_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await run(monkeypatch, ["user", "add", "root", "--role", "administrator", "--password-stdin"], "password\n")
+
+    assert code != 0
+    assert "at least 12 characters" in capsys.readouterr().err
+    assert await world.db.fetchval("SELECT count(*) FROM users") == 0
+
+
+async def test_user_add_wants_the_password_on_stdin(
+    world: World, cli_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await run(monkeypatch, ["user", "add", "root", "--role", "administrator"], ROOT_PASSWORD + "\n")
+
+    assert code != 0
+    assert "--password-stdin" in capsys.readouterr().err
+    assert await world.db.fetchval("SELECT count(*) FROM users") == 0
+
+
+def test_user_add_refuses_an_unknown_role(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["user", "add", "root", "--role", "chief", "--password-stdin"])
+
+    assert exited.value.code == 2
+    assert "chief" in capsys.readouterr().err
+
+
+async def test_user_add_refuses_a_taken_username(
+    world: World, cli_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await world.user("root", "detective")
+
+    code = await run(
+        monkeypatch, ["user", "add", "root", "--role", "administrator", "--password-stdin"], ROOT_PASSWORD + "\n"
+    )
+
+    assert code == 1
+    assert "taken" in capsys.readouterr().err
+    assert await world.db.fetchval("SELECT roles FROM users WHERE username = 'root'") == ["detective"]

@@ -1,0 +1,108 @@
+"""The department's policy file: the shipped one loads, a bad one stops start-up naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from registry.app import create_app
+from registry.errors import ConfigurationError
+from registry.permissions import RolePermissions
+from registry.policy import ROLES, load_policy
+from registry.settings import Settings
+from tests.harness import POLICY, SECRET_KEY, TEST_HASH
+
+SHIPPED = POLICY.read_text()
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "department.toml"
+    path.write_text(text)
+    return path
+
+
+def edited(old: str, new: str) -> str:
+    assert old in SHIPPED
+    return SHIPPED.replace(old, new)
+
+
+def test_the_shipped_policy_loads() -> None:
+    policy = load_policy(POLICY)
+
+    assert policy.security.lockout_threshold == 5
+    assert policy.security.lockout_minutes == 30
+    assert policy.security.session_idle_minutes == 30
+    assert policy.security.session_absolute_hours == 12
+    assert policy.personas.overdue_review_action in {"suspend", "report"}
+    assert policy.audit.retention_years >= 1
+    for role in (
+        policy.placeholders.authorizes_false_identities,
+        policy.placeholders.authorizes_sites,
+        policy.placeholders.approves_identity_details,
+        policy.placeholders.holds_conduct_reviews,
+    ):
+        assert role in ROLES
+    RolePermissions(policy)  # every placeholder maps onto a role we grant from
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (edited("lockout_threshold = 5", 'lockout_threshold = "five"'), "security.lockout_threshold"),
+        (edited("lockout_threshold = 5", "lockout_threshold = 50"), "security.lockout_threshold"),
+        (edited("lockout_threshold = 5", "lockout_threshold = 5\nlockout_treshold = 5"), "security.lockout_treshold"),
+        (edited("lockout_threshold = 5\n", ""), "security.lockout_threshold"),
+        (
+            edited('holds_conduct_reviews = "commander"', 'holds_conduct_reviews = "chief"'),
+            "placeholders.holds_conduct_reviews",
+        ),
+        (SHIPPED[: SHIPPED.index("[audit]")], "audit"),
+        (edited("[audit]", "[extra]\nfoo = 1\n\n[audit]"), "extra"),
+        (edited("session_idle_minutes = 30", "session_idle_minutes = 800"), "security.session_idle_minutes"),
+        (edited("review_interval_days = 30", "review_interval_days = 365"), "personas.review_interval_days"),
+    ],
+    ids=[
+        "wrong-type",
+        "out-of-range",
+        "unknown-key",
+        "missing-key",
+        "unknown-role",
+        "missing-section",
+        "unknown-section",
+        "idle-beyond-absolute",
+        "review-beyond-approval",
+    ],
+)
+def test_an_invalid_policy_is_refused_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
+    path = write(tmp_path, text)
+
+    with pytest.raises(ConfigurationError) as refused:
+        load_policy(path)
+
+    assert key in str(refused.value)
+    assert str(path) in str(refused.value)
+
+
+def test_a_policy_that_is_not_toml_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="not valid TOML"):
+        load_policy(write(tmp_path, "[security\nlockout_threshold = 5"))
+
+
+def test_a_missing_policy_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="REGISTRY_POLICY"):
+        load_policy(tmp_path / "nowhere.toml")
+
+
+def test_the_service_does_not_start_with_an_invalid_policy(tmp_path: Path) -> None:
+    path = write(tmp_path, edited("lockout_threshold = 5", 'lockout_threshold = "five"'))
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url="postgresql://unused.invalid/none",
+        policy_path=path,
+        secret_key=SECRET_KEY,
+        password_hash=TEST_HASH,
+    )
+
+    with pytest.raises(ConfigurationError, match=r"security\.lockout_threshold"):
+        create_app(settings)

@@ -1,0 +1,189 @@
+"""Account administration: who may do it, and what it does."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.harness import PASSWORD, World, details
+
+
+def new_user(**fields: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "username": "bob",
+        "display_name": "Bob Builder",
+        "roles": ["detective"],
+        "password": "copper lantern meadow forty",
+    }
+    return body | fields
+
+
+async def admin_client(world: World) -> httpx.AsyncClient:
+    return await world.signin(await world.user("ada", "administrator"))
+
+
+async def test_a_detective_calling_an_administrator_route_is_refused_and_audited(world: World) -> None:
+    dana = await world.user("dana", "detective")
+    client = await world.signin(dana)
+
+    listing = await client.get("/api/users")
+    creating = await client.post("/api/users", json=new_user())
+    unlocking = await client.post(f"/api/users/{dana.id}/unlock")
+
+    assert [r.status_code for r in (listing, creating, unlocking)] == [403, 403, 403]
+    assert "user:manage" in listing.json()["detail"]
+    assert await world.db.fetchval("SELECT count(*) FROM users WHERE username = 'bob'") == 0
+    denied = await world.events("access.denied")
+    assert [(e["outcome"], e["actor"], e["actor_id"]) for e in denied] == [("denied", "dana", dana.id)] * 3
+    assert [details(e)["permission"] for e in denied] == ["user:manage"] * 3
+    assert details(denied[2])["route"] == "/api/users/{user_id}/unlock"
+
+
+async def test_administrator_routes_need_a_session(world: World) -> None:
+    dana = await world.user("dana", "detective")
+    anonymous = world.client()
+
+    answers = [
+        await anonymous.get("/api/users"),
+        await anonymous.post("/api/users", json=new_user()),
+        await anonymous.patch(f"/api/users/{dana.id}", json={"active": False}),
+        await anonymous.post(f"/api/users/{dana.id}/unlock"),
+        await anonymous.post(f"/api/users/{dana.id}/reset-mfa"),
+    ]
+
+    assert [r.status_code for r in answers] == [401] * 5
+    assert await world.db.fetchval("SELECT active FROM users WHERE id = $1", dana.id)
+
+
+async def test_an_administrator_creates_a_user_who_can_then_sign_in(world: World) -> None:
+    admin = await admin_client(world)
+
+    response = await admin.post("/api/users", json=new_user(roles=["detective", "supervisor"]))
+
+    assert response.status_code == 201
+    body = response.json()
+    assert uuid.UUID(body["id"])
+    assert (body["username"], body["display_name"], body["roles"]) == (
+        "bob",
+        "Bob Builder",
+        ["detective", "supervisor"],
+    )
+    assert (body["active"], body["locked"], body["mfa_enrolled"]) == (True, False, False)
+    created = await world.events("user.create")
+    assert [(e["actor"], e["target_id"]) for e in created] == [("ada", body["id"])]
+    login = await world.client().post(
+        "/api/auth/login", json={"username": "bob", "password": "copper lantern meadow forty"}
+    )
+    assert login.json() == {"mfa": "enroll"}
+
+
+async def test_a_taken_username_is_a_conflict(world: World) -> None:
+    admin = await admin_client(world)
+    assert (await admin.post("/api/users", json=new_user())).status_code == 201
+
+    again = await admin.post("/api/users", json=new_user(display_name="Another Bob"))
+
+    assert again.status_code == 409
+    assert "bob" in again.json()["detail"]
+    assert await world.db.fetchval("SELECT count(*) FROM users WHERE username = 'bob'") == 1
+
+
+async def test_an_unknown_role_is_refused_with_a_clear_message(world: World) -> None:
+    admin = await admin_client(world)
+
+    response = await admin.post("/api/users", json=new_user(roles=["chief"]))
+
+    assert response.status_code == 400
+    problem = response.json()
+    assert "'chief'" in problem["detail"]
+    assert [e["key"] for e in problem["errors"]] == ["roles[0]"]
+
+
+async def test_unknown_fields_and_bad_usernames_are_refused(world: World) -> None:
+    admin = await admin_client(world)
+
+    unknown = await admin.post("/api/users", json=new_user(clearance="top"))
+    bad_name = await admin.post("/api/users", json=new_user(username="Bob Smith!"))
+    empty_patch = await admin.patch(f"/api/users/{uuid.uuid4()}", json={})
+
+    assert unknown.status_code == 400
+    assert "clearance" in unknown.json()["detail"]
+    assert bad_name.status_code == 400
+    assert empty_patch.status_code == 400
+    assert "at least one of" in empty_patch.json()["detail"]
+    assert await world.db.fetchval("SELECT count(*) FROM users") == 1
+
+
+async def test_an_administrator_cannot_disable_themselves_or_drop_their_own_role(world: World) -> None:
+    ada = await world.user("ada", "administrator")
+    admin = await world.signin(ada)
+
+    disable = await admin.patch(f"/api/users/{ada.id}", json={"active": False})
+    demote = await admin.patch(f"/api/users/{ada.id}", json={"roles": ["auditor"]})
+
+    assert disable.status_code == 403
+    assert demote.status_code == 403
+    assert (await admin.get("/api/users")).status_code == 200
+    row = await world.db.fetchrow("SELECT active, roles FROM users WHERE id = $1", ada.id)
+    assert (row["active"], row["roles"]) == (True, ["administrator"])
+    # Another administrator may.
+    other = await world.signin(await world.user("otto", "administrator"))
+    assert (await other.patch(f"/api/users/{ada.id}", json={"active": False})).status_code == 200
+    assert (await admin.get("/api/users")).status_code == 401
+
+
+async def test_changes_to_unknown_users_are_not_found(world: World) -> None:
+    admin = await admin_client(world)
+    nobody = uuid.uuid4()
+
+    answers = [
+        await admin.patch(f"/api/users/{nobody}", json={"active": False}),
+        await admin.post(f"/api/users/{nobody}/unlock"),
+        await admin.post(f"/api/users/{nobody}/reset-mfa"),
+    ]
+
+    assert [r.status_code for r in answers] == [404] * 3
+
+
+async def test_reset_mfa_makes_the_next_sign_in_enroll_and_ends_sessions(world: World) -> None:
+    admin = await admin_client(world)
+    dana = await world.user("dana", "detective")
+    client = await world.signin(dana)
+
+    response = await admin.post(f"/api/users/{dana.id}/reset-mfa")
+
+    assert response.status_code == 200
+    assert response.json()["mfa_enrolled"] is False
+    assert (await client.get("/api/me")).status_code == 401
+    login = await world.client().post("/api/auth/login", json={"username": "dana", "password": dana.password})
+    assert login.json() == {"mfa": "enroll"}
+    assert len(await world.events("user.reset_mfa")) == 1
+
+
+async def test_the_user_list_holds_no_password_hashes_or_secrets(world: World) -> None:
+    admin = await admin_client(world)
+    dana = await world.user("dana", "detective")
+
+    response = await admin.get("/api/users")
+
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert [u["username"] for u in items] == ["ada", "dana"]
+    for item in items:
+        assert set(item) == {
+            "id",
+            "username",
+            "display_name",
+            "roles",
+            "active",
+            "locked",
+            "mfa_enrolled",
+            "created_at",
+        }
+    text = response.text
+    assert "argon2" not in text
+    assert PASSWORD not in text
+    assert dana.secret is not None
+    assert dana.secret not in text
+    assert "totp" not in text.lower()
