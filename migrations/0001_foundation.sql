@@ -93,6 +93,9 @@ DECLARE
 BEGIN
     -- The head's row lock serializes sealers across every instance of the service.
     SELECT * INTO head FROM audit_chain_head FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'audit_chain_head is missing: the audit log has been tampered with';
+    END IF;
     FOR e IN SELECT * FROM audit_event WHERE seq IS NULL ORDER BY id LIMIT batch LOOP
         head.seq := head.seq + 1;
         UPDATE audit_event
@@ -135,5 +138,14 @@ CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
     FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
 CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event
     FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+-- The chain's head is only ever moved forward by audit_seal().
+CREATE FUNCTION refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER audit_chain_head_no_delete BEFORE DELETE ON audit_chain_head
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER audit_chain_head_no_truncate BEFORE TRUNCATE ON audit_chain_head
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();

@@ -95,12 +95,6 @@ CREATE TABLE activity_log (
 );
 CREATE INDEX activity_log_persona ON activity_log (persona_id, occurred_at DESC);
 
-CREATE FUNCTION refuse_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
-END
-$$;
 CREATE TRIGGER activity_log_append_only BEFORE UPDATE OR DELETE ON activity_log
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER isolation_inspections_append_only BEFORE UPDATE OR DELETE ON isolation_inspections

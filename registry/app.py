@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncGenerator
 from typing import Any
 
+import asyncpg
 from litestar import Litestar, Request, Response, Router
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -31,7 +32,7 @@ from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
 from registry.gate.routes import routes as gate_routes
 from registry.investigations.routes import routes as investigation_routes
-from registry.observability import ObservabilityMiddleware
+from registry.observability import ObservabilityMiddleware, add_response_headers
 from registry.ops.routes import routes as ops_routes
 from registry.permissions import Permission, RolePermissions
 from registry.personas.routes import routes as persona_routes
@@ -81,7 +82,8 @@ async def _seal_audit_chain(runtime: Runtime) -> None:
         try:
             async with runtime.db_pool().acquire() as conn:
                 await audit_repo.seal(conn)
-        except (TimeoutError, OSError, RuntimeError) as exc:  # the database may be restarting
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # The database may be restarting or failing over: keep trying, loudly.
             log.warning("audit sealing failed; will retry", extra={"fields": {"error": type(exc).__name__}})
         await asyncio.sleep(interval)
 
@@ -146,6 +148,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         },
         guards=[require_permission],
         middleware=[ObservabilityMiddleware(), SessionMiddleware()],
+        before_send=[add_response_headers],
         exception_handlers={
             DomainError: _domain_error,
             ValidationException: _validation_error,
@@ -158,7 +161,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             version="0.1.0",
             render_plugins=[JsonRenderPlugin()],
             # Served without a session: the API's shape is public, its data is not.
-            openapi_router=Router(path="/schema", route_handlers=[], opt={"permission": Permission.PUBLIC}),
+            openapi_router=Router(
+                path="/schema", route_handlers=[], opt={"permission": Permission.PUBLIC, "no_session": True}
+            ),
         ),
         state=State({"runtime": runtime}),
         request_max_body_size=1024 * 1024,

@@ -110,8 +110,8 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     _migrate(settings)
 
     async def run() -> None:
-        async with cli_runtime(settings) as runtime, runtime.db_pool().acquire() as conn, conn.transaction():
-            user = await users.create(conn, runtime, cli_context(runtime), data)
+        async with cli_runtime(settings) as runtime:
+            user = await users.create(runtime, cli_context(runtime), data)
             print(f"created {user.username} ({', '.join(user.roles)}), id {user.id}")
             print("At first sign-in they enroll an authenticator app (TOTP).")
 

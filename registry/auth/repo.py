@@ -75,32 +75,17 @@ async def record_failed_attempt(
 
 async def consume_totp_step(conn: asyncpg.Connection, user_id: UUID, step: int) -> bool:
     """Accept `step` once: a second request with a code of the same (or an older) step finds
-    no row, even when both arrive together (the row lock settles it).
-
-    In a savepoint: an UPDATE that waited for a concurrent one and then found the step taken
-    still holds the row's lock (READ COMMITTED re-checks a locked row). Rolling the savepoint
-    back releases it, so the failure can be counted on another connection (which locks the same
-    row) without waiting for this very request to end."""
-    savepoint = conn.transaction()
-    await savepoint.start()
-    try:
-        row = await conn.fetchrow(
-            """
-            UPDATE users SET totp_last_step = $2
-             WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)
-            RETURNING id
-            """,
-            user_id,
-            step,
-        )
-    except BaseException:
-        await savepoint.rollback()
-        raise
-    if row is None:
-        await savepoint.rollback()
-        return False
-    await savepoint.commit()
-    return True
+    no row, even when both arrive together (the row lock settles it)."""
+    row = await conn.fetchrow(
+        """
+        UPDATE users SET totp_last_step = $2
+         WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)
+        RETURNING id
+        """,
+        user_id,
+        step,
+    )
+    return row is not None
 
 
 async def set_pending_totp(conn: asyncpg.Connection, user_id: UUID, secret: bytes, now: datetime) -> None:

@@ -30,12 +30,10 @@ async def notice(runtime: RuntimeDep) -> NoticeOut:
 
 
 @post("/login", status_code=HTTP_200_OK, opt={"permission": Permission.PUBLIC})
-async def login(data: JSONBody[LoginIn], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[LoginOut]:
+async def login(data: JSONBody[LoginIn], runtime: RuntimeDep, ctx: Ctx) -> Response[LoginOut]:
     """Password step. Answers which MFA step follows and sets a short-lived session cookie good
     only for that step."""
-    if ctx.user is not None:
-        await service.logout(db, ctx)
-    token, mfa = await service.login(db, runtime, ctx, data.username, data.password)
+    token, mfa = await service.login(runtime, ctx, data.username, data.password)
     return Response(LoginOut(mfa=mfa), cookies=[sessions.cookie(runtime, token)])  # type: ignore[arg-type]
 
 

@@ -1,7 +1,7 @@
 """Sign-in rules: password, lockout, TOTP (enrollment, verification, replay), recovery codes.
 
 Every failure answers the same way whatever its cause (no account enumeration), is counted
-towards the lockout and is audited on a connection of its own, so nothing erases it.
+towards the lockout and is audited in a transaction of its own, so no rollback erases it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncpg
 from registry.audit.service import record, record_failure
 from registry.auth import repo, sessions, totp
 from registry.auth.schemas import EnrollOut
+from registry.db.pool import transaction
 from registry.errors import Conflict, NotAuthenticated
 from registry.runtime import CurrentUser, RequestContext, Runtime
 
@@ -45,10 +46,11 @@ def is_locked(runtime: Runtime, locked_at: datetime | None, now: datetime) -> bo
     return lifted_before is None or locked_at > lifted_before
 
 
-async def count_failure(runtime: Runtime, ctx: RequestContext, user_id: UUID, action: str, reason: str) -> None:
-    """One more consecutive failure: counted, possibly locking, audited; on its own connection."""
-    pool = runtime.db_pool()
-    async with pool.acquire() as conn, conn.transaction():
+def count_failure(runtime: Runtime, ctx: RequestContext, user_id: UUID, action: str, reason: str) -> None:
+    """One more consecutive failure: counted, possibly locking, audited. Deferred to a
+    transaction of its own (see RequestContext.deferred), so the request's rollback keeps it."""
+
+    async def write(conn: asyncpg.Connection) -> None:
         row = await repo.record_failed_attempt(
             conn,
             user_id,
@@ -69,27 +71,36 @@ async def count_failure(runtime: Runtime, ctx: RequestContext, user_id: UUID, ac
                 details={"consecutive_failures": row["failed_attempts"]},
             )
 
+    ctx.defer(write)
 
-async def login(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, username: str, password: str
-) -> tuple[str, str]:
+
+async def login(runtime: Runtime, ctx: RequestContext, username: str, password: str) -> tuple[str, str]:
     """Check the password; on success return a new password-stage session token and what
-    the MFA step is ('verify' or 'enroll')."""
-    user = await repo.user_for_login(conn, username.strip().lower())
+    the MFA step is ('verify' or 'enroll').
+
+    No connection is held while argon2 runs (a hash may queue behind others): the account is
+    read, the connection released, the hash checked, and only then is the one transaction of
+    the request opened."""
+    async with runtime.db_pool().acquire() as conn:
+        user = await repo.user_for_login(conn, username.strip().lower())
     ok = await runtime.hasher.verify(user["password_hash"] if user else None, password)
     if user is None:
-        await record_failure(runtime.db_pool(), ctx, "auth.login", details={"reason": "unknown username"})
+        record_failure(ctx, "auth.login", details={"reason": "unknown username"})
         raise NotAuthenticated(LOGIN_FAILED)
     if not ok or not user["active"] or is_locked(runtime, user["locked_at"], ctx.now):
         reason = "wrong password" if not ok else ("account disabled" if not user["active"] else "account locked")
-        await count_failure(runtime, ctx, user["id"], "auth.login", reason)
+        count_failure(runtime, ctx, user["id"], "auth.login", reason)
         raise NotAuthenticated(LOGIN_FAILED)
 
-    if runtime.hasher.needs_rehash(user["password_hash"]):
-        await repo.update_password_hash(conn, user["id"], await runtime.hasher.hash(password))
-    token = await sessions.start(conn, runtime, user["id"], "password", ctx.now, ctx.ip)
-    mfa = "verify" if user["enrolled"] else "enroll"
-    await record(conn, ctx, "auth.login.password", target_type="user", target_id=user["id"], details={"mfa": mfa})
+    new_hash = await runtime.hasher.hash(password) if runtime.hasher.needs_rehash(user["password_hash"]) else None
+    async with transaction(runtime) as conn:
+        # Signing in again from a browser that holds a session ends that session.
+        await logout(conn, ctx)
+        if new_hash is not None:
+            await repo.update_password_hash(conn, user["id"], new_hash)
+        token = await sessions.start(conn, runtime, user["id"], "password", ctx.now, ctx.ip)
+        mfa = "verify" if user["enrolled"] else "enroll"
+        await record(conn, ctx, "auth.login.password", target_type="user", target_id=user["id"], details={"mfa": mfa})
     return token, mfa
 
 
@@ -109,7 +120,7 @@ async def check_code(
             if row["totp_secret"] is None
             else ("wrong code" if step is None else "code already used")
         )
-        await count_failure(runtime, ctx, user_id, action, reason)
+        count_failure(runtime, ctx, user_id, action, reason)
         raise NotAuthenticated(CODE_FAILED, field="code")
 
 
@@ -155,7 +166,7 @@ async def confirm_enrollment(
     secret = runtime.keyring.decrypt(bytes(row["totp_pending"]), f"users.totp_pending:{user.id}")
     step = totp.matching_step(secret, code, ctx.now)
     if step is None:
-        await count_failure(runtime, ctx, user.id, "auth.mfa.enroll.confirm", "wrong code")
+        count_failure(runtime, ctx, user.id, "auth.mfa.enroll.confirm", "wrong code")
         raise NotAuthenticated(CODE_FAILED, field="code")
     sealed = runtime.keyring.encrypt(secret, f"users.totp_secret:{user.id}")
     if not await repo.confirm_totp(conn, user.id, sealed, step, ctx.now):
@@ -170,7 +181,7 @@ async def use_recovery_code(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user: CurrentUser, code: str
 ) -> str:
     if not await repo.use_recovery_code(conn, user.id, runtime.keyring.digest(_normal(code)), ctx.now):
-        await count_failure(runtime, ctx, user.id, "auth.recovery", "wrong or used recovery code")
+        count_failure(runtime, ctx, user.id, "auth.recovery", "wrong or used recovery code")
         raise NotAuthenticated(RECOVERY_FAILED, field="code")
     return await _promote(conn, runtime, ctx, user, "recovery_code")
 

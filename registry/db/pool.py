@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import asyncpg
 import msgspec
 from litestar import Request
 from litestar.di import NamedDependency
+
+from registry.runtime import Runtime, runtime_of
 
 Connection = asyncpg.Connection
 # A handler's `db: DB` parameter: the request's connection, inside its transaction.
@@ -24,22 +27,29 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query (one round trip per release): the registry never
+    changes session state on pooled connections (no SET, LISTEN or advisory locks), and asyncpg
+    still rolls back a transaction left open."""
+
+
 async def create_pool(url: str, min_size: int, max_size: int) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=30
+        url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session, command_timeout=30
     )
     return pool
 
 
-def request_connection(request: Request[Any, Any, Any]) -> asyncpg.Connection:
-    """The connection the request middleware acquired for this request."""
-    conn: asyncpg.Connection = request.scope["state"]["db"]
-    return conn
+@contextlib.asynccontextmanager
+async def transaction(runtime: Runtime) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection inside a transaction, for handlers that must not hold one while they
+    wait (a password hash): they open the request's transaction when they are ready."""
+    async with runtime.db_pool().acquire() as conn, conn.transaction():
+        yield conn
 
 
 async def provide_db(request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection, None]:
     """One transaction per request: committed when the handler returns, rolled back when it
     raises (Litestar throws the handler's exception into this generator)."""
-    conn = request_connection(request)
-    async with conn.transaction():
+    async with transaction(runtime_of(request.app.state)) as conn:
         yield conn

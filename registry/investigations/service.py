@@ -140,8 +140,7 @@ async def authorize(
     if row is None:
         raise NotFound(NOT_FOUND)
     if row["opened_by"] == me.id:
-        await record_failure(
-            runtime.db_pool(),
+        record_failure(
             ctx,
             "investigation.authorize",
             outcome="denied",

@@ -16,7 +16,7 @@ from registry.runtime import RuntimeDep
 PUBLIC = {"permission": Permission.PUBLIC}
 
 
-@get("/healthz", opt=PUBLIC)
+@get("/healthz", opt=PUBLIC | {"no_session": True})
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -41,7 +41,7 @@ async def readyz(runtime: RuntimeDep) -> Response[dict[str, object]]:
     return Response({"status": "ready"}, status_code=HTTP_200_OK)
 
 
-@get("/metrics", opt=PUBLIC, include_in_schema=False)
+@get("/metrics", opt=PUBLIC | {"no_session": True}, include_in_schema=False)
 async def metrics() -> Response[bytes]:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 

@@ -247,8 +247,7 @@ async def _refusal(
     if who == repo.HANDLER and row["handler_id"] != me.id:
         return Forbidden(f"Only the persona's handler can {action} it.")
     if who == repo.NOT_OWN and me.id in (row["handler_id"], row["requested_by"]):
-        await record_failure(
-            runtime.db_pool(),
+        record_failure(
             ctx,
             f"persona.{action}",
             outcome="denied",

@@ -18,7 +18,7 @@ MANAGE = {"permission": Permission.USER_MANAGE}
 
 @post("/", status_code=HTTP_201_CREATED, opt=MANAGE)
 async def create_user(data: JSONBody[UserCreate], db: DB, runtime: RuntimeDep, ctx: Ctx) -> UserOut:
-    return await service.create(db, runtime, ctx, data)
+    return await service.create(runtime, ctx, data)
 
 
 @get("/", opt=MANAGE)

@@ -14,6 +14,7 @@ import msgspec
 from registry.audit.service import record
 from registry.auth.passwords import check_new_password
 from registry.auth.repo import revoke_user_sessions
+from registry.db.pool import transaction
 from registry.errors import Conflict, Forbidden, NotFound
 from registry.runtime import RequestContext, Runtime
 from registry.users import repo
@@ -33,9 +34,19 @@ def _out(row: asyncpg.Record) -> UserOut:
     )
 
 
-async def create(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, data: UserCreate) -> UserOut:
+async def create(runtime: Runtime, ctx: RequestContext, data: UserCreate) -> UserOut:
+    """Check and hash the password with no connection held, then write the account."""
+    password_hash = await hash_new_password(runtime, data)
+    async with transaction(runtime) as conn:
+        return await insert(conn, ctx, data, password_hash)
+
+
+async def hash_new_password(runtime: Runtime, data: UserCreate) -> str:
     check_new_password(data.password, username=data.username, display_name=data.display_name)
-    password_hash = await runtime.hasher.hash(data.password)
+    return await runtime.hasher.hash(data.password)
+
+
+async def insert(conn: asyncpg.Connection, ctx: RequestContext, data: UserCreate, password_hash: str) -> UserOut:
     roles: list[str] = sorted(set(data.roles))
     row = await repo.insert(conn, data.username, data.display_name, roles, password_hash, ctx.now)
     if row is None:

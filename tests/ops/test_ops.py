@@ -125,3 +125,11 @@ def test_the_formatter_drops_fields_outside_the_allow_list() -> None:
     assert entry["request_id"] == "abc"
     assert "password" not in entry
     assert "alias_name" not in entry
+
+
+async def test_an_unknown_route_still_carries_the_protective_headers(world: World) -> None:
+    response = await world.client().get("/api/no-such-route")
+    assert response.status_code == 404
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert len(response.headers["x-request-id"]) == 32
