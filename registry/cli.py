@@ -58,11 +58,12 @@ async def cli_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         raise error from None
 
 
-def _migrate(settings: Settings) -> str:
+def _migrate(settings: Settings) -> Settings:
+    """Bring the database up to date; the settings, now naming the database in use."""
     url = database_url(settings)
     for name in asyncio.run(migrate(url)):
         print(f"applied {name}")
-    return url
+    return msgspec.structs.replace(settings, database_url=url)
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
@@ -107,7 +108,7 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
         },
         UserCreate,
     )
-    _migrate(settings)
+    settings = _migrate(settings)
 
     async def run() -> None:
         async with cli_runtime(settings) as runtime:
@@ -120,7 +121,7 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(settings: Settings, _: argparse.Namespace) -> int:
-    _migrate(settings)
+    settings = _migrate(settings)
 
     async def run() -> bool:
         async with cli_runtime(settings) as runtime, runtime.db_pool().acquire() as conn:
@@ -132,7 +133,7 @@ def cmd_audit_verify(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    _migrate(settings)
+    settings = _migrate(settings)
 
     async def run() -> None:
         async with cli_runtime(settings) as runtime:

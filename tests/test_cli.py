@@ -102,3 +102,34 @@ async def test_user_add_refuses_a_taken_username(
     assert code == 1
     assert "taken" in capsys.readouterr().err
     assert await world.db.fetchval("SELECT roles FROM users WHERE username = 'root'") == ["detective"]
+
+
+async def test_demo_without_a_database_url_runs_its_own_and_keeps_the_data(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's first command on a machine with no database: `registry demo` starts an
+    embedded PostgreSQL under the data directory, seeds it, and a second run reuses it."""
+    import tempfile
+
+    data_dir = tempfile.mkdtemp(prefix="registry-demo-", dir="/tmp")
+    monkeypatch.delenv("REGISTRY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("REGISTRY_DATA_DIR", data_dir)
+    monkeypatch.setenv("REGISTRY_POLICY", str(POLICY))
+    monkeypatch.delenv("REGISTRY_SECRET_KEY", raising=False)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        assert await run(monkeypatch, ["demo"], "") == 0
+        first = capsys.readouterr().out
+        assert "Demo department ready." in first and "harbor lantern quietly folding" in first
+        assert (Path(data_dir) / "secret.key").exists()
+        assert await run(monkeypatch, ["demo"], "") == 0
+        assert "already seeded; data kept" in capsys.readouterr().out
+        assert await run(monkeypatch, ["demo", "codes"], "") == 0
+        codes = capsys.readouterr().out
+        assert [line.split()[0] for line in codes.splitlines()[1:]] == sorted(
+            ["admin", "auditor", "chief", "commander", "detective", "detective2", "equipment", "legal", "supervisor"]
+        )
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
