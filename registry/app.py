@@ -168,6 +168,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         state=State({"runtime": runtime}),
         request_max_body_size=1024 * 1024,
         debug=False,
+        # Logging is ours (JSON, allow-listed fields): Litestar must not install its own.
+        logging_config=None,
     )
     _check_permissions(app)
     return app

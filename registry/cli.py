@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 
@@ -78,6 +79,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     load_policy(settings.policy_path)  # fail before binding a port
     _migrate(settings)
     print(f"Persona Registry listening on http://{args.host}:{args.port}", flush=True)
+    # uvicorn re-raises SIGTERM once it has shut down; exit normally instead, so the embedded
+    # database (stopped at exit) stops with the service.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "registry.asgi:app",
         factory=True,
@@ -85,6 +89,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_config=None,
+        access_log=False,  # our own request log is allow-listed (registry.observability)
         proxy_headers=False,
         server_header=False,
     )
