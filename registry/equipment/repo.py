@@ -159,3 +159,12 @@ async def assigned_to_persona(conn: asyncpg.Connection, persona_id: UUID) -> lis
         persona_id,
     )
     return rows
+
+
+async def retire(conn: asyncpg.Connection, equipment_id: UUID) -> bool:
+    """Take a device out of service for good; one serving a persona must be released first."""
+    row = await conn.fetchrow(
+        "UPDATE equipment SET status = 'retired' WHERE id = $1 AND status IN ('available', 'quarantined') RETURNING id",
+        equipment_id,
+    )
+    return row is not None

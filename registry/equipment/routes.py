@@ -5,7 +5,7 @@ from uuid import UUID
 
 from litestar import Router, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
@@ -46,6 +46,12 @@ async def inspect(
     return await service.inspect(db, runtime, ctx, equipment_id, data)
 
 
+@post("/{equipment_id:uuid}/retire", status_code=HTTP_200_OK, opt={"permission": Permission.EQUIPMENT_MANAGE})
+async def retire(equipment_id: FromPath[UUID], db: DB, ctx: Ctx) -> EquipmentOut:
+    """Take a device out of service for good."""
+    return await service.retire(db, ctx, equipment_id)
+
+
 @post(
     "/api/personas/{persona_id:uuid}/equipment",
     status_code=HTTP_201_CREATED,
@@ -69,7 +75,7 @@ async def unassign(
 
 
 routes: list[ControllerRouterHandler] = [
-    Router(path="/api/equipment", tags=["equipment"], route_handlers=[register, list_equipment, inspect]),
+    Router(path="/api/equipment", tags=["equipment"], route_handlers=[register, list_equipment, inspect, retire]),
     assign,
     unassign,
 ]

@@ -127,6 +127,29 @@ async def inspect(
     )
 
 
+async def retire(conn: asyncpg.Connection, ctx: RequestContext, equipment_id: UUID) -> EquipmentOut:
+    equipment = await repo.get(conn, equipment_id)
+    if equipment is None:
+        raise NotFound("No such equipment.")
+    if not await repo.retire(conn, equipment_id):
+        raise InvalidTransition(
+            f"{equipment['asset_tag']} is {equipment['status']}; release it from its persona before retiring it."
+            if equipment["status"] == "assigned"
+            else f"{equipment['asset_tag']} is already retired."
+        )
+    await record(
+        conn,
+        ctx,
+        "equipment.retire",
+        target_type="equipment",
+        target_id=equipment_id,
+        details={"asset_tag": equipment["asset_tag"]},
+    )
+    row = await repo.get(conn, equipment_id)
+    assert row is not None
+    return _out(row, ctx.now)
+
+
 async def _persona_for_equipment(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID
 ) -> asyncpg.Record:

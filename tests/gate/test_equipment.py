@@ -93,3 +93,14 @@ async def test_release_frees_the_device_and_keeps_history(world):
     assert len(rows) == 1 and rows[0]["released_at"] is not None
     listing = (await r.equipment.get("/api/equipment?status=available")).json()["items"]
     assert [d["asset_tag"] for d in listing] == ["LT-0001"]
+
+
+async def test_a_device_serving_a_persona_cannot_be_retired_until_released(world):
+    r = await prepare(world)
+    response = await r.equipment.post(f"/api/equipment/{r.device_id}/retire")
+    assert response.status_code == 409 and "release it" in response.json()["detail"]
+    assert (await r.t.dana.delete(f"/api/personas/{r.pid}/equipment/{r.device_id}")).status_code == 204
+    response = await r.equipment.post(f"/api/equipment/{r.device_id}/retire")
+    assert response.status_code == 200 and response.json()["status"] == "retired"
+    # A retired device takes no inspection and no persona.
+    assert (await inspect(r.equipment, r.device_id)).status_code == 409
