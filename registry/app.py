@@ -66,6 +66,11 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     return _problem(exc.status_code, exc.__class__.__name__, exc.detail)
 
 
+def _unstorable_text(_: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[dict[str, Any]]:
+    # PostgreSQL text cannot hold NUL characters (and the like); the transaction rolled back.
+    return _problem(400, "Invalid request", "A text field contains a character that cannot be stored (such as NUL).")
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.error(
         "unhandled error",
@@ -153,6 +158,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             DomainError: _domain_error,
             ValidationException: _validation_error,
             HTTPException: _http_error,
+            asyncpg.UntranslatableCharacterError: _unstorable_text,
+            asyncpg.CharacterNotInRepertoireError: _unstorable_text,
             Exception: _unexpected,
         },
         lifespan=[_lifespan],
