@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import os
 import signal
@@ -32,8 +33,9 @@ def database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
     url = start_embedded(settings.data_dir)
-    # Workers and child commands find the same server through the environment.
+    # Workers find the same server, and the same development key, through the environment.
     os.environ["REGISTRY_DATABASE_URL"] = url
+    os.environ["REGISTRY_SECRET_KEY"] = base64.urlsafe_b64encode(settings.secret_key).decode()
     return url
 
 

@@ -39,16 +39,18 @@ class Department(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True
 
 
 class Placeholders(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """The bracketed blanks of policy 003, filled with one of our roles."""
+    """The bracketed blanks of policy 003, filled with one of our roles. Each blank accepts only
+    roles cleared for what the duty shows them (never administrators, equipment officers,
+    legal, auditors or detectives, who would then see a whole unit's identities)."""
 
     # 003 IV.B.1.a / IV.B.3.a: "[IDENTIFY – CHIEF, OTHER OFFICIAL, ETC]"
-    authorizes_false_identities: Role
+    authorizes_false_identities: Literal["authorizing_official", "commander"]
     # 003 IV.B.1.b: specific authorization for each site or profile
-    authorizes_sites: Role
+    authorizes_sites: Literal["authorizing_official", "commander"]
     # 003 IV.B.3.b.2: "approved by the investigations supervisor prior to use"
-    approves_identity_details: Role
+    approves_identity_details: Literal["supervisor", "commander"]
     # 003 IV.B.4: "[INVESTIGATIONS COMMANDER OR IDENTIFY]"
-    holds_conduct_reviews: Role
+    holds_conduct_reviews: Literal["commander", "supervisor"]
 
 
 class Personas(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

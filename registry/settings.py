@@ -51,7 +51,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             data_dir=data_dir,
             database_url=env.get("REGISTRY_DATABASE_URL") or None,
             policy_path=Path(env.get("REGISTRY_POLICY", "policies/department.toml")).expanduser().resolve(),
-            secret_key=_secret_key(env.get("REGISTRY_SECRET_KEY"), data_dir),
+            secret_key=_secret_key(env.get("REGISTRY_SECRET_KEY"), data_dir, env.get("REGISTRY_DATABASE_URL")),
             cookie_secure=_flag(env.get("REGISTRY_COOKIE_SECURE", "true"), "REGISTRY_COOKIE_SECURE"),
             log_level=env.get("REGISTRY_LOG_LEVEL", "INFO").upper(),
         )
@@ -80,9 +80,13 @@ def new_secret_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 
 
-def _secret_key(value: str | None, data_dir: Path) -> bytes:
+def _secret_key(value: str | None, data_dir: Path, database_url: str | None) -> bytes:
     if value:
         return decode_secret_key(value, "REGISTRY_SECRET_KEY")
+    if database_url:
+        # A real database is shared by every instance: a key made up on one host would leave the
+        # others unable to read what it wrote. Fail closed.
+        raise ConfigurationError("REGISTRY_SECRET_KEY must be set when REGISTRY_DATABASE_URL is")
     # Development only: a key generated once, kept beside the embedded database.
     path = data_dir / "secret.key"
     if not path.exists():

@@ -112,10 +112,12 @@ async def test_demo_without_a_database_url_runs_its_own_and_keeps_the_data(
     import tempfile
 
     data_dir = tempfile.mkdtemp(prefix="registry-demo-", dir="/tmp")
-    monkeypatch.delenv("REGISTRY_DATABASE_URL", raising=False)
+    # Set, then removed, so that monkeypatch puts back whatever the commands export meanwhile.
+    for name in ("REGISTRY_DATABASE_URL", "REGISTRY_SECRET_KEY"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("REGISTRY_DATA_DIR", data_dir)
     monkeypatch.setenv("REGISTRY_POLICY", str(POLICY))
-    monkeypatch.delenv("REGISTRY_SECRET_KEY", raising=False)
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:

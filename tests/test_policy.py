@@ -106,3 +106,17 @@ def test_the_service_does_not_start_with_an_invalid_policy(tmp_path: Path) -> No
 
     with pytest.raises(ConfigurationError, match=r"security\.lockout_threshold"):
         create_app(settings)
+
+
+def test_a_placeholder_cannot_go_to_a_role_not_cleared_for_it(tmp_path: Path) -> None:
+    text = POLICY.read_text().replace('holds_conduct_reviews = "commander"', 'holds_conduct_reviews = "administrator"')
+    path = tmp_path / "department.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigurationError, match="holds_conduct_reviews"):
+        load_policy(path)
+
+
+def test_a_database_url_without_a_secret_key_is_refused(tmp_path: Path) -> None:
+    env = {"REGISTRY_DATABASE_URL": "postgresql://db/registry", "REGISTRY_DATA_DIR": str(tmp_path)}
+    with pytest.raises(ConfigurationError, match="REGISTRY_SECRET_KEY"):
+        Settings.from_env(env)

@@ -54,20 +54,23 @@ async def insert(
     )
 
 
+_ENTRY = """
+    SELECT a.id, a.persona_id, a.occurred_at, pl.name AS platform, e.asset_tag, a.summary,
+           u.username AS recorded_by, a.recorded_at
+      FROM activity_log a
+      JOIN platforms pl ON pl.id = a.platform_id
+      JOIN equipment e ON e.id = a.equipment_id
+      JOIN users u ON u.id = a.recorded_by
+"""
+
+
+async def get(conn: asyncpg.Connection, activity_id: UUID) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(f"{_ENTRY} WHERE a.id = $1", activity_id)
+    return row
+
+
 async def for_persona(conn: asyncpg.Connection, persona_id: UUID, limit: int) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
-        """
-        SELECT a.id, a.persona_id, a.occurred_at, pl.name AS platform, e.asset_tag, a.summary,
-               u.username AS recorded_by, a.recorded_at
-          FROM activity_log a
-          JOIN platforms pl ON pl.id = a.platform_id
-          JOIN equipment e ON e.id = a.equipment_id
-          JOIN users u ON u.id = a.recorded_by
-         WHERE a.persona_id = $1
-         ORDER BY a.occurred_at DESC, a.id DESC
-         LIMIT $2
-        """,
-        persona_id,
-        limit,
+        f"{_ENTRY} WHERE a.persona_id = $1 ORDER BY a.occurred_at DESC, a.id DESC LIMIT $2", persona_id, limit
     )
     return rows

@@ -79,8 +79,7 @@ async def log(
         target_id=persona_id,
         details={"codename": persona["codename"], "activity_id": str(activity_id)},
     )
-    rows = await repo.for_persona(conn, persona_id, 1)
-    return _out(runtime, rows[0])
+    return _out(runtime, await repo.get(conn, activity_id))
 
 
 def _out(runtime: Runtime, row: asyncpg.Record) -> ActivityOut:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import msgspec
@@ -26,7 +27,7 @@ async def list_events(
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""
     before = None
     if cursor is not None:
-        if not cursor.isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", cursor):
             raise BadRequest("cursor must be the next_cursor of a previous page", field="cursor")
         before = int(cursor)
     rows = await repo.page(db, before, limit)

@@ -20,6 +20,7 @@ from registry.equipment.schemas import (
     InspectionOut,
 )
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.permissions import Permission
 from registry.personas import repo as personas_repo
 from registry.runtime import CurrentUser, RequestContext, Runtime
 
@@ -34,7 +35,7 @@ def _me(ctx: RequestContext) -> CurrentUser:
     return ctx.user
 
 
-def _out(row: asyncpg.Record, now: datetime) -> EquipmentOut:
+def _out(row: asyncpg.Record, now: datetime, show_codename: bool = True) -> EquipmentOut:
     return EquipmentOut(
         id=row["id"],
         asset_tag=row["asset_tag"],
@@ -47,7 +48,7 @@ def _out(row: asyncpg.Record, now: datetime) -> EquipmentOut:
         inspection_passed=row["inspection_passed"],
         inspection_valid_until=row["inspection_valid_until"],
         inspection_current=bool(row["inspection_passed"]) and row["inspection_valid_until"] > now,
-        assigned_to=row["assigned_to"],
+        assigned_to=row["assigned_to"] if show_codename else None,
     )
 
 
@@ -73,7 +74,10 @@ async def register(conn: asyncpg.Connection, ctx: RequestContext, data: Equipmen
 
 
 async def list_equipment(conn: asyncpg.Connection, ctx: RequestContext, status: str | None) -> EquipmentList:
-    return EquipmentList(items=[_out(r, ctx.now) for r in await repo.list_all(conn, status)])
+    """Equipment officers see which codename each device serves; detectives and the chain, who
+    pick devices, see only whether it is free (a codename outside need-to-know stays unseen)."""
+    officer = Permission.EQUIPMENT_MANAGE in _me(ctx).permissions
+    return EquipmentList(items=[_out(r, ctx.now, show_codename=officer) for r in await repo.list_all(conn, status)])
 
 
 async def inspect(
@@ -200,8 +204,7 @@ def _why_unavailable(equipment: asyncpg.Record, now: datetime) -> Conflict:
     tag = equipment["asset_tag"]
     if equipment["status"] == "assigned":
         return Conflict(
-            f"{tag} already serves {equipment['assigned_to'] or 'another persona'}; a device serves one "
-            "persona at a time.",
+            f"{tag} already serves another persona; a device serves one persona at a time.",
             field="equipment_id",
         )
     if equipment["status"] == "quarantined":
@@ -244,20 +247,26 @@ async def unassign(
     )
 
 
-async def quarantine_for(conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID) -> list[str]:
+async def quarantine_for(conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID) -> None:
     """A compromised persona's devices leave service until a new passing inspection."""
-    tags = []
+    await _release_all(conn, ctx, persona_id, "persona compromised", "quarantined", "equipment.quarantine")
+
+
+async def release_all(conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID) -> None:
+    """A retired persona's devices return to the pool."""
+    await _release_all(conn, ctx, persona_id, "persona retired", "available", "equipment.release")
+
+
+async def _release_all(
+    conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID, reason: str, to_status: str, action: str
+) -> None:
     for device in await repo.assigned_to_persona(conn, persona_id):
-        await repo.release(
-            conn, device["equipment_id"], persona_id, _me(ctx).id, ctx.now, "persona compromised", "quarantined"
-        )
+        await repo.release(conn, device["equipment_id"], persona_id, _me(ctx).id, ctx.now, reason, to_status)
         await record(
             conn,
             ctx,
-            "equipment.quarantine",
+            action,
             target_type="equipment",
             target_id=device["equipment_id"],
-            details={"asset_tag": device["asset_tag"]},
+            details={"asset_tag": device["asset_tag"], "reason": reason},
         )
-        tags.append(device["asset_tag"])
-    return tags

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 from litestar import Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ControllerRouterHandler
@@ -21,14 +22,14 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", opt=PUBLIC)
+@get("/readyz", opt=PUBLIC | {"no_session": True})
 async def readyz(runtime: RuntimeDep) -> Response[dict[str, object]]:
     try:
         async with runtime.db_pool().acquire(timeout=2) as conn:
             missing = await pending(conn)
     except ConfigurationError as exc:
         return Response({"status": "not ready", "reason": str(exc)}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         return Response(
             {"status": "not ready", "reason": f"database unreachable: {type(exc).__name__}"},
             status_code=HTTP_503_SERVICE_UNAVAILABLE,

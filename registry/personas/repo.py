@@ -173,6 +173,7 @@ async def add_history(
 # Who may take a step, as SQL over the persona `p` and the caller `$2` (unit roles in `$3`).
 HANDLER = "p.handler_id = $2"
 NOT_OWN = "p.requested_by <> $2 AND p.handler_id <> $2"
+CHAIN = "EXISTS (SELECT 1 FROM users cu WHERE cu.id = $2 AND cu.roles && $3::text[])"
 HANDLER_OR_CHAIN = "(p.handler_id = $2 OR EXISTS (SELECT 1 FROM users cu WHERE cu.id = $2 AND cu.roles && $3::text[]))"
 
 

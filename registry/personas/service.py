@@ -24,7 +24,7 @@ from registry.accounts.service import handle_index
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.equipment import service as equipment_service
-from registry.errors import BadRequest, Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.errors import BadRequest, Conflict, Forbidden, GateFailed, Invalid, InvalidTransition, NotFound
 from registry.gate import service as gate_service
 from registry.investigations import repo as investigations_repo
 from registry.personas import codenames, repo
@@ -256,6 +256,8 @@ async def _refusal(
             details={"reason": "own persona"},
         )
         return Forbidden(f"You requested or handle this persona: another supervisor must {action} it (003 IV.B.3.b.2).")
+    if who == repo.CHAIN and not set(me.roles) & set(runtime.permissions.unit_wide_roles):
+        return Forbidden(f"Only the supervisor and commander chain can {action} this persona.")
     if (
         who == repo.HANDLER_OR_CHAIN
         and row["handler_id"] != me.id
@@ -418,13 +420,19 @@ async def approve(
         review_interval_days=interval,
         history={"expires_at": expires.isoformat(), "review_interval_days": interval, "note": data.note},
     )
-    # 003 IV.B.4: approval puts the handler's next conduct review for this investigation on the
-    # calendar (or brings it forward for a shorter interval).
+    await _schedule_review(conn, runtime, ctx, persona_id)
+    return out
+
+
+async def _schedule_review(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> None:
+    """003 IV.B.4: an approved persona's handler has a conduct review on the calendar for its
+    investigation, due within the persona's review interval (an existing one is brought forward
+    if a shorter interval asks for it)."""
     row = await _visible(conn, runtime, ctx, persona_id)
+    interval = row["review_interval_days"] or runtime.policy.personas.review_interval_days
     await reviews_repo.ensure_open(
         conn, row["investigation_id"], row["handler_id"], (ctx.now + timedelta(days=interval)).date(), ctx.now
     )
-    return out
 
 
 async def reject(
@@ -450,7 +458,7 @@ async def renew(
 ) -> StatusOut:
     await _separation_then_code(conn, runtime, ctx, persona_id, "renew", data.totp_code)
     expires = ctx.now + timedelta(days=runtime.policy.personas.approval_valid_days)
-    return await _step(
+    out = await _step(
         conn,
         runtime,
         ctx,
@@ -462,6 +470,8 @@ async def renew(
         approval=(_me(ctx).id, expires),
         history={"expires_at": expires.isoformat(), "note": data.note},
     )
+    await _schedule_review(conn, runtime, ctx, persona_id)
+    return out
 
 
 async def suspend(
@@ -483,6 +493,18 @@ async def suspend(
 async def resume(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: ReasonIn
 ) -> StatusOut:
+    """Only the chain lifts a suspension (a handler cannot undo their supervisor's decision),
+    and a persona going back into use must pass the activation gate again."""
+    row = await _visible(conn, runtime, ctx, persona_id)
+    if row["status"] == "suspended" and row["suspended_from"] == "active":
+        gate = await gate_service.gate(conn, runtime, ctx, persona_id)
+        unmet = [c for c in gate.conditions if not c.met]
+        if unmet:
+            raise GateFailed(
+                f"{row['codename']} cannot go back into use yet: "
+                + " ".join(f"[{c.condition}] {c.detail}" for c in unmet),
+                unmet=[{"condition": c.condition, "clause": c.clause, "detail": c.detail} for c in unmet],
+            )
     return await _step(
         conn,
         runtime,
@@ -491,7 +513,7 @@ async def resume(
         "resume",
         allowed_from=("suspended",),
         to=repo.RESUME,
-        who=repo.HANDLER_OR_CHAIN,
+        who=repo.CHAIN,
         history={"reason": data.reason},
     )
 
@@ -511,6 +533,7 @@ async def retire(
         history={"reason": data.reason},
     )
     await repo.close_accounts(conn, persona_id, ctx.now)
+    await equipment_service.release_all(conn, ctx, persona_id)
     return out
 
 
@@ -560,6 +583,8 @@ async def handover(
     await repo.add_history(conn, persona_id, ctx.now, "handover", me.id, details)
     # The new handler joins the investigation's team, as any detective working the case would.
     await investigations_repo.add_member(conn, row["investigation_id"], data.to_user_id, me.id, ctx.now)
+    if row["status"] in APPROVED_STATES:
+        await _schedule_review(conn, runtime, ctx, persona_id)
     await record(
         conn,
         ctx,

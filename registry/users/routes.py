@@ -27,9 +27,11 @@ async def list_users(db: DB) -> UserList:
 
 
 @patch("/{user_id:uuid}", opt=MANAGE)
-async def update_user(user_id: FromPath[UUID], data: JSONBody[UserPatch], db: DB, ctx: Ctx) -> UserOut:
+async def update_user(
+    user_id: FromPath[UUID], data: JSONBody[UserPatch], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> UserOut:
     """Change roles, display name or active; a change applies from the user's next request."""
-    return await service.update(db, ctx, user_id, data)
+    return await service.update(db, runtime, ctx, user_id, data)
 
 
 @post("/{user_id:uuid}/unlock", status_code=HTTP_200_OK, opt=MANAGE)

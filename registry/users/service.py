@@ -15,7 +15,8 @@ from registry.audit.service import record
 from registry.auth.passwords import check_new_password
 from registry.auth.repo import revoke_user_sessions
 from registry.db.pool import transaction
-from registry.errors import Conflict, Forbidden, NotFound
+from registry.errors import Conflict, Forbidden, Invalid, NotFound
+from registry.permissions import Permission
 from registry.runtime import RequestContext, Runtime
 from registry.users import repo
 from registry.users.schemas import UserCreate, UserOut, UserPatch
@@ -42,6 +43,7 @@ async def create(runtime: Runtime, ctx: RequestContext, data: UserCreate) -> Use
 
 
 async def hash_new_password(runtime: Runtime, data: UserCreate) -> str:
+    check_roles(runtime, list(data.roles))
     check_new_password(data.password, username=data.username, display_name=data.display_name)
     return await runtime.hasher.hash(data.password)
 
@@ -66,12 +68,30 @@ async def list_users(conn: asyncpg.Connection) -> list[UserOut]:
     return [_out(row) for row in await repo.list_all(conn)]
 
 
-async def update(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID, patch: UserPatch) -> UserOut:
+def check_roles(runtime: Runtime, roles: list[str]) -> None:
+    """IT staff are not cleared for identities: an administrator account holds no role that
+    reads personas (DESIGN: roles)."""
+    if "administrator" not in roles:
+        return
+    cleared = [r for r in roles if Permission.PERSONA_READ in runtime.permissions.for_roles([r])]
+    if cleared:
+        raise Invalid(
+            f"An administrator account cannot also be {', '.join(cleared)}: administrators are not cleared to "
+            "read personas. Use a separate account.",
+            field="roles",
+        )
+
+
+async def update(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user_id: UUID, patch: UserPatch
+) -> UserOut:
     if ctx.user is not None and ctx.user.id == user_id:
         if patch.active is False:
             raise Forbidden("You cannot disable your own account; ask another administrator.")
-        if patch.roles is not None and "administrator" not in patch.roles:
-            raise Forbidden("You cannot remove your own administrator role; ask another administrator.")
+        if patch.roles is not None:
+            raise Forbidden("You cannot change your own roles; ask another administrator.")
+    if patch.roles is not None:
+        check_roles(runtime, list(patch.roles))
     roles: list[str] | None = sorted(set(patch.roles)) if patch.roles is not None else None
     row = await repo.update(conn, user_id, roles, patch.active, patch.display_name, ctx.now)
     if row is None:

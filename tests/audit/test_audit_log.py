@@ -270,3 +270,9 @@ async def test_no_password_code_or_token_reaches_the_audit_log(world: World) -> 
     text = "\n".join(r["text"] for r in rows)
     leaked = [s for s in secrets_used if s in text]
     assert leaked == []
+
+
+async def test_a_malformed_cursor_is_a_400(world: World) -> None:
+    auditor = await world.signin(await world.user("aud", "auditor"))
+    for cursor in ("\u00b2", "99999999999999999999999", "abc"):
+        assert (await auditor.get("/api/audit", params={"cursor": cursor})).status_code == 400

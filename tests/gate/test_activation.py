@@ -144,3 +144,27 @@ async def test_the_persona_list_reports_what_an_active_persona_no_longer_meets(w
     item = (await r.t.dana.get("/api/personas")).json()["items"][0]
     assert "isolated_equipment" in item["lapsed"]
     assert "conduct_review_scheduled" in item["lapsed"]
+
+
+async def test_a_suspended_persona_goes_back_into_use_only_through_the_gate(world):
+    r = await prepare(world)
+    assert (await r.t.dana.post(f"/api/personas/{r.pid}/activate")).status_code == 200
+    assert (await r.t.sam.post(f"/api/personas/{r.pid}/suspend", json={"reason": "Checking."})).status_code == 200
+    await later(r, timedelta(days=91))  # the inspection has expired meanwhile
+    response = await r.t.sam.post(f"/api/personas/{r.pid}/resume", json={"reason": "Checked."})
+    assert response.status_code == 409
+    assert "isolated_equipment" in [u["condition"] for u in response.json()["unmet"]]
+    assert (await r.t.dana.get(f"/api/personas/{r.pid}")).json()["status"] == "suspended"
+
+
+async def test_a_handed_over_persona_has_a_review_scheduled_for_its_new_handler(world):
+    r = await prepare(world)
+    erin = await world.user("erin", "detective")
+    handed = await r.t.sam.post(
+        f"/api/personas/{r.pid}/handover", json={"to_user_id": str(erin.id), "reason": "Dana transferred."}
+    )
+    assert handed.status_code == 200, handed.text
+    erin_client = await world.signin(erin)
+    gate = (await erin_client.get(f"/api/personas/{r.pid}/gate")).json()
+    review = next(c for c in gate["conditions"] if c["condition"] == "conduct_review_scheduled")
+    assert review["met"] is True

@@ -47,3 +47,18 @@ async def test_activity_is_refused_on_a_device_not_assigned_to_the_persona(world
     assert response.status_code == 422
     assert "not assigned" in response.json()["detail"]
     assert await world.db.fetchval("SELECT count(*) FROM activity_log") == 0
+
+
+async def test_a_back_dated_entry_answers_with_itself(world):
+    from datetime import timedelta
+
+    r = await prepare(world)
+    assert (await r.t.dana.post(f"/api/personas/{r.pid}/activate")).status_code == 200
+    first = await r.t.dana.post(f"/api/personas/{r.pid}/activity", json=entry(r, summary="First entry."))
+    earlier = (r.t.world.clock.now() - timedelta(hours=3)).isoformat()
+    second = await r.t.dana.post(
+        f"/api/personas/{r.pid}/activity", json=entry(r, occurred_at=earlier, summary="Late note of the morning.")
+    )
+    assert second.status_code == 201
+    assert second.json()["summary"] == "Late note of the morning."
+    assert second.json()["id"] != first.json()["id"]

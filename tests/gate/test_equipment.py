@@ -104,3 +104,19 @@ async def test_a_device_serving_a_persona_cannot_be_retired_until_released(world
     assert response.status_code == 200 and response.json()["status"] == "retired"
     # A retired device takes no inspection and no persona.
     assert (await inspect(r.equipment, r.device_id)).status_code == 409
+
+
+async def test_detectives_see_whether_a_device_is_free_not_whom_it_serves(world):
+    r = await prepare(world)
+    stranger = await world.signin(await world.user("mo", "detective"))
+    listing = (await stranger.get("/api/equipment")).json()["items"]
+    assert [(d["status"], d["assigned_to"]) for d in listing] == [("assigned", None)]
+    assert r.persona["codename"] not in (await stranger.get("/api/equipment")).text
+
+
+async def test_retiring_a_persona_returns_its_devices(world):
+    r = await prepare(world)
+    response = await r.t.dana.post(f"/api/personas/{r.pid}/retire", json={"reason": "Operation closed."})
+    assert response.status_code == 200
+    listing = (await r.equipment.get("/api/equipment")).json()["items"]
+    assert [(d["status"], d["assigned_to"]) for d in listing] == [("available", None)]

@@ -244,7 +244,9 @@ async def test_suspend_resume_and_retire_with_reasons(world: World) -> None:
 
     suspended = await t.sam.post(f"/api/personas/{pid}/suspend", json={"reason": "Review overdue."})
     assert (suspended.status_code, suspended.json()["status"]) == (200, "suspended")
-    resumed = await t.dana.post(f"/api/personas/{pid}/resume", json={"reason": "Review held."})
+    # The handler cannot lift the supervisor's suspension; the chain can.
+    assert (await t.dana.post(f"/api/personas/{pid}/resume", json={"reason": "Done."})).status_code == 403
+    resumed = await t.sam.post(f"/api/personas/{pid}/resume", json={"reason": "Review held."})
     assert (resumed.status_code, resumed.json()["status"]) == (200, "approved")
     no_reason = await t.dana.post(f"/api/personas/{pid}/retire", json={})
     assert no_reason.status_code == 400
@@ -258,7 +260,7 @@ async def test_suspend_resume_and_retire_with_reasons(world: World) -> None:
         "Review held.",
         "Operation closed.",
     ]
-    after = await t.dana.post(f"/api/personas/{pid}/resume", json={"reason": "Changed my mind."})
+    after = await t.sam.post(f"/api/personas/{pid}/resume", json={"reason": "Changed my mind."})
     assert after.status_code == 409
     assert (await persona_row(world, pid))["status"] == "retired"
 
@@ -278,7 +280,7 @@ async def test_a_compromised_persona_is_closed_for_good(world: World) -> None:
 
     attempts = [
         await t.dana.post(f"/api/personas/{pid}/submit"),
-        await t.dana.post(f"/api/personas/{pid}/resume", json={"reason": "try again"}),
+        await t.sam.post(f"/api/personas/{pid}/resume", json={"reason": "try again"}),
         await t.sam.post(f"/api/personas/{pid}/suspend", json={"reason": "try again"}),
         await t.dana.post(f"/api/personas/{pid}/retire", json={"reason": "try again"}),
         await t.dana.post(f"/api/personas/{pid}/compromise", json={"report": "and once more, for the record"}),

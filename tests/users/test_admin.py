@@ -187,3 +187,41 @@ async def test_the_user_list_holds_no_password_hashes_or_secrets(world: World) -
     assert dana.secret is not None
     assert dana.secret not in text
     assert "totp" not in text.lower()
+
+
+async def test_an_administrator_cannot_grant_roles_that_read_identities(world: World) -> None:
+    """IT staff are not cleared for identities: not by changing their own roles, nor by an
+    administrator account that also holds a role that reads personas."""
+    ada_person = await world.user("ada", "administrator")
+    ada = await world.signin(ada_person)
+    own = await ada.patch(f"/api/users/{ada_person.id}", json={"roles": ["administrator", "commander"]})
+    assert own.status_code == 403
+    other = await world.user("bo", "administrator")
+    mixed = await ada.patch(f"/api/users/{other.id}", json={"roles": ["administrator", "supervisor"]})
+    assert mixed.status_code == 422 and "supervisor" in mixed.json()["detail"]
+    created = await ada.post(
+        "/api/users",
+        json={
+            "username": "cy",
+            "display_name": "Cy",
+            "roles": ["administrator", "detective"],
+            "password": "velvet orchard signal ninety",
+        },
+    )
+    assert created.status_code == 422
+    assert await world.db.fetchval("SELECT roles FROM users WHERE username = 'bo'") == ["administrator"]
+
+
+async def test_text_the_database_cannot_store_is_a_400(world: World) -> None:
+    ada = await world.signin(await world.user("ada", "administrator"))
+    response = await ada.post(
+        "/api/users",
+        json={
+            "username": "cy",
+            "display_name": "C\u0000y",
+            "roles": ["detective"],
+            "password": "velvet orchard signal ninety",
+        },
+    )
+    assert response.status_code == 400
+    assert await world.db.fetchval("SELECT count(*) FROM users WHERE username = 'cy'") == 0
