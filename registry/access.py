@@ -9,8 +9,9 @@ def persona_visible(persona: str, me: str, unit_roles: str) -> str:
     """SQL condition: the persona aliased `persona` is visible to user `me` (a parameter such
     as "$2"); `unit_roles` is the text[] parameter of roles that see the whole unit.
 
-    Its handler, the investigation's members and the unit chain: not whoever requested it,
-    so that a handover moves the persona out of a former handler's hands."""
+    Its handler, the investigation's team (members, the detective who opened it among them)
+    and the unit chain. Requesting a persona grants nothing by itself: after a handover the
+    former handler keeps only what their place on the team gives them."""
     return f"""(
         {persona}.handler_id = {me}
         OR EXISTS (SELECT 1 FROM investigation_members nm

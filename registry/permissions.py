@@ -120,7 +120,7 @@ _DUTIES: dict[str, frozenset[Permission]] = {
 }
 
 # Holders of these see every persona and investigation of the unit; everyone else only what
-# they handle, requested, or belong to (see personas/repo.py).
+# they handle or whose investigation team they are on (see registry/access.py).
 _UNIT_WIDE = frozenset({P.PERSONA_APPROVE, P.INVESTIGATION_AUTHORIZE, P.ACCOUNT_AUTHORIZE, P.PERSONA_HANDOVER})
 
 
