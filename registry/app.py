@@ -44,6 +44,8 @@ from registry.users.routes import routes as user_routes
 
 log = logging.getLogger("registry.app")
 PROBLEM = "application/problem+json"
+# Connections reserved for sign-in attempt reservations, apart from the main pool.
+SECURITY_POOL_MIN, SECURITY_POOL_MAX = 1, 4
 
 
 def _problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
@@ -100,6 +102,13 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
     if settings.database_url is None:
         raise RuntimeError("no database URL: the CLI starts the embedded database before the app")
     runtime.pool = await create_pool(settings.database_url, settings.pool_min_size, settings.pool_max_size)
+    try:
+        # Reservations of sign-in attempts only (see registry.auth.service): never waits on the main pool.
+        runtime.security_pool = await create_pool(settings.database_url, SECURITY_POOL_MIN, SECURITY_POOL_MAX)
+    except BaseException:
+        await runtime.pool.close()
+        runtime.pool = None
+        raise
     sealer = asyncio.create_task(_seal_audit_chain(runtime)) if settings.audit_seal_interval_seconds > 0 else None
     try:
         yield
@@ -108,6 +117,8 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
             sealer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sealer
+        await runtime.security_pool.close()
+        runtime.security_pool = None
         await runtime.pool.close()
         runtime.pool = None
         runtime.hasher.close()

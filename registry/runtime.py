@@ -33,6 +33,9 @@ class Runtime:
     hasher: Hasher
     permissions: RolePermissions
     pool: asyncpg.Pool | None = field(default=None)
+    # A few connections of their own for reserving sign-in attempts (registry.auth.service):
+    # a code is checked inside a request's transaction, which must not wait for the main pool.
+    security_pool: asyncpg.Pool | None = field(default=None)
 
     def db_pool(self) -> asyncpg.Pool:
         if self.pool is None:

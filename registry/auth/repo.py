@@ -26,8 +26,12 @@ async def user_mfa(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record:
 
 
 async def record_success(conn: asyncpg.Connection, user_id: UUID, now: datetime) -> None:
+    """A full sign-in starts the count of consecutive failures afresh. A lock placed while this
+    attempt was in flight (by attempts sent alongside it) stands: only an unlocked row is reset.
+    (The attempt's own reservation found the account unlocked, and cleared a lock that had
+    lifted by itself, so any lock seen here was placed since.)"""
     await conn.execute(
-        "UPDATE users SET failed_attempts = 0, locked_at = NULL, updated_at = $2 WHERE id = $1", user_id, now
+        "UPDATE users SET failed_attempts = 0, updated_at = $2 WHERE id = $1 AND locked_at IS NULL", user_id, now
     )
 
 
@@ -35,35 +39,42 @@ async def update_password_hash(conn: asyncpg.Connection, user_id: UUID, password
     await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
 
 
-async def record_failed_attempt(
+async def reserve_attempt(
     conn: asyncpg.Connection,
     user_id: UUID,
     now: datetime,
     lock_lifted_before: datetime | None,
     threshold: int,
-) -> asyncpg.Record:
-    """Count one more consecutive failure atomically; lock at the threshold. A lock that has
-    already lifted by itself starts the count afresh."""
-    row: asyncpg.Record = await conn.fetchrow(
+) -> asyncpg.Record | None:
+    """Take one of the account's `threshold` attempts before a password or code is checked,
+    counting it as a failure until it proves otherwise: one guarded statement, so concurrent
+    guesses cannot all slip under the limit.
+
+    A lock that has lifted by itself starts the count afresh. A locked account, or one whose
+    attempts are all taken (finished or still in flight), is refused; it is locked now if it
+    was not yet. Returns `reserved`, `failed_attempts` (this attempt's number when reserved)
+    and `newly_locked`; None if there is no such user.
+
+    NO KEY UPDATE, not UPDATE: the request whose code is being reserved for may already hold
+    a key-share lock on this row (any row it inserted that references the user, such as an
+    audit event), and must not wait on its own reservation."""
+    row: asyncpg.Record | None = await conn.fetchrow(
         """
         WITH current AS (
             SELECT id,
-                   locked_at IS NOT NULL AND locked_at <= $3 AS lifted,
-                   failed_attempts, locked_at
-              FROM users WHERE id = $1 FOR UPDATE
-        ), counted AS (
-            SELECT id,
-                   CASE WHEN lifted THEN 1 ELSE failed_attempts + 1 END AS attempts,
-                   CASE WHEN lifted THEN NULL ELSE locked_at END AS locked_at
-              FROM current
+                   CASE WHEN locked_at <= $3 THEN 0 ELSE failed_attempts END AS attempts,
+                   CASE WHEN locked_at <= $3 THEN NULL ELSE locked_at END AS locked_at
+              FROM users WHERE id = $1 FOR NO KEY UPDATE
+        ), decided AS (
+            SELECT id, attempts, locked_at, locked_at IS NULL AND attempts < $4 AS reserved FROM current
         )
         UPDATE users u
-           SET failed_attempts = c.attempts,
-               locked_at = CASE WHEN c.attempts >= $4 THEN coalesce(c.locked_at, $2) ELSE NULL END,
+           SET failed_attempts = CASE WHEN d.reserved THEN d.attempts + 1 ELSE d.attempts END,
+               locked_at = CASE WHEN d.reserved THEN NULL ELSE coalesce(d.locked_at, $2) END,
                updated_at = $2
-          FROM counted c
-         WHERE u.id = c.id
-        RETURNING u.failed_attempts, u.locked_at, c.locked_at IS NULL AND u.locked_at IS NOT NULL AS newly_locked
+          FROM decided d
+         WHERE u.id = d.id
+        RETURNING d.reserved, u.failed_attempts, NOT d.reserved AND d.locked_at IS NULL AS newly_locked
         """,
         user_id,
         now,
@@ -71,6 +82,32 @@ async def record_failed_attempt(
         threshold,
     )
     return row
+
+
+async def release_attempt(conn: asyncpg.Connection, user_id: UUID, now: datetime) -> None:
+    """Give back a reserved attempt that succeeded without starting the count afresh (a right
+    password, or a code that approves or authorizes): it was no failure."""
+    await conn.execute(
+        "UPDATE users SET failed_attempts = greatest(failed_attempts - 1, 0), updated_at = $2 WHERE id = $1",
+        user_id,
+        now,
+    )
+
+
+async def lock_if_exhausted(conn: asyncpg.Connection, user_id: UUID, now: datetime, threshold: int) -> int | None:
+    """After a failed attempt (already counted by its reservation): lock the account if its
+    consecutive failures have reached the threshold. The count if this locked it, else None."""
+    failures: int | None = await conn.fetchval(
+        """
+        UPDATE users SET locked_at = $2, updated_at = $2
+         WHERE id = $1 AND locked_at IS NULL AND failed_attempts >= $3
+        RETURNING failed_attempts
+        """,
+        user_id,
+        now,
+        threshold,
+    )
+    return failures
 
 
 async def consume_totp_step(conn: asyncpg.Connection, user_id: UUID, step: int) -> bool:

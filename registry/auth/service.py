@@ -2,11 +2,23 @@
 
 Every failure answers the same way whatever its cause (no account enumeration), is counted
 towards the lockout and is audited in a transaction of its own, so no rollback erases it.
+
+Lockout holds against guesses sent all at once: before a password or code is checked, the
+attempt is reserved (counted as a failure) in a transaction of its own that commits at once,
+and a locked account, or one whose attempts are all taken, is refused without a check. So at
+most `lockout_threshold` guesses are ever checked before the account locks. A success gives its
+attempt back (a full sign-in starts the count afresh).
+
+Reservations use a small pool of their own (`Runtime.security_pool`): a code is checked inside
+the request's transaction, which already holds a main-pool connection, and must not wait for a
+second one. A reservation holds nothing of the main pool and comes before the request's
+transaction touches the user's row, so neither pool waits on the other in a cycle.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -39,37 +51,78 @@ def lock_lifted_before(runtime: Runtime, now: datetime) -> datetime | None:
     return now - timedelta(minutes=minutes) if minutes else None
 
 
-def is_locked(runtime: Runtime, locked_at: datetime | None, now: datetime) -> bool:
-    if locked_at is None:
-        return False
-    lifted_before = lock_lifted_before(runtime, now)
-    return lifted_before is None or locked_at > lifted_before
+@dataclass(frozen=True)
+class Attempt:
+    """A reservation: whether the password or code may be checked, and the consecutive
+    failures counted (this attempt's own included when reserved)."""
+
+    reserved: bool
+    failures: int
 
 
-def count_failure(runtime: Runtime, ctx: RequestContext, user_id: UUID, action: str, reason: str) -> None:
-    """One more consecutive failure: counted, possibly locking, audited. Deferred to a
-    transaction of its own (see RequestContext.deferred), so the request's rollback keeps it."""
+def _security_pool(runtime: Runtime) -> asyncpg.Pool:
+    if runtime.security_pool is None:
+        raise RuntimeError("the security pool is not open (outside the app's lifespan)")
+    return runtime.security_pool
 
-    async def write(conn: asyncpg.Connection) -> None:
-        row = await repo.record_failed_attempt(
+
+async def _lock_consequences(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID, failures: int) -> None:
+    """An account has just locked: its sessions end, and the lock is audited."""
+    await repo.revoke_user_sessions(conn, user_id, ctx.now)
+    await record(
+        conn,
+        ctx,
+        "auth.account.locked",
+        target_type="user",
+        target_id=user_id,
+        details={"consecutive_failures": failures},
+    )
+
+
+async def reserve_attempt(runtime: Runtime, ctx: RequestContext, user_id: UUID) -> Attempt:
+    """Take one of the user's attempts before checking a password or code, committed at once
+    (on the security pool; see the module's docstring). Refused if the account is locked or its
+    attempts are all taken; an account that locks here has its sessions ended at once."""
+    async with _security_pool(runtime).acquire() as conn, conn.transaction():
+        row = await repo.reserve_attempt(
             conn,
             user_id,
             ctx.now,
             lock_lifted_before(runtime, ctx.now),
             runtime.policy.security.lockout_threshold,
         )
-        details = {"reason": reason, "consecutive_failures": row["failed_attempts"]}
-        await record(conn, ctx, action, target_type="user", target_id=user_id, outcome="failure", details=details)
+        if row is None:
+            return Attempt(reserved=False, failures=0)
         if row["newly_locked"]:
-            await repo.revoke_user_sessions(conn, user_id, ctx.now)
-            await record(
-                conn,
-                ctx,
-                "auth.account.locked",
-                target_type="user",
-                target_id=user_id,
-                details={"consecutive_failures": row["failed_attempts"]},
-            )
+            await _lock_consequences(conn, ctx, user_id, row["failed_attempts"])
+    return Attempt(reserved=row["reserved"], failures=row["failed_attempts"])
+
+
+def count_failure(
+    runtime: Runtime, ctx: RequestContext, user_id: UUID, action: str, reason: str, attempt: Attempt
+) -> None:
+    """A failed attempt, already counted by its reservation (or refused: "account locked"):
+    audited and, if the count has reached the threshold, the account locks. Deferred to a
+    transaction of its own (see RequestContext.deferred), so the request's rollback keeps it."""
+
+    async def write(conn: asyncpg.Connection) -> None:
+        details = {"reason": reason, "consecutive_failures": attempt.failures}
+        await record(conn, ctx, action, target_type="user", target_id=user_id, outcome="failure", details=details)
+        if attempt.reserved:
+            threshold = runtime.policy.security.lockout_threshold
+            failures = await repo.lock_if_exhausted(conn, user_id, ctx.now, threshold)
+            if failures is not None:
+                await _lock_consequences(conn, ctx, user_id, failures)
+
+    ctx.defer(write)
+
+
+def _give_back_later(ctx: RequestContext, user_id: UUID) -> None:
+    """A reserved code was right: give its attempt back once the request's transaction is over,
+    whether it committed or not (a later refusal does not make the code a failed guess)."""
+
+    async def write(conn: asyncpg.Connection) -> None:
+        await repo.release_attempt(conn, user_id, ctx.now)
 
     ctx.defer(write)
 
@@ -79,25 +132,33 @@ async def login(runtime: Runtime, ctx: RequestContext, username: str, password: 
     the MFA step is ('verify' or 'enroll').
 
     No connection is held while argon2 runs (a hash may queue behind others): the account is
-    read, the connection released, the hash checked, and only then is the one transaction of
-    the request opened."""
+    read, the attempt reserved, the connections released, the hash checked, and only then is
+    the one transaction of the request opened."""
     async with runtime.db_pool().acquire() as conn:
         user = await repo.user_for_login(conn, username.strip().lower())
-    ok = await runtime.hasher.verify(user["password_hash"] if user else None, password)
-    if user is None:
+    attempt = await reserve_attempt(runtime, ctx, user["id"]) if user is not None else None
+    # A refused attempt is not checked, but it costs a hash all the same (on the dummy, as for
+    # an unknown username), so the time taken tells nothing either.
+    stored = user["password_hash"] if user is not None and attempt is not None and attempt.reserved else None
+    ok = await runtime.hasher.verify(stored, password)
+    if user is None or attempt is None:
         record_failure(ctx, "auth.login", details={"reason": "unknown username"})
         raise NotAuthenticated(LOGIN_FAILED)
-    if not ok or not user["active"] or is_locked(runtime, user["locked_at"], ctx.now):
-        reason = "wrong password" if not ok else ("account disabled" if not user["active"] else "account locked")
-        count_failure(runtime, ctx, user["id"], "auth.login", reason)
+    if not attempt.reserved or not ok or not user["active"]:
+        reason = "account locked" if not attempt.reserved else ("wrong password" if not ok else "account disabled")
+        count_failure(runtime, ctx, user["id"], "auth.login", reason, attempt)
         raise NotAuthenticated(LOGIN_FAILED)
 
     new_hash = await runtime.hasher.hash(password) if runtime.hasher.needs_rehash(user["password_hash"]) else None
     async with transaction(runtime) as conn:
-        # Signing in again from a browser that holds a session ends that session.
-        await logout(conn, ctx)
+        # The right password gives its attempt back; the count starts afresh only at a full
+        # sign-in (else knowing the password would buy more guesses at the code). The user's
+        # row is written before any session row, as a lock does (user, then sessions).
+        await repo.release_attempt(conn, user["id"], ctx.now)
         if new_hash is not None:
             await repo.update_password_hash(conn, user["id"], new_hash)
+        # Signing in again from a browser that holds a session ends that session.
+        await logout(conn, ctx)
         token = await sessions.start(conn, runtime, user["id"], "password", ctx.now, ctx.ip)
         mfa = "verify" if user["enrolled"] else "enroll"
         await record(conn, ctx, "auth.login.password", target_type="user", target_id=user["id"], details={"mfa": mfa})
@@ -107,8 +168,22 @@ async def login(runtime: Runtime, ctx: RequestContext, username: str, password: 
 async def check_code(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user_id: UUID, code: str, action: str
 ) -> None:
-    """Accept a TOTP code from the user's enrolled authenticator, once. Used at sign-in and by
-    every approval or authorization, which carries a fresh code in the same request."""
+    """Accept a TOTP code from the user's enrolled authenticator, once, for an approval or
+    authorization, which carries a fresh code in the same request. Its attempt is given back
+    afterwards: a right code counts neither for nor against the lockout."""
+    await _check_code(conn, runtime, ctx, user_id, code, action)
+    _give_back_later(ctx, user_id)
+
+
+async def _check_code(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user_id: UUID, code: str, action: str
+) -> None:
+    # Reserved before the request's transaction touches the user's row (user_mfa is a plain
+    # read), so this transaction holds no lock a reservation could wait for.
+    attempt = await reserve_attempt(runtime, ctx, user_id)
+    if not attempt.reserved:
+        count_failure(runtime, ctx, user_id, action, "account locked", attempt)
+        raise NotAuthenticated(CODE_FAILED, field="code")
     row = await repo.user_mfa(conn, user_id)
     step = None
     if row["totp_secret"] is not None:
@@ -120,7 +195,7 @@ async def check_code(
             if row["totp_secret"] is None
             else ("wrong code" if step is None else "code already used")
         )
-        count_failure(runtime, ctx, user_id, action, reason)
+        count_failure(runtime, ctx, user_id, action, reason, attempt)
         raise NotAuthenticated(CODE_FAILED, field="code")
 
 
@@ -136,7 +211,7 @@ async def _promote(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestConte
 async def verify_mfa(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user: CurrentUser, code: str
 ) -> str:
-    await check_code(conn, runtime, ctx, user.id, code, "auth.mfa")
+    await _check_code(conn, runtime, ctx, user.id, code, "auth.mfa")
     return await _promote(conn, runtime, ctx, user, "totp")
 
 
@@ -163,13 +238,16 @@ async def confirm_enrollment(
     row = await repo.user_mfa(conn, user.id)
     if row["totp_secret"] is not None or row["totp_pending"] is None:
         raise Conflict("There is no enrollment to confirm: start it with POST /api/auth/mfa/enroll.")
+    attempt = await reserve_attempt(runtime, ctx, user.id)
     secret = runtime.keyring.decrypt(bytes(row["totp_pending"]), f"users.totp_pending:{user.id}")
-    step = totp.matching_step(secret, code, ctx.now)
+    step = totp.matching_step(secret, code, ctx.now) if attempt.reserved else None
     if step is None:
-        count_failure(runtime, ctx, user.id, "auth.mfa.enroll.confirm", "wrong code")
+        reason = "wrong code" if attempt.reserved else "account locked"
+        count_failure(runtime, ctx, user.id, "auth.mfa.enroll.confirm", reason, attempt)
         raise NotAuthenticated(CODE_FAILED, field="code")
     sealed = runtime.keyring.encrypt(secret, f"users.totp_secret:{user.id}")
     if not await repo.confirm_totp(conn, user.id, sealed, step, ctx.now):
+        _give_back_later(ctx, user.id)  # the code was right; another request confirmed first
         raise Conflict("This enrollment was already confirmed.")
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
     await repo.replace_recovery_codes(conn, user.id, [runtime.keyring.digest(_normal(c)) for c in codes])
@@ -180,8 +258,12 @@ async def confirm_enrollment(
 async def use_recovery_code(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user: CurrentUser, code: str
 ) -> str:
+    attempt = await reserve_attempt(runtime, ctx, user.id)
+    if not attempt.reserved:
+        count_failure(runtime, ctx, user.id, "auth.recovery", "account locked", attempt)
+        raise NotAuthenticated(RECOVERY_FAILED, field="code")
     if not await repo.use_recovery_code(conn, user.id, runtime.keyring.digest(_normal(code)), ctx.now):
-        count_failure(runtime, ctx, user.id, "auth.recovery", "wrong or used recovery code")
+        count_failure(runtime, ctx, user.id, "auth.recovery", "wrong or used recovery code", attempt)
         raise NotAuthenticated(RECOVERY_FAILED, field="code")
     return await _promote(conn, runtime, ctx, user, "recovery_code")
 

@@ -184,6 +184,47 @@ async def test_a_lock_lifts_by_itself_after_the_policy_lock_time(world: World) -
     assert (await client.get("/api/me")).status_code == 200
 
 
+async def test_wrong_passwords_sent_at_once_are_checked_no_more_than_the_threshold(world: World) -> None:
+    """Each guess takes one of the account's five attempts before its password is checked; the
+    rest are refused unchecked, as locked, and answer like any other failure."""
+    dana = await world.user("dana", "detective")
+    guesses = [login(world.client(), dana.username, f"wrong guess number {i}") for i in range(30)]
+
+    # The timeout only turns a hang into a failure; it measures nothing.
+    async with asyncio.timeout(60):
+        responses = await asyncio.gather(*guesses)
+
+    assert [r.status_code for r in responses] == [401] * 30
+    assert len({r.content for r in responses}) == 1
+    assert all(session_cookie(r) is None for r in responses)
+    reasons = [details(e)["reason"] for e in await world.events("auth.login")]
+    assert len(reasons) == 30
+    # policies/department.toml: lockout_threshold = 5. No guess succeeds, so exactly five.
+    assert reasons.count("wrong password") == 5
+    assert reasons.count("account locked") == 25
+    assert len(await world.events("auth.account.locked")) == 1
+    assert await world.db.fetchval("SELECT locked_at IS NOT NULL FROM users WHERE id = $1", dana.id)
+
+    refused = await login(world.client(), dana.username, dana.password)
+    assert refused.status_code == 401
+    assert refused.content == responses[0].content
+    assert session_cookie(refused) is None
+    assert details((await world.events("auth.login"))[-1])["reason"] == "account locked"
+
+
+async def test_a_right_password_does_not_take_an_attempt(world: World) -> None:
+    """The right password gives its reserved attempt back, without starting the count afresh."""
+    dana = await world.user("dana", "detective")
+    for _ in range(4):
+        await login(world.client(), dana.username, "wrong guess number one")
+    for _ in range(3):
+        assert (await login(world.client(), dana.username, dana.password)).status_code == 200
+
+    assert await world.db.fetchval("SELECT failed_attempts FROM users WHERE id = $1", dana.id) == 4
+    await login(world.client(), dana.username, "wrong guess number one")
+    assert (await login(world.client(), dana.username, dana.password)).status_code == 401
+
+
 async def test_five_wrong_totp_codes_lock_the_account(world: World) -> None:
     admin = await world.signin(await world.user("ada", "administrator"))
     dana = await world.user("dana", "detective")

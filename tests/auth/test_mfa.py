@@ -10,6 +10,9 @@ import httpx
 import pyotp
 
 from tests.harness import Person, World, details, session_cookie
+from tests.personas.helpers import open_investigation
+
+THRESHOLD = 5  # policies/department.toml: lockout_threshold
 
 
 async def password_step(world: World, person: Person, client: httpx.AsyncClient | None = None) -> httpx.AsyncClient:
@@ -128,6 +131,76 @@ async def test_the_same_code_sent_concurrently_succeeds_exactly_once(world: Worl
 
     assert sorted(r.status_code for r in responses) == [200] + [401] * 9
     assert len(await world.events("auth.login.mfa")) == 1
+
+
+async def test_codes_sent_at_once_are_checked_no_more_than_the_threshold(world: World) -> None:
+    """Forty wrong codes and the right one, at once, from 41 password-stage sessions: each takes
+    one of the account's attempts before its code is checked; the rest are refused unchecked."""
+    dana = await world.user("dana", "detective")
+    clients = [await password_step(world, dana) for _ in range(41)]
+    right = world.code(dana)
+    wrong = world.wrong_code(dana)
+    attempts = [c.post("/api/auth/mfa", json={"code": wrong}) for c in clients[:40]]
+    attempts.append(clients[40].post("/api/auth/mfa", json={"code": right}))
+
+    # The timeout only turns a hang into a failure; it measures nothing.
+    async with asyncio.timeout(60):
+        responses = await asyncio.gather(*attempts)
+
+    assert [r.status_code for r in responses[:40]] == [401] * 40
+    # Sessions end when the account locks: later requests are refused before any code is
+    # looked at, and leave no auth.mfa event. Those that got as far are checked or refused.
+    reasons = [details(e)["reason"] for e in await world.events("auth.mfa")]
+    assert set(reasons) <= {"wrong code", "account locked"}
+    checked = reasons.count("wrong code") + (responses[40].status_code == 200)
+    if responses[40].status_code == 200:
+        # The right code was among the first attempts reserved. Its success starts the count
+        # afresh, as a full sign-in does, for the guesses that come after it.
+        assert checked <= 2 * THRESHOLD
+    else:
+        assert responses[40].status_code == 401
+        assert checked <= THRESHOLD
+    # However the attempts fell, the account is locked once, and stays locked: a success does
+    # not lift a lock placed while it was in flight.
+    assert len(await world.events("auth.account.locked")) == 1
+    assert await world.db.fetchval("SELECT locked_at IS NOT NULL FROM users WHERE id = $1", dana.id)
+    fresh = await world.client().post("/api/auth/login", json={"username": dana.username, "password": dana.password})
+    assert fresh.status_code == 401
+    assert session_cookie(fresh) is None
+
+
+async def test_a_locked_account_answers_a_right_code_like_a_wrong_one(world: World) -> None:
+    dana = await world.user("dana", "detective")
+    erin = await world.user("erin", "detective")
+    dana_client, erin_client = await password_step(world, dana), await password_step(world, erin)
+    await world.db.execute("UPDATE users SET locked_at = $2 WHERE id = $1", dana.id, world.clock.now())
+
+    refused = await dana_client.post("/api/auth/mfa", json={"code": world.code(dana)})
+    wrong = await erin_client.post("/api/auth/mfa", json={"code": world.wrong_code(erin)})
+
+    assert refused.status_code == wrong.status_code == 401
+    assert refused.content == wrong.content
+    reasons = {e["target_id"]: details(e)["reason"] for e in await world.events("auth.mfa")}
+    assert reasons == {str(dana.id): "account locked", str(erin.id): "wrong code"}
+    full = "SELECT count(*) FROM sessions WHERE user_id = $1 AND stage = 'full'"
+    assert await world.db.fetchval(full, dana.id) == 0
+
+
+async def test_right_codes_for_approvals_do_not_count_towards_the_lockout(world: World) -> None:
+    """Each code takes an attempt while it is checked and gives it back when it was right."""
+    dana = await world.signin(await world.user("dana", "detective"))
+    alex_person = await world.user("alex", "authorizing_official")
+    alex = await world.signin(alex_person)
+
+    for _ in range(THRESHOLD + 2):
+        inv = await open_investigation(dana)
+        code = world.code(alex_person)
+        response = await alex.post(f"/api/investigations/{inv}/authorize", json={"totp_code": code})
+        assert response.status_code == 200, response.text
+
+    row = await world.db.fetchrow("SELECT failed_attempts, locked_at FROM users WHERE id = $1", alex_person.id)
+    assert (row["failed_attempts"], row["locked_at"]) == (0, None)
+    assert (await alex.get("/api/me")).status_code == 200
 
 
 async def test_a_recovery_code_works_once(world: World) -> None:
