@@ -55,8 +55,3 @@ class InvalidTransition(Conflict):
 
 class GateFailed(Conflict):
     title = "Conditions not met"
-
-
-class TooManyRequests(DomainError):
-    status = 429
-    title = "Too many requests"

@@ -74,8 +74,3 @@ async def chain(conn: asyncpg.Connection, chunk: int = 20000) -> AsyncIterator[a
 async def head(conn: asyncpg.Connection) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await conn.fetchrow("SELECT seq, hash FROM audit_chain_head")
     return row
-
-
-async def unsealed_count(conn: asyncpg.Connection) -> int:
-    count: int = await conn.fetchval("SELECT count(*) FROM audit_event WHERE seq IS NULL")
-    return count

@@ -32,11 +32,6 @@ class Hasher:
         # Verified against when the username is unknown, so that costs a hash too.
         self._dummy = self._hasher.hash("not a password of anyone's")
 
-    @property
-    def parameters(self) -> PasswordHashParams:
-        h = self._hasher
-        return PasswordHashParams(time_cost=h.time_cost, memory_cost=h.memory_cost, parallelism=h.parallelism)
-
     async def hash(self, password: str) -> str:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self._hasher.hash, password)
 

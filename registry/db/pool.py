@@ -13,7 +13,6 @@ from litestar.di import NamedDependency
 
 from registry.runtime import Runtime, runtime_of
 
-Connection = asyncpg.Connection
 # A handler's `db: DB` parameter: the request's connection, inside its transaction.
 DB = NamedDependency[asyncpg.Connection]
 
