@@ -137,6 +137,10 @@ class RolePermissions:
         chain, and whoever the policy makes approve or authorize."""
         return sorted(role for role, perms in self._grants.items() if perms & _UNIT_WIDE)
 
+    def sees_unit(self, roles: Iterable[str]) -> bool:
+        """Whether someone holding `roles` is in the chain that sees the whole unit."""
+        return not set(roles).isdisjoint(self.unit_wide_roles)
+
     def for_roles(self, roles: Iterable[str]) -> frozenset[Permission]:
         held: set[Permission] = {Permission.SELF}
         for role in roles:

@@ -76,6 +76,13 @@ class RequestContext(msgspec.Struct, frozen=True):
     def defer(self, action: Deferred) -> None:
         self.deferred.append(action)
 
+    @property
+    def me(self) -> CurrentUser:
+        """The signed-in caller, on routes whose permission already required one."""
+        if self.user is None:  # pragma: no cover - the guard refuses anonymous calls first
+            raise RuntimeError("this step needs a signed-in user")
+        return self.user
+
 
 def runtime_of(state: State) -> Runtime:
     runtime: Runtime = state.runtime

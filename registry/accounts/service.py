@@ -23,15 +23,11 @@ from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from registry.personas import repo as personas_repo
+from registry.personas.lookup import visible_persona
 from registry.platforms import repo as platforms_repo
-from registry.runtime import CurrentUser, RequestContext, Runtime
+from registry.runtime import RequestContext, Runtime
 
 NOT_FOUND = "No such account, or it is outside your need-to-know."
-
-
-def _me(ctx: RequestContext) -> CurrentUser:
-    assert ctx.user is not None
-    return ctx.user
 
 
 def _context(account_id: UUID) -> str:
@@ -73,10 +69,8 @@ async def for_persona(conn: asyncpg.Connection, runtime: Runtime, persona_id: UU
 async def request(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: AccountCreate
 ) -> AccountCreated:
-    me = _me(ctx)
-    persona = await personas_repo.get_visible(conn, persona_id, me.id, runtime.permissions.unit_wide_roles)
-    if persona is None:
-        raise NotFound("No such persona, or it is outside your need-to-know.")
+    me = ctx.me
+    persona = await visible_persona(conn, runtime, ctx, persona_id)
     if persona["handler_id"] != me.id:
         raise Forbidden("Only the persona's handler requests accounts for it.")
     if persona["status"] not in personas_repo.LIVE:
@@ -127,7 +121,7 @@ async def request(
 
 
 async def _visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID) -> asyncpg.Record:
-    row = await repo.get_visible(conn, account_id, _me(ctx).id, runtime.permissions.unit_wide_roles)
+    row = await repo.get_visible(conn, account_id, ctx.me.id, runtime.permissions.unit_wide_roles)
     if row is None:
         raise NotFound(NOT_FOUND)
     return row
@@ -138,7 +132,7 @@ async def authorize(
 ) -> AccountOut:
     """003 IV.B.1.b: the policy's official authorizes each site or profile, with a fresh code,
     never one they requested or whose persona they handle."""
-    me = _me(ctx)
+    me = ctx.me
     row = await _visible(conn, runtime, ctx, account_id)
     if me.id in (row["requested_by"], row["handler_id"]):
         record_failure(
@@ -173,9 +167,9 @@ async def disabled_by_site(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID, data: DisabledIn
 ) -> AccountOut:
     """The site disabled the account (003 IV.B.3.c warns it may): recorded, never reused."""
-    me = _me(ctx)
+    me = ctx.me
     row = await _visible(conn, runtime, ctx, account_id)
-    if row["handler_id"] != me.id and not set(me.roles) & set(runtime.permissions.unit_wide_roles):
+    if row["handler_id"] != me.id and not runtime.permissions.sees_unit(me.roles):
         raise Forbidden("Only the handler or the supervisor and commander chain record a disabled account.")
     if not await repo.mark_disabled(conn, account_id, data.note):
         raise InvalidTransition(f"The account is {row['status']}; nothing to disable.")

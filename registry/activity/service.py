@@ -13,35 +13,23 @@ import asyncpg
 from registry.activity import repo
 from registry.activity.schemas import ActivityIn, ActivityList, ActivityOut
 from registry.audit.service import record
-from registry.errors import Forbidden, Invalid, InvalidTransition, NotFound
-from registry.personas import repo as personas_repo
-from registry.runtime import CurrentUser, RequestContext, Runtime
+from registry.errors import Forbidden, Invalid, InvalidTransition
+from registry.personas.lookup import visible_persona
+from registry.runtime import RequestContext, Runtime
 
 # Clocks on undercover devices drift; a few minutes ahead is tolerated, not a future entry.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-def _me(ctx: RequestContext) -> CurrentUser:
-    assert ctx.user is not None
-    return ctx.user
 
 
 def _context(activity_id: UUID) -> str:
     return f"activity_log.summary:{activity_id}"
 
 
-async def _persona(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> asyncpg.Record:
-    persona = await personas_repo.get_visible(conn, persona_id, _me(ctx).id, runtime.permissions.unit_wide_roles)
-    if persona is None:
-        raise NotFound("No such persona, or it is outside your need-to-know.")
-    return persona
-
-
 async def log(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: ActivityIn
 ) -> ActivityOut:
-    me = _me(ctx)
-    persona = await _persona(conn, runtime, ctx, persona_id)
+    me = ctx.me
+    persona = await visible_persona(conn, runtime, ctx, persona_id)
     if persona["handler_id"] != me.id:
         raise Forbidden("Only the persona's handler records its activity.")
     if persona["status"] != "active":
@@ -98,7 +86,7 @@ def _out(runtime: Runtime, row: asyncpg.Record) -> ActivityOut:
 async def list_for(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, limit: int
 ) -> ActivityList:
-    persona = await _persona(conn, runtime, ctx, persona_id)
+    persona = await visible_persona(conn, runtime, ctx, persona_id)
     rows = await repo.for_persona(conn, persona_id, limit)
     await record(
         conn,

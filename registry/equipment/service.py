@@ -22,17 +22,13 @@ from registry.equipment.schemas import (
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from registry.permissions import Permission
 from registry.personas import repo as personas_repo
-from registry.runtime import CurrentUser, RequestContext, Runtime
+from registry.personas.lookup import visible_persona
+from registry.runtime import RequestContext, Runtime
 
 PERSONAL_DEVICE = (
     "Only department-owned equipment may be used for online investigations (003 IV.B.2.a); "
     "a {ownership} device cannot be registered."
 )
-
-
-def _me(ctx: RequestContext) -> CurrentUser:
-    assert ctx.user is not None
-    return ctx.user
 
 
 def _out(row: asyncpg.Record, now: datetime, show_codename: bool = True) -> EquipmentOut:
@@ -55,9 +51,7 @@ def _out(row: asyncpg.Record, now: datetime, show_codename: bool = True) -> Equi
 async def register(conn: asyncpg.Connection, ctx: RequestContext, data: EquipmentCreate) -> EquipmentOut:
     if data.ownership.strip().lower() != "department":
         raise Invalid(PERSONAL_DEVICE.format(ownership=data.ownership), field="ownership", clause="003 IV.B.2.a")
-    equipment_id = await repo.insert(
-        conn, data.asset_tag, data.kind, data.serial, data.make_model, _me(ctx).id, ctx.now
-    )
+    equipment_id = await repo.insert(conn, data.asset_tag, data.kind, data.serial, data.make_model, ctx.me.id, ctx.now)
     if equipment_id is None:
         raise Conflict(f"Asset tag {data.asset_tag} is already registered.", field="asset_tag")
     await record(
@@ -76,14 +70,14 @@ async def register(conn: asyncpg.Connection, ctx: RequestContext, data: Equipmen
 async def list_equipment(conn: asyncpg.Connection, ctx: RequestContext, status: str | None) -> EquipmentList:
     """Equipment officers see which codename each device serves; detectives and the chain, who
     pick devices, see only whether it is free (a codename outside need-to-know stays unseen)."""
-    officer = Permission.EQUIPMENT_MANAGE in _me(ctx).permissions
+    officer = Permission.EQUIPMENT_MANAGE in ctx.me.permissions
     return EquipmentList(items=[_out(r, ctx.now, show_codename=officer) for r in await repo.list_all(conn, status)])
 
 
 async def inspect(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, equipment_id: UUID, data: InspectionIn
 ) -> InspectionOut:
-    me = _me(ctx)
+    me = ctx.me
     equipment = await repo.get(conn, equipment_id)
     if equipment is None:
         raise NotFound("No such equipment.")
@@ -157,12 +151,9 @@ async def retire(conn: asyncpg.Connection, ctx: RequestContext, equipment_id: UU
 async def _persona_for_equipment(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID
 ) -> asyncpg.Record:
-    me = _me(ctx)
-    unit_roles = runtime.permissions.unit_wide_roles
-    persona = await personas_repo.get_visible(conn, persona_id, me.id, unit_roles)
-    if persona is None:
-        raise NotFound("No such persona, or it is outside your need-to-know.")
-    if persona["handler_id"] != me.id and not set(me.roles) & set(unit_roles):
+    me = ctx.me
+    persona = await visible_persona(conn, runtime, ctx, persona_id)
+    if persona["handler_id"] != me.id and not runtime.permissions.sees_unit(me.roles):
         raise Forbidden("Only the persona's handler or the supervisor and commander chain assign its equipment.")
     return persona
 
@@ -178,13 +169,13 @@ async def assign(
         raise NotFound("No such equipment.", field="equipment_id")
     if not await repo.claim_for_assignment(conn, data.equipment_id, ctx.now):
         raise _why_unavailable(equipment, ctx.now)
-    await repo.insert_assignment(conn, data.equipment_id, persona_id, _me(ctx).id, ctx.now)
+    await repo.insert_assignment(conn, data.equipment_id, persona_id, ctx.me.id, ctx.now)
     await personas_repo.add_history(
         conn,
         persona_id,
         ctx.now,
         "equipment_assigned",
-        _me(ctx).id,
+        ctx.me.id,
         {"equipment_id": str(data.equipment_id), "asset_tag": equipment["asset_tag"]},
     )
     await record(
@@ -232,10 +223,10 @@ async def unassign(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, equipment_id: UUID
 ) -> None:
     persona = await _persona_for_equipment(conn, runtime, ctx, persona_id)
-    if not await repo.release(conn, equipment_id, persona_id, _me(ctx).id, ctx.now, "released", "available"):
+    if not await repo.release(conn, equipment_id, persona_id, ctx.me.id, ctx.now, "released", "available"):
         raise NotFound("That device is not assigned to this persona.")
     await personas_repo.add_history(
-        conn, persona_id, ctx.now, "equipment_released", _me(ctx).id, {"equipment_id": str(equipment_id)}
+        conn, persona_id, ctx.now, "equipment_released", ctx.me.id, {"equipment_id": str(equipment_id)}
     )
     await record(
         conn,
@@ -261,7 +252,7 @@ async def _release_all(
     conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID, reason: str, to_status: str, action: str
 ) -> None:
     for device in await repo.assigned_to_persona(conn, persona_id):
-        await repo.release(conn, device["equipment_id"], persona_id, _me(ctx).id, ctx.now, reason, to_status)
+        await repo.release(conn, device["equipment_id"], persona_id, ctx.me.id, ctx.now, reason, to_status)
         await record(
             conn,
             ctx,

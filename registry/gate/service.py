@@ -20,12 +20,7 @@ from registry.gate.schemas import Condition, GateOut
 from registry.personas import repo as personas_repo
 from registry.personas.schemas import StatusOut
 from registry.policy import Policy
-from registry.runtime import CurrentUser, RequestContext, Runtime
-
-
-def _me(ctx: RequestContext) -> CurrentUser:
-    assert ctx.user is not None
-    return ctx.user
+from registry.runtime import RequestContext, Runtime
 
 
 def _day(value: Any) -> date:
@@ -178,10 +173,19 @@ def _conduct_review(due_on: date | None, policy: Policy, today: date) -> Conditi
 
 
 async def _facts(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> asyncpg.Record:
-    rows = await repo.facts(conn, [persona_id], _me(ctx).id, runtime.permissions.unit_wide_roles, ctx.now)
+    rows = await repo.facts(conn, [persona_id], ctx.me.id, runtime.permissions.unit_wide_roles, ctx.now)
     if not rows:
         raise NotFound("No such persona, or it is outside your need-to-know.")
     return rows[0]
+
+
+def refusal(codename: str, step: str, result: GateOut) -> GateFailed:
+    """The 409 for a step the gate does not allow: every unmet condition, its clause, what to do."""
+    unmet = [c for c in result.conditions if not c.met]
+    return GateFailed(
+        f"{codename} cannot {step} yet: " + " ".join(f"[{c.condition}] {c.detail}" for c in unmet),
+        unmet=[{"condition": c.condition, "clause": c.clause, "detail": c.detail} for c in unmet],
+    )
 
 
 async def gate(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> GateOut:
@@ -194,7 +198,7 @@ async def lapsed(
     """For active personas: the conditions they no longer meet (one query for a whole page)."""
     if not persona_ids:
         return {}
-    rows = await repo.facts(conn, persona_ids, _me(ctx).id, runtime.permissions.unit_wide_roles, ctx.now)
+    rows = await repo.facts(conn, persona_ids, ctx.me.id, runtime.permissions.unit_wide_roles, ctx.now)
     return {
         row["id"]: [c.condition for c in evaluate(row, runtime.policy, ctx.now).conditions if not c.met] for row in rows
     }
@@ -202,19 +206,14 @@ async def lapsed(
 
 async def activate(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> StatusOut:
     """approved -> active, only when the gate passes; otherwise 409 with every unmet condition."""
-    me = _me(ctx)
+    me = ctx.me
     unit_roles = runtime.permissions.unit_wide_roles
     facts = await _facts(conn, runtime, ctx, persona_id)
     result = evaluate(facts, runtime.policy, ctx.now)
     if facts["handler_id"] != me.id:
         raise Forbidden("Only the persona's handler activates it.")
     if not result.ready:
-        unmet = [msgspec.to_builtins(c) for c in result.conditions if not c.met]
-        raise GateFailed(
-            f"{facts['codename']} cannot be activated yet: "
-            + " ".join(f"[{c['condition']}] {c['detail']}" for c in unmet),
-            unmet=[{"condition": c["condition"], "clause": c["clause"], "detail": c["detail"]} for c in unmet],
-        )
+        raise refusal(facts["codename"], "be activated", result)
     row = await personas_repo.transition(
         conn,
         persona_id,

@@ -23,7 +23,7 @@ from registry.investigations.schemas import (
     Member,
     MemberAdd,
 )
-from registry.runtime import CurrentUser, RequestContext, Runtime
+from registry.runtime import RequestContext, Runtime
 
 NOT_FOUND = "No such investigation, or it is outside your need-to-know."
 
@@ -32,13 +32,8 @@ def _current(until: datetime | None, now: datetime) -> bool:
     return until is not None and until > now
 
 
-def _me(ctx: RequestContext) -> CurrentUser:
-    assert ctx.user is not None
-    return ctx.user
-
-
 async def create(conn: asyncpg.Connection, ctx: RequestContext, data: InvestigationCreate) -> InvestigationSummary:
-    me = _me(ctx)
+    me = ctx.me
     row = await repo.insert(conn, msgspec.structs.asdict(data), me.id, ctx.now)
     if row is None:
         raise Conflict(
@@ -67,7 +62,7 @@ async def create(conn: asyncpg.Connection, ctx: RequestContext, data: Investigat
 async def get(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID
 ) -> InvestigationOut:
-    row = await repo.get_visible(conn, investigation_id, _me(ctx).id, runtime.permissions.unit_wide_roles)
+    row = await repo.get_visible(conn, investigation_id, ctx.me.id, runtime.permissions.unit_wide_roles)
     if row is None:
         raise NotFound(NOT_FOUND)
     return InvestigationOut(
@@ -90,7 +85,7 @@ async def get(
 
 
 async def list_visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> InvestigationList:
-    rows = await repo.list_visible(conn, _me(ctx).id, runtime.permissions.unit_wide_roles)
+    rows = await repo.list_visible(conn, ctx.me.id, runtime.permissions.unit_wide_roles)
     return InvestigationList(
         items=[
             InvestigationSummary(
@@ -109,12 +104,12 @@ async def list_visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestC
 async def add_member(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: MemberAdd
 ) -> InvestigationOut:
-    me = _me(ctx)
+    me = ctx.me
     unit_roles = runtime.permissions.unit_wide_roles
     row = await repo.get_visible(conn, investigation_id, me.id, unit_roles)
     if row is None:
         raise NotFound(NOT_FOUND)
-    if row["opened_by"] != me.id and not set(me.roles) & set(unit_roles):
+    if row["opened_by"] != me.id and not runtime.permissions.sees_unit(me.roles):
         raise Forbidden("Only the detective who opened the investigation, or a supervisor, adds members.")
     if not await repo.user_exists(conn, data.user_id):
         raise NotFound("No active user with that id.", field="user_id")
@@ -135,7 +130,7 @@ async def authorize(
 ) -> Authorized:
     """003 IV.B.1.a / IV.B.3.a: the policy's official authorizes false identities, with a
     fresh TOTP code, never for an investigation they opened."""
-    me = _me(ctx)
+    me = ctx.me
     row = await repo.get_visible(conn, investigation_id, me.id, runtime.permissions.unit_wide_roles)
     if row is None:
         raise NotFound(NOT_FOUND)

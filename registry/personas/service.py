@@ -24,10 +24,11 @@ from registry.accounts.service import handle_index
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.equipment import service as equipment_service
-from registry.errors import BadRequest, Conflict, Forbidden, GateFailed, Invalid, InvalidTransition, NotFound
+from registry.errors import BadRequest, Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from registry.gate import service as gate_service
 from registry.investigations import repo as investigations_repo
 from registry.personas import codenames, repo
+from registry.personas.lookup import visible_persona
 from registry.personas.schemas import (
     Approve,
     CentralRecord,
@@ -52,15 +53,9 @@ from registry.personas.schemas import (
 from registry.personas.schemas import Conflict as ConflictOut
 from registry.platforms import repo as platforms_repo
 from registry.reviews import repo as reviews_repo
-from registry.runtime import CurrentUser, RequestContext, Runtime
+from registry.runtime import RequestContext, Runtime
 
-NOT_FOUND = "No such persona, or it is outside your need-to-know."
 APPROVED_STATES = ("approved", "active", "suspended")
-
-
-def _me(ctx: RequestContext) -> CurrentUser:
-    assert ctx.user is not None
-    return ctx.user
 
 
 def _context(persona_id: UUID) -> str:
@@ -96,7 +91,7 @@ async def _deconflict_alias(
 async def create(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, data: PersonaCreate
 ) -> PersonaCreated:
-    me = _me(ctx)
+    me = ctx.me
     unit_roles = runtime.permissions.unit_wide_roles
     investigation = await investigations_repo.get_visible(conn, data.investigation_id, me.id, unit_roles)
     if investigation is None:
@@ -140,16 +135,9 @@ async def create(
     return PersonaCreated(id=persona_id, codename=codename, status="draft")
 
 
-async def _visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> asyncpg.Record:
-    row = await repo.get_visible(conn, persona_id, _me(ctx).id, runtime.permissions.unit_wide_roles)
-    if row is None:
-        raise NotFound(NOT_FOUND)
-    return row
-
-
 async def get(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> PersonaDetail:
     """The full record, identity included. Every such read is an audit event (003 IV.B.3.b.3)."""
-    row = await _visible(conn, runtime, ctx, persona_id)
+    row = await visible_persona(conn, runtime, ctx, persona_id)
     identity = msgspec.json.decode(runtime.keyring.decrypt(bytes(row["identity"]), _context(persona_id)), type=Identity)
     history = await repo.history(conn, persona_id)
     await record(
@@ -205,7 +193,7 @@ async def page(
 ) -> PersonaPage:
     rows = await repo.page_visible(
         conn,
-        _me(ctx).id,
+        ctx.me.id,
         runtime.permissions.unit_wide_roles,
         status=status,
         investigation_id=investigation_id,
@@ -242,8 +230,8 @@ async def _refusal(
     who: str,
 ) -> Exception:
     """Why a guarded step matched nothing, as the error to raise."""
-    row = await _visible(conn, runtime, ctx, persona_id)
-    me = _me(ctx)
+    row = await visible_persona(conn, runtime, ctx, persona_id)
+    me = ctx.me
     if who == repo.HANDLER and row["handler_id"] != me.id:
         return Forbidden(f"Only the persona's handler can {action} it.")
     if who == repo.NOT_OWN and me.id in (row["handler_id"], row["requested_by"]):
@@ -256,13 +244,9 @@ async def _refusal(
             details={"reason": "own persona"},
         )
         return Forbidden(f"You requested or handle this persona: another supervisor must {action} it (003 IV.B.3.b.2).")
-    if who == repo.CHAIN and not set(me.roles) & set(runtime.permissions.unit_wide_roles):
+    if who == repo.CHAIN and not runtime.permissions.sees_unit(me.roles):
         return Forbidden(f"Only the supervisor and commander chain can {action} this persona.")
-    if (
-        who == repo.HANDLER_OR_CHAIN
-        and row["handler_id"] != me.id
-        and not set(me.roles) & set(runtime.permissions.unit_wide_roles)
-    ):
+    if who == repo.HANDLER_OR_CHAIN and row["handler_id"] != me.id and not runtime.permissions.sees_unit(me.roles):
         return Forbidden(f"Only the handler or the supervisor and commander chain can {action} this persona.")
     return InvalidTransition(
         f"The persona is {row['status']}; {action} needs it to be {' or '.join(allowed_from)}.",
@@ -285,7 +269,7 @@ async def _step(
     review_interval_days: int | None = None,
     rejection_reason: str | None = None,
 ) -> StatusOut:
-    me = _me(ctx)
+    me = ctx.me
     row = await repo.transition(
         conn,
         persona_id,
@@ -320,8 +304,8 @@ async def update_identity(
 ) -> StatusOut:
     """The handler edits the documented identity. A change to an approved persona is material:
     it goes back to `submitted` and cannot be used until approved again (003 IV.B.3.b.2)."""
-    me = _me(ctx)
-    row = await _visible(conn, runtime, ctx, persona_id)
+    me = ctx.me
+    row = await visible_persona(conn, runtime, ctx, persona_id)
     if row["handler_id"] != me.id:
         raise Forbidden("Only the persona's handler can change its documented identity.")
     if row["status"] in ("retired", "compromised"):
@@ -387,8 +371,8 @@ async def _separation_then_code(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, action: str, code: str
 ) -> None:
     """Refuse one's own persona before the code is spent; then check the fresh code."""
-    row = await _visible(conn, runtime, ctx, persona_id)
-    me = _me(ctx)
+    row = await visible_persona(conn, runtime, ctx, persona_id)
+    me = ctx.me
     if me.id in (row["handler_id"], row["requested_by"]):
         raise await _refusal(conn, runtime, ctx, persona_id, action, (), repo.NOT_OWN)
     await check_code(conn, runtime, ctx, me.id, code, f"persona.{action}")
@@ -416,7 +400,7 @@ async def approve(
         allowed_from=("submitted",),
         to="approved",
         who=repo.NOT_OWN,
-        approval=(_me(ctx).id, expires),
+        approval=(ctx.me.id, expires),
         review_interval_days=interval,
         history={"expires_at": expires.isoformat(), "review_interval_days": interval, "note": data.note},
     )
@@ -428,7 +412,7 @@ async def _schedule_review(conn: asyncpg.Connection, runtime: Runtime, ctx: Requ
     """003 IV.B.4: an approved persona's handler has a conduct review on the calendar for its
     investigation, due within the persona's review interval (an existing one is brought forward
     if a shorter interval asks for it)."""
-    row = await _visible(conn, runtime, ctx, persona_id)
+    row = await visible_persona(conn, runtime, ctx, persona_id)
     interval = row["review_interval_days"] or runtime.policy.personas.review_interval_days
     await reviews_repo.ensure_open(
         conn, row["investigation_id"], row["handler_id"], (ctx.now + timedelta(days=interval)).date(), ctx.now
@@ -467,7 +451,7 @@ async def renew(
         allowed_from=APPROVED_STATES,
         to=repo.UNCHANGED,
         who=repo.NOT_OWN,
-        approval=(_me(ctx).id, expires),
+        approval=(ctx.me.id, expires),
         history={"expires_at": expires.isoformat(), "note": data.note},
     )
     await _schedule_review(conn, runtime, ctx, persona_id)
@@ -495,16 +479,11 @@ async def resume(
 ) -> StatusOut:
     """Only the chain lifts a suspension (a handler cannot undo their supervisor's decision),
     and a persona going back into use must pass the activation gate again."""
-    row = await _visible(conn, runtime, ctx, persona_id)
+    row = await visible_persona(conn, runtime, ctx, persona_id)
     if row["status"] == "suspended" and row["suspended_from"] == "active":
         gate = await gate_service.gate(conn, runtime, ctx, persona_id)
-        unmet = [c for c in gate.conditions if not c.met]
-        if unmet:
-            raise GateFailed(
-                f"{row['codename']} cannot go back into use yet: "
-                + " ".join(f"[{c.condition}] {c.detail}" for c in unmet),
-                unmet=[{"condition": c.condition, "clause": c.clause, "detail": c.detail} for c in unmet],
-            )
+        if not gate.ready:
+            raise gate_service.refusal(row["codename"], "go back into use", gate)
     return await _step(
         conn,
         runtime,
@@ -560,8 +539,8 @@ async def compromise(
 async def handover(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: HandoverIn
 ) -> StatusOut:
-    me = _me(ctx)
-    row = await _visible(conn, runtime, ctx, persona_id)
+    me = ctx.me
+    row = await visible_persona(conn, runtime, ctx, persona_id)
     target = await repo.active_detective(conn, data.to_user_id)
     if target is None:
         raise Invalid("to_user_id must be an active detective.", field="to_user_id")

@@ -9,7 +9,7 @@ import asyncpg
 
 from registry.audit.service import record
 from registry.errors import Conflict, Forbidden, Invalid, NotFound
-from registry.personas import repo as personas_repo
+from registry.personas.lookup import visible_persona
 from registry.platforms import repo
 from registry.platforms.schemas import (
     AcknowledgeIn,
@@ -97,11 +97,8 @@ async def acknowledge(
 ) -> AcknowledgementOut:
     """The handler confirms they have read the platform's current terms-of-service review
     (003 IV.B.3.c: employees are responsible for understanding each site's terms)."""
-    me = ctx.user
-    assert me is not None
-    persona = await personas_repo.get_visible(conn, persona_id, me.id, runtime.permissions.unit_wide_roles)
-    if persona is None:
-        raise NotFound("No such persona, or it is outside your need-to-know.")
+    me = ctx.me
+    persona = await visible_persona(conn, runtime, ctx, persona_id)
     if persona["handler_id"] != me.id:
         raise Forbidden("Only the persona's handler acknowledges the terms of service it is used under.")
     platform = await repo.get(conn, data.platform_id)
