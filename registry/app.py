@@ -32,15 +32,19 @@ from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
 from registry.gate.routes import routes as gate_routes
 from registry.investigations.routes import routes as investigation_routes
+from registry.jobs import run_forever as run_jobs
 from registry.observability import ObservabilityMiddleware, add_response_headers
 from registry.ops.routes import routes as ops_routes
 from registry.permissions import Permission, RolePermissions
 from registry.personas.routes import routes as persona_routes
 from registry.platforms.routes import routes as platform_routes
 from registry.policy import Policy, load_policy
+from registry.reviews.routes import routes as review_routes
 from registry.runtime import Runtime, provide_ctx, provide_runtime, provide_user, runtime_of
 from registry.settings import Settings
 from registry.users.routes import routes as user_routes
+from registry.web import render as web
+from registry.web.routes import routes as web_routes
 
 log = logging.getLogger("registry.app")
 PROBLEM = "application/problem+json"
@@ -109,14 +113,18 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         await runtime.pool.close()
         runtime.pool = None
         raise
-    sealer = asyncio.create_task(_seal_audit_chain(runtime)) if settings.audit_seal_interval_seconds > 0 else None
+    background = []
+    if settings.audit_seal_interval_seconds > 0:
+        background.append(asyncio.create_task(_seal_audit_chain(runtime)))
+    if settings.jobs_interval_seconds > 0:
+        background.append(asyncio.create_task(run_jobs(runtime)))
     try:
         yield
     finally:
-        if sealer is not None:
-            sealer.cancel()
+        for task in background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await sealer
+                await task
         await runtime.security_pool.close()
         runtime.security_pool = None
         await runtime.pool.close()
@@ -155,6 +163,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             *activity_routes,
             *account_routes,
             *platform_routes,
+            *review_routes,
+            *web_routes,
         ],
         dependencies={
             "db": Provide(provide_db),
@@ -165,6 +175,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         guards=[require_permission],
         middleware=[ObservabilityMiddleware(), SessionMiddleware()],
         before_send=[add_response_headers],
+        # Browser forms carry a CSRF token; the JSON API, feeds and probes are excluded.
+        csrf_config=web.csrf_config(settings),
+        template_config=web.template_config(),
         exception_handlers={
             DomainError: _domain_error,
             ValidationException: _validation_error,

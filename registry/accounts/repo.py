@@ -100,3 +100,19 @@ async def mark_disabled(conn: asyncpg.Connection, account_id: UUID, note: str) -
         note,
     )
     return row is not None
+
+
+async def awaiting_authorization(conn: asyncpg.Connection, me: UUID, unit_roles: list[str]) -> list[asyncpg.Record]:
+    """Requested accounts of live personas the caller sees, oldest first."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM {_FROM}
+         WHERE a.status = 'requested' AND p.status NOT IN ('retired', 'compromised')
+           AND {persona_visible("p", "$1", "$2")}
+         ORDER BY a.created_at, a.id
+         LIMIT 500
+        """,
+        me,
+        unit_roles,
+    )
+    return rows

@@ -185,3 +185,12 @@ async def disabled_by_site(
         details={"codename": row["codename"]},
     )
     return to_out(runtime, await _visible(conn, runtime, ctx, account_id))
+
+
+async def awaiting_authorization(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
+) -> list[tuple[AccountOut, bool]]:
+    """Accounts waiting for the site authorization (003 IV.B.1.b), each with whether the
+    caller requested it or handles its persona (then another official must authorize it)."""
+    rows = await repo.awaiting_authorization(conn, ctx.me.id, runtime.permissions.unit_wide_roles)
+    return [(to_out(runtime, r), ctx.me.id in (r["requested_by"], r["handler_id"])) for r in rows]

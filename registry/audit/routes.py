@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-import msgspec
 from litestar import Router, get
 from litestar.params import QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from registry.audit import repo, service
-from registry.audit.schemas import AuditEvent, AuditPage, VerifyResult
+from registry.audit import service
+from registry.audit.schemas import AuditPage, VerifyResult
 from registry.db.pool import DB
-from registry.errors import BadRequest
 from registry.permissions import Permission
 from registry.runtime import RuntimeDep
 
@@ -25,15 +22,7 @@ async def list_events(
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""
-    before = None
-    if cursor is not None:
-        if not re.fullmatch(r"[0-9]{1,18}", cursor):
-            raise BadRequest("cursor must be the next_cursor of a previous page", field="cursor")
-        before = int(cursor)
-    rows = await repo.page(db, before, limit)
-    items = [msgspec.convert(dict(r), AuditEvent) for r in rows]
-    next_cursor = str(items[-1].id) if len(items) == limit else None
-    return AuditPage(items=items, next_cursor=next_cursor)
+    return await service.page(db, cursor, limit)
 
 
 @get("/verify", opt=READ)

@@ -9,12 +9,15 @@ ended, so the rollback that follows cannot erase them, and before the answer is 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from registry.audit import repo
-from registry.audit.schemas import VerifyResult
+from registry.audit.schemas import AuditEvent, AuditPage, VerifyResult
+from registry.errors import BadRequest
 from registry.runtime import RequestContext
 
 _GENESIS = hashlib.sha256(b"").digest()
@@ -93,3 +96,15 @@ async def verify(conn: asyncpg.Connection) -> VerifyResult:
                 ok=False, events=count, reason="the chain's recorded head does not match its last event"
             )
         return VerifyResult(ok=True, events=count, head=expected_prev.hex())
+
+
+async def page(conn: asyncpg.Connection, cursor: str | None, limit: int) -> AuditPage:
+    """Newest first; `cursor` is the `next_cursor` of the previous page."""
+    before = None
+    if cursor is not None:
+        if not re.fullmatch(r"[0-9]{1,18}", cursor):
+            raise BadRequest("cursor must be the next_cursor of a previous page", field="cursor")
+        before = int(cursor)
+    rows = await repo.page(conn, before, limit)
+    items = [msgspec.convert(dict(r), AuditEvent) for r in rows]
+    return AuditPage(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)

@@ -113,3 +113,23 @@ async def authorize(
         until,
         note,
     )
+
+
+async def awaiting_authorization(
+    conn: asyncpg.Connection, me: UUID, unit_roles: list[str], now: datetime
+) -> list[asyncpg.Record]:
+    """Investigations without a current authorization; whether the caller opened each."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT {_SUMMARY}, o.display_name AS opened_by, (i.opened_by = $1) AS own
+          FROM investigations i JOIN users o ON o.id = i.opened_by
+         WHERE {investigation_visible("i", "$1", "$2")}
+           AND (i.authorized_until IS NULL OR i.authorized_until <= $3)
+         ORDER BY i.created_at, i.id
+         LIMIT 500
+        """,
+        me,
+        unit_roles,
+        now,
+    )
+    return rows

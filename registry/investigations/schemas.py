@@ -70,3 +70,14 @@ class Authorized(msgspec.Struct):
     id: UUID
     status: str
     authorized_until: datetime
+
+
+class AwaitingAuthorization(msgspec.Struct):
+    """An investigation in the authorizing official's queue; `own` ones another must authorize."""
+
+    id: UUID
+    case_number: str
+    title: str
+    status: str
+    opened_by: str
+    own: bool

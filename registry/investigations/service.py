@@ -16,6 +16,7 @@ from registry.investigations import repo
 from registry.investigations.schemas import (
     Authorize,
     Authorized,
+    AwaitingAuthorization,
     InvestigationCreate,
     InvestigationList,
     InvestigationOut,
@@ -158,3 +159,20 @@ async def authorize(
         details={"authorized_until": until.isoformat()},
     )
     return Authorized(id=investigation_id, status=updated["status"], authorized_until=updated["authorized_until"])
+
+
+async def awaiting_authorization(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
+) -> list[AwaitingAuthorization]:
+    rows = await repo.awaiting_authorization(conn, ctx.me.id, runtime.permissions.unit_wide_roles, ctx.now)
+    return [
+        AwaitingAuthorization(
+            id=r["id"],
+            case_number=r["case_number"],
+            title=r["title"],
+            status=r["status"],
+            opened_by=r["opened_by"],
+            own=r["own"],
+        )
+        for r in rows
+    ]

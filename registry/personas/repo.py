@@ -309,3 +309,30 @@ async def central_record(conn: asyncpg.Connection) -> list[asyncpg.Record]:
         """
     )
     return rows
+
+
+async def awaiting_approval(
+    conn: asyncpg.Connection, me: UUID, unit_roles: list[str], renew_before: datetime
+) -> list[asyncpg.Record]:
+    """Personas waiting for an approver: submitted details (new or materially changed) and
+    approvals that lapse before `renew_before`; whether the caller requested or handles each."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT p.id, p.codename, p.status, p.approval_expires_at, i.case_number, h.display_name AS handler,
+               (p.handler_id = $1 OR p.requested_by = $1) AS own,
+               EXISTS (SELECT 1 FROM persona_history ph
+                        WHERE ph.persona_id = p.id AND ph.action = 'approve') AS approved_before
+          FROM personas p
+          JOIN investigations i ON i.id = p.investigation_id
+          JOIN users h ON h.id = p.handler_id
+         WHERE {persona_visible("p", "$1", "$2")}
+           AND (p.status = 'submitted'
+                OR (p.status IN ('approved', 'active', 'suspended') AND p.approval_expires_at < $3))
+         ORDER BY p.status = 'submitted' DESC, p.approval_expires_at NULLS FIRST, p.created_at
+         LIMIT 500
+        """,
+        me,
+        unit_roles,
+        renew_before,
+    )
+    return rows

@@ -138,14 +138,15 @@ async def central_record(request: Request[Any, Any, Any], db: DB, ctx: Ctx) -> R
     record = await service.central_record(db, ctx)
     if "text/csv" in request.headers.get("accept", ""):
         return Response(
-            _csv(record),
+            central_record_csv(record),
             media_type="text/csv",
             headers={"content-disposition": 'attachment; filename="central-record.csv"'},
         )
     return Response(record)
 
 
-def _csv(record: CentralRecord) -> str:
+def central_record_csv(record: CentralRecord) -> str:
+    """The central record as CSV (also the web interface's export)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(

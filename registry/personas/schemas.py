@@ -192,3 +192,17 @@ class CentralRecordRow(msgspec.Struct):
 
 class CentralRecord(msgspec.Struct):
     items: list[CentralRecordRow]
+
+
+class AwaitingApproval(msgspec.Struct):
+    """A persona in an approver's queue; `own` ones another supervisor must decide."""
+
+    id: UUID
+    codename: str
+    status: str
+    case_number: str
+    handler: str
+    approval_expires_at: datetime | None
+    # Submitted again after an approval: a material change to approved details.
+    material_change: bool
+    own: bool

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from registry.personas import codenames, repo
 from registry.personas.lookup import visible_persona
 from registry.personas.schemas import (
     Approve,
+    AwaitingApproval,
     CentralRecord,
     CentralRecordRow,
     CompromiseIn,
@@ -408,15 +409,28 @@ async def approve(
     return out
 
 
-async def _schedule_review(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> None:
+async def _schedule_review(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, due_on: date | None = None
+) -> None:
     """003 IV.B.4: an approved persona's handler has a conduct review on the calendar for its
-    investigation, due within the persona's review interval (an existing one is brought forward
-    if a shorter interval asks for it)."""
+    investigation, due within the persona's review interval, or by `due_on` when an earlier
+    obligation carries over (an existing one is brought forward if this asks for earlier)."""
     row = await visible_persona(conn, runtime, ctx, persona_id)
     interval = row["review_interval_days"] or runtime.policy.personas.review_interval_days
+    due = (ctx.now + timedelta(days=interval)).date()
     await reviews_repo.ensure_open(
-        conn, row["investigation_id"], row["handler_id"], (ctx.now + timedelta(days=interval)).date(), ctx.now
+        conn, row["investigation_id"], row["handler_id"], min(due, due_on) if due_on else due, ctx.now
     )
+
+
+async def _release_review(
+    conn: asyncpg.Connection, ctx: RequestContext, investigation_id: UUID, handler_id: UUID
+) -> None:
+    """When a handler has no persona left to review in an investigation, their open review
+    leaves the calendar."""
+    cancelled = await reviews_repo.cancel_if_uncovered(conn, investigation_id, handler_id, ctx.now)
+    if cancelled is not None:
+        await record(conn, ctx, "review.cancel", target_type="conduct_review", target_id=cancelled, details={})
 
 
 async def reject(
@@ -480,8 +494,11 @@ async def resume(
     """Only the chain lifts a suspension (a handler cannot undo their supervisor's decision),
     and a persona going back into use must pass the activation gate again."""
     row = await visible_persona(conn, runtime, ctx, persona_id)
-    if row["status"] == "suspended" and row["suspended_from"] == "active":
+    if row["status"] == "suspended":
         gate = await gate_service.gate(conn, runtime, ctx, persona_id)
+        if row["suspended_from"] != "active":
+            # Not back into use, but not past an overdue conduct review either (003 IV.B.4).
+            gate = gate_service.only(gate, gate_service.CONDUCT_REVIEW)
         if not gate.ready:
             raise gate_service.refusal(row["codename"], "go back into use", gate)
     return await _step(
@@ -500,6 +517,7 @@ async def resume(
 async def retire(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: ReasonIn
 ) -> StatusOut:
+    row = await visible_persona(conn, runtime, ctx, persona_id)
     out = await _step(
         conn,
         runtime,
@@ -513,12 +531,14 @@ async def retire(
     )
     await repo.close_accounts(conn, persona_id, ctx.now)
     await equipment_service.release_all(conn, ctx, persona_id)
+    await _release_review(conn, ctx, row["investigation_id"], row["handler_id"])
     return out
 
 
 async def compromise(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: CompromiseIn
 ) -> StatusOut:
+    row = await visible_persona(conn, runtime, ctx, persona_id)
     out = await _step(
         conn,
         runtime,
@@ -533,6 +553,7 @@ async def compromise(
     await repo.close_accounts(conn, persona_id, ctx.now)
     # A burned persona's devices may carry its traces: out of service until re-inspected.
     await equipment_service.quarantine_for(conn, ctx, persona_id)
+    await _release_review(conn, ctx, row["investigation_id"], row["handler_id"])
     return out
 
 
@@ -563,7 +584,11 @@ async def handover(
     # The new handler joins the investigation's team, as any detective working the case would.
     await investigations_repo.add_member(conn, row["investigation_id"], data.to_user_id, me.id, ctx.now)
     if row["status"] in APPROVED_STATES:
-        await _schedule_review(conn, runtime, ctx, persona_id)
+        # The review obligation moves with the persona: the new handler's review is due no
+        # later than the old one was, so a handover never postpones a review.
+        carried = await reviews_repo.open_due_on(conn, row["investigation_id"], row["handler_id"])
+        await _schedule_review(conn, runtime, ctx, persona_id, carried)
+    await _release_review(conn, ctx, row["investigation_id"], row["handler_id"])
     await record(
         conn,
         ctx,
@@ -640,3 +665,25 @@ async def central_record(conn: asyncpg.Connection, ctx: RequestContext) -> Centr
         )
     await record(conn, ctx, "central_record.read", details={"personas": len(items)})
     return CentralRecord(items=items)
+
+
+async def awaiting_approval(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, renew_within_days: int
+) -> list[AwaitingApproval]:
+    """What waits for an approver: submitted personas and approvals about to lapse."""
+    rows = await repo.awaiting_approval(
+        conn, ctx.me.id, runtime.permissions.unit_wide_roles, ctx.now + timedelta(days=renew_within_days)
+    )
+    return [
+        AwaitingApproval(
+            id=r["id"],
+            codename=r["codename"],
+            status=r["status"],
+            case_number=r["case_number"],
+            handler=r["handler"],
+            approval_expires_at=r["approval_expires_at"],
+            material_change=r["status"] == "submitted" and r["approved_before"],
+            own=r["own"],
+        )
+        for r in rows
+    ]

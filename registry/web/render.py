@@ -1,0 +1,160 @@
+"""Templates, the navigation each role sees, and refusals as pages rather than JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.template.config import TemplateConfig
+from litestar.types import ExceptionHandlersMap
+
+from registry.auth.sessions import COOKIE
+from registry.errors import DomainError, NotAuthenticated
+from registry.permissions import Permission
+from registry.runtime import CurrentUser, RequestContext
+from registry.settings import Settings
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+SIGN_IN = "/sign-in"
+CSRF_COOKIE = "registry_csrf"
+# Paths whose clients are programs, not browsers with our forms: no CSRF token there.
+NOT_FORMS = ["^/api/", "^/calendar/", "^/healthz$", "^/readyz$", "^/metrics$", "^/schema"]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+    permission: Permission
+
+
+NAV = (
+    NavItem("/", "Overview", Permission.SELF),
+    NavItem("/queue", "Waiting for me", Permission.PERSONA_APPROVE),
+    NavItem("/queue", "Waiting for me", Permission.INVESTIGATION_AUTHORIZE),
+    NavItem("/queue", "Waiting for me", Permission.ACCOUNT_AUTHORIZE),
+    NavItem("/personas", "Personas", Permission.PERSONA_READ),
+    NavItem("/investigations", "Investigations", Permission.INVESTIGATION_READ),
+    NavItem("/equipment", "Equipment", Permission.EQUIPMENT_READ),
+    NavItem("/platforms", "Platforms", Permission.PLATFORM_READ),
+    NavItem("/audit", "Audit log", Permission.AUDIT_READ),
+    NavItem("/central-record", "Central record", Permission.CENTRAL_RECORD_READ),
+    NavItem("/users", "Users", Permission.USER_MANAGE),
+)
+
+
+def nav_for(user: CurrentUser | None) -> list[NavItem]:
+    if user is None or user.stage != "full":
+        return []
+    seen: set[str] = set()
+    items = []
+    for item in NAV:
+        if user.can(item.permission) and item.href not in seen:
+            seen.add(item.href)
+            items.append(item)
+    return items
+
+
+def _when(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.strftime(fmt + " UTC" if "%H" in fmt else fmt)
+    return value.strftime("%Y-%m-%d")
+
+
+def _day(value: datetime | date | None) -> str:
+    return _when(value, "%Y-%m-%d")
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(when=_when, day=_day, words=_words)
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    secret = hmac.new(settings.secret_key, b"registry/csrf/v1", hashlib.sha256).hexdigest()
+    return CSRFConfig(
+        secret=secret,
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=settings.cookie_secure,
+        cookie_httponly=True,
+        cookie_samesite="strict",
+        exclude=NOT_FORMS,
+    )
+
+
+def context_of(request: Request[Any, Any, Any]) -> RequestContext:
+    ctx: RequestContext = request.scope["state"]["ctx"]
+    return ctx
+
+
+def page(request: Request[Any, Any, Any], name: str, *, status: int = 200, **context: Any) -> Template:
+    user = context_of(request).user
+    full = user if user is not None and user.stage == "full" else None
+    return Template(
+        template_name=name,
+        context={"me": full, "nav": nav_for(full), "here": request.url.path, "P": Permission, **context},
+        status_code=status,
+    )
+
+
+def see_other(path: str) -> Redirect:
+    return Redirect(path, status_code=303)
+
+
+def _error_page(request: Request[Any, Any, Any], status: int, title: str, detail: str) -> Response[Any]:
+    return page(request, "error.html", status=status, title=title, detail=detail)
+
+
+def not_signed_in(request: Request[Any, Any, Any], _: NotAuthenticated) -> Response[Any]:
+    """A page that needs a session sends the browser to sign in, saying why when one ended."""
+    ended = COOKIE in request.cookies
+    return Redirect(SIGN_IN + ("?ended=1" if ended else ""), status_code=303)
+
+
+def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return _error_page(request, exc.status, exc.title, exc.detail)
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 403 and "CSRF" in exc.detail:
+        detail = "This form has expired or came from elsewhere. Go back, reload the page and send it again."
+        return _error_page(request, 403, "Form refused", detail)
+    if exc.status_code == 404:
+        return _error_page(request, 404, "Not found", "There is no such page, or it is outside your need-to-know.")
+    return _error_page(request, exc.status_code, "Request refused", exc.detail)
+
+
+def validation_error(request: Request[Any, Any, Any], _: ValidationException) -> Response[Any]:
+    return _error_page(request, 400, "Invalid request", "Part of the address or form was not understood.")
+
+
+exception_handlers: ExceptionHandlersMap = {
+    NotAuthenticated: not_signed_in,
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+}

@@ -1,0 +1,148 @@
+"""Sign-in as pages: the system-use notice, password, then the authenticator code; first
+enrollment with a QR code and recovery codes shown once; sign-out. The same auth service and
+session cookie as the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery
+from litestar.response import Template
+from litestar.types import ControllerRouterHandler
+
+from registry.auth import service, sessions
+from registry.db.pool import DB
+from registry.errors import Conflict, NotAuthenticated
+from registry.permissions import Permission
+from registry.runtime import Ctx, RuntimeDep
+from registry.web.forms import FormErrors, attempt, text
+from registry.web.render import SIGN_IN, page, see_other
+
+PUBLIC = {"permission": Permission.PUBLIC}
+PENDING = {"permission": Permission.MFA_PENDING}
+
+
+def _notice(runtime: RuntimeDep) -> dict[str, Any]:
+    department = runtime.policy.department
+    return {"department": department.name, "notice": department.system_use_notice.strip()}
+
+
+@get(SIGN_IN, opt=PUBLIC)
+async def sign_in_form(
+    request: Request[Any, Any, Any],
+    runtime: RuntimeDep,
+    ctx: Ctx,
+    ended: FromQuery[bool] = False,
+    signed_out: FromQuery[bool] = False,
+) -> Response[Any]:
+    if ctx.user is not None and ctx.user.stage == "full":
+        return see_other("/")
+    return page(request, "sign_in.html", ended=ended, signed_out=signed_out, errors={}, username="", **_notice(runtime))
+
+
+@post(SIGN_IN, opt=PUBLIC)
+async def sign_in(request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
+    form = await request.form()
+    username, password = text(form, "username") or "", form.get("password") or ""
+    errors = {}
+    if not username:
+        errors["username"] = "Enter your username."
+    if not password:
+        errors["password"] = "Enter your password."  # noqa: S105 - a message, not a password
+    if not errors:
+        try:
+            token, mfa = await service.login(runtime, ctx, username[:64], str(password)[:1024])
+        except NotAuthenticated as exc:
+            errors[""] = exc.detail
+        else:
+            response = see_other(f"{SIGN_IN}/{'code' if mfa == 'verify' else 'enroll'}")
+            response.set_cookie(sessions.cookie(runtime, token))
+            return response
+    context = _notice(runtime) | {"ended": False, "signed_out": False}
+    return page(
+        request, "sign_in.html", status=401 if "" in errors else 400, errors=errors, username=username, **context
+    )
+
+
+@get(f"{SIGN_IN}/code", opt=PENDING)
+async def code_form(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "sign_in_code.html", errors={})
+
+
+@post(f"{SIGN_IN}/code", opt=PENDING)
+async def code(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
+    form = await request.form()
+    try:
+        token = await attempt(db, lambda: service.verify_mfa(db, runtime, ctx, ctx.me, text(form, "totp_code") or ""))
+    except FormErrors as exc:
+        return page(request, "sign_in_code.html", status=exc.status, errors=exc.errors)
+    response = see_other("/")
+    response.set_cookie(sessions.cookie(runtime, token))
+    return response
+
+
+@get(f"{SIGN_IN}/recovery", opt=PENDING)
+async def recovery_form(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "sign_in_recovery.html", errors={})
+
+
+@post(f"{SIGN_IN}/recovery", opt=PENDING)
+async def recovery(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
+    form = await request.form()
+    given = text(form, "recovery_code") or ""
+    try:
+        token = await attempt(db, lambda: service.use_recovery_code(db, runtime, ctx, ctx.me, given))
+    except FormErrors as exc:
+        errors = {"recovery_code": next(iter(exc.errors.values()))}
+        return page(request, "sign_in_recovery.html", status=exc.status, errors=errors)
+    response = see_other("/")
+    response.set_cookie(sessions.cookie(runtime, token))
+    return response
+
+
+@get(f"{SIGN_IN}/enroll", opt=PENDING)
+async def enroll_form(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
+    """A new secret each time the page is shown; only the one confirmed with a code counts."""
+    try:
+        enrollment = await service.begin_enrollment(db, runtime, ctx, ctx.me)
+    except Conflict:
+        return see_other(f"{SIGN_IN}/code")
+    return page(request, "sign_in_enroll.html", enrollment=enrollment, errors={})
+
+
+@post(f"{SIGN_IN}/enroll", opt=PENDING)
+async def enroll(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
+    form = await request.form()
+    try:
+        token, codes = await attempt(
+            db, lambda: service.confirm_enrollment(db, runtime, ctx, ctx.me, text(form, "totp_code") or "")
+        )
+    except FormErrors as exc:
+        # The pending secret stays the same: show the same QR code again with the error.
+        enrollment = None
+        return page(request, "sign_in_enroll.html", status=exc.status, enrollment=enrollment, errors=exc.errors)
+    response = page(request, "recovery_codes.html", codes=codes)
+    response.set_cookie(sessions.cookie(runtime, token))
+    return response
+
+
+@post("/sign-out", opt=PUBLIC)
+async def sign_out(db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
+    await service.logout(db, ctx)
+    response = see_other(f"{SIGN_IN}?signed_out=1")
+    response.set_cookie(sessions.expired_cookie(runtime))
+    return response
+
+
+routes: list[ControllerRouterHandler] = [
+    sign_in_form,
+    sign_in,
+    code_form,
+    code,
+    recovery_form,
+    recovery,
+    enroll_form,
+    enroll,
+    sign_out,
+]
