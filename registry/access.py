@@ -27,3 +27,11 @@ def investigation_visible(investigation: str, me: str, unit_roles: str) -> str:
                     WHERE nm.investigation_id = {investigation}.id AND nm.user_id = {me})
         OR EXISTS (SELECT 1 FROM users nu WHERE nu.id = {me} AND nu.roles && {unit_roles}::text[])
     )"""
+
+
+def review_visible(review: str, me: str, unit_roles: str) -> str:
+    """A conduct review is seen by its handler and the unit chain (who hold and schedule it)."""
+    return f"""(
+        {review}.handler_id = {me}
+        OR EXISTS (SELECT 1 FROM users nu WHERE nu.id = {me} AND nu.roles && {unit_roles}::text[])
+    )"""

@@ -55,6 +55,12 @@ class Permission(enum.StrEnum):
     ACTIVITY_RECORD = "activity:record"
     ACTIVITY_READ = "activity:read"
 
+    # The conduct review calendar: handlers see their own, the chain the unit's.
+    REVIEW_READ = "review:read"
+    REVIEW_SCHEDULE = "review:schedule"
+    # Record a held review, and move one past the policy's grace (003 IV.B.4).
+    REVIEW_HOLD = "review:hold"
+
 
 # What each role may do, whatever the policy says.
 P = Permission
@@ -72,6 +78,8 @@ _CHAIN = frozenset(
         P.EQUIPMENT_READ,
         P.EQUIPMENT_ASSIGN,
         P.ACTIVITY_READ,
+        P.REVIEW_READ,
+        P.REVIEW_SCHEDULE,
     }
 )
 _BASE: dict[str, frozenset[Permission]] = {
@@ -94,6 +102,8 @@ _BASE: dict[str, frozenset[Permission]] = {
             P.PERSONA_ACTIVATE,
             P.ACTIVITY_RECORD,
             P.ACTIVITY_READ,
+            P.REVIEW_READ,
+            P.REVIEW_SCHEDULE,
         }
     ),
     "supervisor": _CHAIN | {P.PERSONA_HANDOVER},
@@ -116,12 +126,16 @@ _DUTIES: dict[str, frozenset[Permission]] = {
     # 003 IV.B.3.b.2
     "approves_identity_details": frozenset({P.PERSONA_APPROVE, P.PERSONA_READ, P.INVESTIGATION_READ}),
     # 003 IV.B.4
-    "holds_conduct_reviews": frozenset({P.PERSONA_READ, P.INVESTIGATION_READ, P.ACTIVITY_READ}),
+    "holds_conduct_reviews": frozenset(
+        {P.PERSONA_READ, P.INVESTIGATION_READ, P.ACTIVITY_READ, P.REVIEW_READ, P.REVIEW_SCHEDULE, P.REVIEW_HOLD}
+    ),
 }
 
 # Holders of these see every persona and investigation of the unit; everyone else only what
 # they handle or whose investigation team they are on (see registry/access.py).
-_UNIT_WIDE = frozenset({P.PERSONA_APPROVE, P.INVESTIGATION_AUTHORIZE, P.ACCOUNT_AUTHORIZE, P.PERSONA_HANDOVER})
+_UNIT_WIDE = frozenset(
+    {P.PERSONA_APPROVE, P.INVESTIGATION_AUTHORIZE, P.ACCOUNT_AUTHORIZE, P.PERSONA_HANDOVER, P.REVIEW_HOLD}
+)
 
 
 class RolePermissions:

@@ -57,6 +57,8 @@ class Personas(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     approval_valid_days: Days
     review_interval_days: Days
     review_grace_days: Annotated[int, msgspec.Meta(ge=0, le=90)]
+    # How many days before a conduct review its handler and the commander are reminded.
+    review_reminder_days: Annotated[int, msgspec.Meta(ge=0, le=60)]
     overdue_review_action: Literal["suspend", "report"]
 
 

@@ -26,6 +26,23 @@ class PasswordHashParams(msgspec.Struct, frozen=True):
     parallelism: int = 4
 
 
+class SmtpSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Where reminders are sent from (REGISTRY_SMTP_*); without a host, they wait in the outbox."""
+
+    host: str
+    port: int
+    sender: str
+    # "starttls" (submission, port 587), "tls" (implicit TLS, port 465) or "none" (a relay on a
+    # trusted network, port 25).
+    security: str = "starttls"
+    username: str | None = None
+    password: str | None = None
+    timeout_seconds: float = 10.0
+
+
+_SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
     database_url: str | None
@@ -42,6 +59,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_max_size: int = 20
     # Background work (audit chain sealing) can be switched off for tools that only migrate.
     audit_seal_interval_seconds: float = 0.5
+    # Periodic work (overdue reviews, reminders, mail delivery): how often each instance looks;
+    # 0 switches it off. Claims in PostgreSQL make each item run once however many instances look.
+    jobs_interval_seconds: float = 60.0
+    smtp: SmtpSettings | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -54,7 +75,43 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             secret_key=_secret_key(env.get("REGISTRY_SECRET_KEY"), data_dir, env.get("REGISTRY_DATABASE_URL")),
             cookie_secure=_flag(env.get("REGISTRY_COOKIE_SECURE", "true"), "REGISTRY_COOKIE_SECURE"),
             log_level=env.get("REGISTRY_LOG_LEVEL", "INFO").upper(),
+            jobs_interval_seconds=_seconds(env, "REGISTRY_JOBS_INTERVAL_SECONDS", "60"),
+            smtp=_smtp(env),
         )
+
+
+def _seconds(env: dict[str, str], name: str, default: str) -> float:
+    value = env.get(name, default)
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}") from exc
+    if number < 0:
+        raise ConfigurationError(f"{name} must not be negative")
+    return number
+
+
+def _smtp(env: dict[str, str]) -> SmtpSettings | None:
+    host = env.get("REGISTRY_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    sender = env.get("REGISTRY_SMTP_FROM", "").strip()
+    if "@" not in sender:
+        raise ConfigurationError("REGISTRY_SMTP_FROM must be the sender's email address when REGISTRY_SMTP_HOST is set")
+    security = env.get("REGISTRY_SMTP_SECURITY", "starttls").strip().lower()
+    if security not in _SMTP_PORTS:
+        raise ConfigurationError(f"REGISTRY_SMTP_SECURITY must be starttls, tls or none, not {security!r}")
+    port = env.get("REGISTRY_SMTP_PORT", str(_SMTP_PORTS[security]))
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigurationError(f"REGISTRY_SMTP_PORT must be a port number, not {port!r}")
+    return SmtpSettings(
+        host=host,
+        port=int(port),
+        sender=sender,
+        security=security,
+        username=env.get("REGISTRY_SMTP_USERNAME") or None,
+        password=env.get("REGISTRY_SMTP_PASSWORD") or None,
+    )
 
 
 def _flag(value: str, name: str) -> bool:

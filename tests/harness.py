@@ -23,6 +23,9 @@ from registry.app import create_app
 from registry.auth.sessions import COOKIE
 from registry.clock import MovableClock
 from registry.crypto import Keyring
+from registry.jobs import JobsResult
+from registry.jobs import run_once as run_jobs
+from registry.runtime import runtime_of
 from registry.settings import PasswordHashParams, Settings
 
 POLICY = Path(__file__).resolve().parents[1] / "policies" / "department.toml"
@@ -68,6 +71,8 @@ class World:
             "secret_key": SECRET_KEY,
             "password_hash": TEST_HASH,
             "audit_seal_interval_seconds": 0,
+            # Periodic work runs when a test calls `world.jobs()`, at the clock's time.
+            "jobs_interval_seconds": 0,
         }
         settings = Settings(**(values | overrides))
         clock = MovableClock(start)
@@ -142,6 +147,11 @@ class World:
         response = await client.post("/api/auth/mfa", json={"code": self.code(person)})
         assert response.status_code == 200, response.text
         return client
+
+    async def jobs(self) -> JobsResult:
+        """One round of the periodic work every instance runs (sweeps, reminders, mail), at
+        the clock's time."""
+        return await run_jobs(runtime_of(self.app.state))
 
     async def events(self, action: str) -> list[asyncpg.Record]:
         return await self.db.fetch("SELECT * FROM audit_event WHERE action = $1 ORDER BY id", action)

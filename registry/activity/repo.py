@@ -74,3 +74,16 @@ async def for_persona(conn: asyncpg.Connection, persona_id: UUID, limit: int) ->
         f"{_ENTRY} WHERE a.persona_id = $1 ORDER BY a.occurred_at DESC, a.id DESC LIMIT $2", persona_id, limit
     )
     return rows
+
+
+async def for_personas_since(
+    conn: asyncpg.Connection, persona_ids: list[UUID], since: datetime, limit: int
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""{_ENTRY} WHERE a.persona_id = ANY($1::uuid[]) AND a.occurred_at >= $2
+            ORDER BY a.occurred_at DESC, a.id DESC LIMIT $3""",
+        persona_ids,
+        since,
+        limit,
+    )
+    return rows

@@ -5,7 +5,7 @@ of secrecy. Append-only; summaries are encrypted."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -97,3 +97,11 @@ async def list_for(
         details={"codename": persona["codename"], "entries": len(rows)},
     )
     return ActivityList(items=[_out(runtime, r) for r in rows])
+
+
+async def since(
+    conn: asyncpg.Connection, runtime: Runtime, persona_ids: list[UUID], start: datetime, limit: int
+) -> list[ActivityOut]:
+    """Several personas' activity from `start`, newest first, for a conduct review: the caller
+    has checked need-to-know and audits the read."""
+    return [_out(runtime, r) for r in await repo.for_personas_since(conn, persona_ids, start, limit)]

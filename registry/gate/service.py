@@ -153,23 +153,39 @@ def _terms_of_service(platforms: list[dict[str, Any]], policy: Policy, today: da
     return Condition("terms_of_service", True, clause, "Current reviews acknowledged for every platform.")
 
 
+CONDUCT_REVIEW = "conduct_review_scheduled"
+
+
 def _conduct_review(due_on: date | None, policy: Policy, today: date) -> Condition:
     clause = "003 IV.B.4"
     if due_on is None:
         return Condition(
-            "conduct_review_scheduled",
+            CONDUCT_REVIEW,
             False,
             clause,
             "No conduct review is scheduled; one is scheduled when the persona is approved.",
         )
-    if due_on + timedelta(days=policy.personas.review_grace_days) < today:
+    grace = policy.personas.review_grace_days
+    if due_on + timedelta(days=grace) < today:
+        consequence = (
+            "the persona stays suspended until it is held"
+            if policy.personas.overdue_review_action == "suspend"
+            else "hold it now"
+        )
         return Condition(
-            "conduct_review_scheduled",
+            CONDUCT_REVIEW,
             False,
             clause,
-            f"The conduct review due {due_on:%Y-%m-%d} is overdue: hold it with the commander.",
+            f"The conduct review due {due_on:%Y-%m-%d} is overdue (past {grace} days of grace): {consequence}; "
+            "ask the investigations commander to hold and record it.",
         )
-    return Condition("conduct_review_scheduled", True, clause, f"Conduct review due {due_on:%Y-%m-%d}.")
+    return Condition(CONDUCT_REVIEW, True, clause, f"Conduct review due {due_on:%Y-%m-%d}.")
+
+
+def only(result: GateOut, condition: str) -> GateOut:
+    """The gate narrowed to one condition."""
+    kept = [c for c in result.conditions if c.condition == condition]
+    return GateOut(ready=all(c.met for c in kept), conditions=kept)
 
 
 async def _facts(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> asyncpg.Record:

@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 
 _COLUMNS = """
-    id, username, display_name, roles, active, locked_at,
+    id, username, display_name, email, roles, active, locked_at,
     totp_secret IS NOT NULL AS mfa_enrolled, created_at
 """
 
@@ -20,12 +20,13 @@ async def insert(
     roles: list[str],
     password_hash: str,
     now: datetime,
+    email: str | None = None,
 ) -> asyncpg.Record | None:
     """None if the username is taken."""
     return await conn.fetchrow(
         f"""
-        INSERT INTO users (username, display_name, roles, password_hash, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $5)
+        INSERT INTO users (username, display_name, roles, password_hash, created_at, updated_at, email)
+        VALUES ($1, $2, $3, $4, $5, $5, $6)
         ON CONFLICT (username) DO NOTHING
         RETURNING {_COLUMNS}
         """,
@@ -34,6 +35,7 @@ async def insert(
         roles,
         password_hash,
         now,
+        email,
     )
 
 
@@ -53,11 +55,12 @@ async def update(
     active: bool | None,
     display_name: str | None,
     now: datetime,
+    email: str | None = None,
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"""
         UPDATE users SET roles = coalesce($2, roles), active = coalesce($3, active),
-                         display_name = coalesce($4, display_name), updated_at = $5
+                         display_name = coalesce($4, display_name), email = coalesce($6, email), updated_at = $5
          WHERE id = $1
         RETURNING {_COLUMNS}
         """,
@@ -66,6 +69,7 @@ async def update(
         active,
         display_name,
         now,
+        email,
     )
 
 

@@ -17,6 +17,8 @@ Username = Annotated[
 ]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Roles = Annotated[list[Role], msgspec.Meta(max_length=8)]
+# Where reminders of conduct reviews are sent (they carry codenames and times only).
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254, description="an email address")]
 
 
 class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -24,16 +26,18 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     display_name: DisplayName
     roles: Roles
     password: Annotated[str, msgspec.Meta(max_length=1024)]
+    email: Email | None = None
 
 
 class UserPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     roles: Roles | None = None
     active: bool | None = None
     display_name: DisplayName | None = None
+    email: Email | None = None
 
     def __post_init__(self) -> None:
-        if self.roles is None and self.active is None and self.display_name is None:
-            raise ValueError("send at least one of roles, active, display_name")
+        if self.roles is None and self.active is None and self.display_name is None and self.email is None:
+            raise ValueError("send at least one of roles, active, display_name, email")
 
 
 class UserOut(msgspec.Struct):
@@ -45,6 +49,7 @@ class UserOut(msgspec.Struct):
     locked: bool
     mfa_enrolled: bool
     created_at: datetime
+    email: str | None = None
 
 
 class UserList(msgspec.Struct):

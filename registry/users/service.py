@@ -32,6 +32,7 @@ def _out(row: asyncpg.Record) -> UserOut:
         locked=row["locked_at"] is not None,
         mfa_enrolled=row["mfa_enrolled"],
         created_at=row["created_at"],
+        email=row["email"],
     )
 
 
@@ -50,7 +51,7 @@ async def hash_new_password(runtime: Runtime, data: UserCreate) -> str:
 
 async def insert(conn: asyncpg.Connection, ctx: RequestContext, data: UserCreate, password_hash: str) -> UserOut:
     roles: list[str] = sorted(set(data.roles))
-    row = await repo.insert(conn, data.username, data.display_name, roles, password_hash, ctx.now)
+    row = await repo.insert(conn, data.username, data.display_name, roles, password_hash, ctx.now, data.email)
     if row is None:
         raise Conflict(f"The username {data.username!r} is taken; choose another.", field="username")
     await record(
@@ -93,7 +94,7 @@ async def update(
     if patch.roles is not None:
         check_roles(runtime, list(patch.roles))
     roles: list[str] | None = sorted(set(patch.roles)) if patch.roles is not None else None
-    row = await repo.update(conn, user_id, roles, patch.active, patch.display_name, ctx.now)
+    row = await repo.update(conn, user_id, roles, patch.active, patch.display_name, ctx.now, patch.email)
     if row is None:
         raise NotFound("No such user.")
     if patch.active is False:

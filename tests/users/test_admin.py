@@ -180,6 +180,7 @@ async def test_the_user_list_holds_no_password_hashes_or_secrets(world: World) -
             "locked",
             "mfa_enrolled",
             "created_at",
+            "email",
         }
     text = response.text
     assert "argon2" not in text

@@ -1,0 +1,44 @@
+"""Periodic work each instance runs: conduct review enforcement and reminders, then delivery
+of queued mail. Every item is claimed in PostgreSQL, so running it on N instances is safe."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+import msgspec
+
+from registry.notify import service as notify
+from registry.reviews import jobs as review_jobs
+from registry.runtime import Runtime
+
+log = logging.getLogger("registry.jobs")
+
+
+class JobsResult(msgspec.Struct):
+    overdue: int
+    reminders: int
+    suspended: int
+    mailed: int
+
+
+async def run_once(runtime: Runtime) -> JobsResult:
+    pool = runtime.db_pool()
+    now = runtime.clock.now()
+    swept = await review_jobs.sweep(pool, runtime, now)
+    mailed = 0
+    if runtime.settings.smtp is not None:
+        async with pool.acquire() as conn:
+            mailed = await notify.deliver(conn, runtime.settings.smtp, now)
+    return JobsResult(overdue=swept.overdue, reminders=swept.reminders, suspended=swept.suspended, mailed=mailed)
+
+
+async def run_forever(runtime: Runtime) -> None:
+    interval = runtime.settings.jobs_interval_seconds
+    while True:
+        try:
+            await run_once(runtime)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("periodic work failed; will retry", extra={"fields": {"error": type(exc).__name__}})
+        await asyncio.sleep(interval)

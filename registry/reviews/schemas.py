@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from registry.activity.schemas import ActivityOut
+
+Outcome = Literal["continue", "corrective_action", "suspend", "terminate"]
+# upcoming: due later than the reminder window; due_soon: within it, or past due but inside
+# the policy's grace; overdue: past due plus grace (its personas are suspended, per policy).
+Status = Literal["upcoming", "due_soon", "overdue", "held", "cancelled"]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
+Action = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class Handler(msgspec.Struct):
+    id: UUID
+    username: str
+    display_name: str
+
+
+class CoveredPersona(msgspec.Struct):
+    id: UUID
+    codename: str
+    status: str
+
+
+class ReviewOut(msgspec.Struct):
+    id: UUID
+    investigation_id: UUID
+    case_number: str
+    handler: Handler
+    persona_codenames: list[str]
+    due_on: date
+    scheduled_for: datetime | None
+    status: Status
+    held_on: date | None
+    outcome: Outcome | None
+
+
+class ReviewList(msgspec.Struct):
+    items: list[ReviewOut]
+
+
+class Attendee(msgspec.Struct):
+    id: UUID
+    display_name: str
+
+
+class ReviewRecord(msgspec.Struct):
+    """What was recorded at a held review. Confidential: every read is audited."""
+
+    attendees: list[Attendee]
+    notes: str
+    findings: str | None
+    actions: list[str]
+    follow_up_on: date | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+class ReviewDetail(msgspec.Struct):
+    review: ReviewOut
+    personas: list[CoveredPersona]
+    # The review before this one for the same handler and investigation, if any.
+    previous_held_on: date | None
+    # The covered personas' activity since the previous review (or since approval): what the
+    # commander goes through at the meeting.
+    activity_since: datetime | None
+    activity: list[ActivityOut]
+    record: ReviewRecord | None
+
+
+class Reschedule(msgspec.Struct, forbid_unknown_fields=True):
+    scheduled_for: datetime
+
+
+class Complete(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    held_on: date
+    notes: Text
+    outcome: Outcome
+    # Who took part besides the commander recording it; the handler must be among them.
+    attendees: Annotated[list[UUID], msgspec.Meta(max_length=20)] = []
+    findings: Text | None = None
+    # corrective_action: what must be done, and when the follow-up review is due.
+    actions: Annotated[list[Action], msgspec.Meta(max_length=50)] = []
+    follow_up_on: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.outcome == "corrective_action":
+            if not self.actions or self.follow_up_on is None:
+                raise ValueError("a corrective_action outcome needs actions and a follow_up_on date")
+        elif self.actions or self.follow_up_on is not None:
+            raise ValueError("actions and follow_up_on belong to a corrective_action outcome only")
+        if self.follow_up_on is not None and self.follow_up_on <= self.held_on:
+            raise ValueError("follow_up_on must be after held_on")
+
+
+class Completed(msgspec.Struct):
+    review: ReviewOut
+    # None when no persona is left to review (all retired by a `terminate` outcome).
+    next_due_on: date | None
+
+
+class CalendarToken(msgspec.Struct):
+    url: str
+    # When the previous URL (if any) stopped working: now.
+    issued_at: datetime
