@@ -120,3 +120,29 @@ def test_a_database_url_without_a_secret_key_is_refused(tmp_path: Path) -> None:
     env = {"REGISTRY_DATABASE_URL": "postgresql://db/registry", "REGISTRY_DATA_DIR": str(tmp_path)}
     with pytest.raises(ConfigurationError, match="REGISTRY_SECRET_KEY"):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({}, "REGISTRY_SMTP_FROM"),
+        ({"REGISTRY_SMTP_FROM": "registry@police.example", "REGISTRY_SMTP_SECURITY": "ssl3"}, "starttls, tls or none"),
+        ({"REGISTRY_SMTP_FROM": "registry@police.example", "REGISTRY_SMTP_PORT": "99999"}, "REGISTRY_SMTP_PORT"),
+    ],
+)
+def test_mail_settings_that_cannot_work_are_refused_by_name(tmp_path: Path, extra: dict[str, str], message: str) -> None:
+    env = {"REGISTRY_DATA_DIR": str(tmp_path), "REGISTRY_SMTP_HOST": "mail.police.example"} | extra
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_env(env)
+
+
+def test_mail_settings_default_to_submission_with_starttls(tmp_path: Path) -> None:
+    env = {
+        "REGISTRY_DATA_DIR": str(tmp_path),
+        "REGISTRY_SMTP_HOST": "mail.police.example",
+        "REGISTRY_SMTP_FROM": "registry@police.example",
+    }
+    smtp = Settings.from_env(env).smtp
+    assert smtp is not None
+    assert (smtp.port, smtp.security) == (587, "starttls")
+    assert Settings.from_env({"REGISTRY_DATA_DIR": str(tmp_path)}).smtp is None
