@@ -130,7 +130,7 @@ def test_a_database_url_without_a_secret_key_is_refused(tmp_path: Path) -> None:
         ({"REGISTRY_SMTP_FROM": "registry@police.example", "REGISTRY_SMTP_PORT": "99999"}, "REGISTRY_SMTP_PORT"),
     ],
 )
-def test_mail_settings_that_cannot_work_are_refused_by_name(tmp_path: Path, extra: dict[str, str], message: str) -> None:
+def test_unworkable_mail_settings_are_refused_by_name(tmp_path: Path, extra: dict[str, str], message: str) -> None:
     env = {"REGISTRY_DATA_DIR": str(tmp_path), "REGISTRY_SMTP_HOST": "mail.police.example"} | extra
     with pytest.raises(ConfigurationError, match=message):
         Settings.from_env(env)
