@@ -1,0 +1,151 @@
+"""End-to-end journeys in headless Chromium, against the app served over HTTP, JavaScript
+off: a detective requests a persona; a supervisor approves one with a code and finds their
+own request marked as not theirs to approve. Screenshots of the main pages land in
+artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+from playwright.async_api import Page, expect
+
+from tests.harness import Person, World
+from tests.web.conftest import LiveServer, shoot
+from tests.web.pages import justification
+
+
+async def _sign_in(page: Page, world: World, person: Person) -> None:
+    await page.goto("/")
+    await expect(page).to_have_url(re.compile(r"/sign-in$"))
+    await page.get_by_label("Username").fill(person.username)
+    await page.get_by_label("Password").fill(person.password)
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.get_by_role("heading", name="Enter your authenticator code")).to_be_visible()
+    await page.get_by_label("Code from your authenticator").fill(world.code(person))
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Good day"))).to_be_visible()
+
+
+@contextlib.asynccontextmanager
+async def _api(world: World, live: LiveServer, person: Person) -> AsyncIterator[httpx.AsyncClient]:
+    """Setup through the JSON API, signed in as `person`."""
+    async with httpx.AsyncClient(base_url=live.url) as client:
+        yield await world.signin(person, client)
+
+
+async def test_a_detective_signs_in_with_a_code_and_requests_a_persona(
+    page: Page, live_world: World, live: LiveServer
+) -> None:
+    world = live_world
+    dana = await world.user("dana", "detective")
+    legal = await world.user("lee", "legal")
+    async with _api(world, live, legal) as api:
+        response = await api.post(
+            "/api/platforms",
+            json={"name": "Marketplace", "url": "https://market.example", "tos_url": "https://market.example/terms"},
+        )
+        assert response.status_code == 201, response.text
+
+    await page.goto("/sign-in")
+    await shoot(page, "01-sign-in")
+    await _sign_in(page, world, dana)
+
+    await page.get_by_role("link", name="Open an investigation").click()
+    for label, value in (
+        ("Case number", "2026-0100"),
+        ("Title", "Stolen catalytic converters resold online"),
+        ("Purpose", "Identify the sellers."),
+        ("Why false identities are necessary", "The sellers deal only with known buyers."),
+        ("Why it is proportionate", "One persona, one marketplace, ninety days."),
+        ("Risk of collateral intrusion and how it is limited", "Other buyers' messages are not recorded."),
+    ):
+        await page.get_by_label(label).fill(value)
+    await page.get_by_role("button", name="Open investigation").click()
+    await expect(page.get_by_text("Investigation opened")).to_be_visible()
+
+    await page.get_by_role("link", name="Request a persona for this case").click()
+    await expect(page.get_by_label("Investigation")).to_have_value(re.compile(".+"))
+    await page.get_by_label("Codename").fill("Amber Heron")
+    await page.get_by_label("Alias name").fill("Jamie Calloway")
+    await page.get_by_label("Date of birth").fill("1994-05-17")
+    await page.get_by_label("Claimed location").fill("Springfield, Ohio")
+    await page.get_by_label("Legend (backstory)").fill("Drives a forklift nights; restores old motorbikes.")
+    await page.get_by_label("Source of the image").fill("Generated in-house")
+    await page.get_by_label("What it shows").fill("Synthetic portrait of a man in his thirties")
+    await page.get_by_label("Platform").select_option(label="Marketplace")
+    await page.get_by_label("Handle").fill("jamie_rides")
+    await page.get_by_label("Where the credentials are kept").fill("vault:secret/personas/amber-heron")
+    await shoot(page, "03-request-persona")
+    await page.get_by_role("button", name="Request persona").click()
+
+    await expect(page.get_by_text("Persona requested.")).to_be_visible()
+    await expect(page.get_by_role("heading", name=re.compile("^AMBER.HERON", re.I))).to_be_visible()
+    await expect(page.locator(".status").first).to_have_text("submitted")
+    checklist = page.locator(".checklist")
+    await expect(checklist).to_contain_text("Waiting for the investigations supervisor")
+    await expect(checklist.get_by_role("link", name="Go to the investigation")).to_be_visible()
+    await shoot(page, "04-persona-gate")
+
+    await page.get_by_role("link", name="Overview").click()
+    await expect(page.get_by_role("link", name=re.compile("AMBER.HERON", re.I))).to_be_visible()
+    await shoot(page, "02-detective-overview")
+
+
+async def test_a_supervisor_approves_with_a_code_and_cannot_approve_their_own(
+    page: Page, live_world: World, live: LiveServer
+) -> None:
+    world = live_world
+    omar = await world.user("omar", "detective")
+    # Holds both roles: requests personas of his own and approves others'.
+    sam = await world.user("sam", "detective", "supervisor")
+    identity = {"date_of_birth": "1990-01-02", "location": "Dayton, Ohio", "legend": "Sells used car parts."}
+    for person, case, alias, codename in (
+        (omar, "2026-0200", "Robin Vance", "Quiet Falcon"),
+        (sam, "2026-0201", "Ash Mercer", "Grey Otter"),
+    ):
+        async with _api(world, live, person) as api:
+            investigation = (await api.post("/api/investigations", json=justification(case))).json()
+            response = await api.post(
+                "/api/personas",
+                json={
+                    "investigation_id": investigation["id"],
+                    "codename": codename,
+                    "identity": identity | {"alias_name": alias},
+                },
+            )
+            assert response.status_code == 201, response.text
+            assert (await api.post(f"/api/personas/{response.json()['id']}/submit")).status_code == 200
+
+    await _sign_in(page, world, sam)
+    await page.get_by_role("link", name="Waiting for me").first.click()
+    falcon = page.get_by_role("row").filter(has_text=re.compile("QUIET.FALCON", re.I))
+    otter = page.get_by_role("row").filter(has_text=re.compile("GREY.OTTER", re.I))
+    await expect(otter).to_contain_text("Yours: another supervisor must decide")
+    await expect(otter.get_by_role("link", name="Review and decide")).to_have_count(0)
+    await shoot(page, "05-approval-queue")
+
+    await falcon.get_by_role("link", name="Review and decide").click()
+    await expect(page.get_by_text("Robin Vance")).to_be_visible()
+    approve = page.locator('#decide form[action$="/approve"]')
+    await approve.get_by_label("Code from your authenticator").fill(world.wrong_code(sam))
+    await approve.get_by_role("button", name="Approve").click()
+    await expect(page.locator("#e-approve\\.totp_code")).to_contain_text("That code was not accepted")
+    await shoot(page, "06-approve-wrong-code")
+
+    approve = page.locator('#decide form[action$="/approve"]')
+    await approve.get_by_label("Code from your authenticator").fill(world.code(sam))
+    await approve.get_by_role("button", name="Approve").click()
+    await expect(page.get_by_text("Approved.", exact=True)).to_be_visible()
+    await expect(page.locator("h1 .status")).to_have_text("approved")
+    await shoot(page, "07-persona-approved")
+
+    # His own persona's page says so up front instead of offering the form.
+    await page.get_by_role("link", name="Waiting for me").first.click()
+    await (
+        page.get_by_role("row").filter(has_text=re.compile("GREY.OTTER", re.I)).get_by_role("link", name="view").click()
+    )
+    await expect(page.locator("#decide")).to_contain_text("another supervisor must decide on it")
+    await expect(page.locator("#decide").get_by_role("button", name="Approve")).to_have_count(0)
