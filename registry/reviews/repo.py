@@ -51,7 +51,7 @@ async def ensure_open(
         VALUES ($1, $2, $3, $4, $4)
         ON CONFLICT (investigation_id, handler_id) WHERE status = 'open'
         DO UPDATE SET due_on = excluded.due_on, revision = conduct_reviews.revision + 1,
-                      updated_at = excluded.updated_at
+                      updated_at = excluded.updated_at, reminded_at = NULL
                 WHERE excluded.due_on < conduct_reviews.due_on
         """,
         investigation_id,
@@ -188,7 +188,10 @@ async def reschedule(
     await conn.execute(
         """
         UPDATE conduct_reviews
-           SET scheduled_for = $2, due_on = $3, revision = revision + 1, updated_at = $4
+           SET scheduled_for = $2, due_on = $3, revision = revision + 1, updated_at = $4,
+               -- A postponed review is reminded and enforced afresh against its new date.
+               overdue_at = CASE WHEN due_on = $3 THEN overdue_at END,
+               reminded_at = CASE WHEN due_on = $3 THEN reminded_at END
          WHERE id = $1
         """,
         review_id,

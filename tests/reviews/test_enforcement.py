@@ -170,3 +170,23 @@ async def test_with_the_report_action_an_overdue_review_suspends_nothing(world, 
         assert (await r.t.dana.get(f"/api/personas/{r.pid}")).json()["status"] == "active"
         gate = (await r.t.dana.get(f"/api/personas/{r.pid}/gate")).json()
         assert not gate["ready"]
+
+
+async def test_a_review_the_commander_postpones_is_enforced_again_at_its_new_date(world):
+    cora, cora_client = await commander(world)
+    r = await _active(world)
+    await move_on(r, cora, cora_client, timedelta(days=38))  # 2026-04-09: overdue, suspended
+    assert (await world.jobs()).suspended == 1
+    review = await only_review(cora_client)
+
+    postponed = await cora_client.patch(f"/api/reviews/{review['id']}", json={"scheduled_for": "2026-04-14T10:00:00Z"})
+    assert postponed.status_code == 200, postponed.text
+    assert postponed.json()["status"] == "due_soon"
+    resumed = await r.t.sam.post(f"/api/personas/{r.pid}/resume", json={"reason": "commander postponed the review"})
+    assert resumed.status_code == 200, resumed.text
+
+    await move_on(r, cora, cora_client, timedelta(days=13))  # 2026-04-22: past 04-14 plus grace
+    again = await world.jobs()
+
+    assert (again.overdue, again.suspended) == (1, 1)
+    assert (await r.t.dana.get(f"/api/personas/{r.pid}")).json()["status"] == "suspended"
