@@ -46,7 +46,7 @@ def cli_context(runtime: Runtime) -> RequestContext:
 @contextlib.asynccontextmanager
 async def cli_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """The app's runtime with its pool open, for commands that act like a request."""
-    app = create_app(msgspec.structs.replace(settings, audit_seal_interval_seconds=0))
+    app = create_app(msgspec.structs.replace(settings, audit_seal_interval_seconds=0, jobs_interval_seconds=0))
     try:
         async with app.lifespan():
             yield runtime_of(app.state)

@@ -11,6 +11,7 @@ import msgspec
 from registry.audit.service import record
 from registry.auth import repo as auth_repo
 from registry.auth import totp
+from registry.demo_case import seed_case
 from registry.runtime import RequestContext, Runtime
 from registry.users import service as users
 from registry.users.schemas import UserCreate
@@ -30,6 +31,7 @@ USERS: list[tuple[str, str, str]] = [
 
 
 async def seed(runtime: Runtime, ctx: RequestContext) -> None:
+    secrets: dict[str, str] = {}
     async with runtime.db_pool().acquire() as conn, conn.transaction():
         seeded = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM audit_event WHERE action = 'demo.seed')")
         if not seeded:
@@ -41,17 +43,20 @@ async def seed(runtime: Runtime, ctx: RequestContext) -> None:
                     UserCreate,
                 )
                 user = await users.insert(conn, ctx, data, await users.hash_new_password(runtime, data))
-                secret = totp.new_secret()
+                secret = secrets[username] = totp.new_secret()
                 blob = runtime.keyring.encrypt(secret, f"users.totp_pending:{user.id}")
                 await auth_repo.set_pending_totp(conn, user.id, blob, ctx.now)
                 sealed = runtime.keyring.encrypt(secret, f"users.totp_secret:{user.id}")
                 await auth_repo.confirm_totp(conn, user.id, sealed, 0, ctx.now)
             await record(conn, ctx, "demo.seed", details={"users": len(USERS)})
+    if secrets:
+        await seed_case(runtime.settings, secrets, PASSWORD)
     print("Demo department ready" + (" (already seeded; data kept)." if seeded else "."))
     print(f"Every demo user's password: {PASSWORD}")
     print(f"{'username':<12} {'role':<22} name")
     for username, name, role in USERS:
         print(f"{username:<12} {role:<22} {name}")
+    print("Case 2026-0142: HARBOR-KITE is active with its conduct review due; a second persona awaits approval.")
     print("Authenticator codes: run `.venv/bin/registry demo codes` in another terminal (same directory).")
 
 

@@ -124,6 +124,7 @@ async def test_demo_without_a_database_url_runs_its_own_and_keeps_the_data(
         assert await run(monkeypatch, ["demo"], "") == 0
         first = capsys.readouterr().out
         assert "Demo department ready." in first and "harbor lantern quietly folding" in first
+        assert "HARBOR-KITE is active" in first
         assert (Path(data_dir) / "secret.key").exists()
         assert await run(monkeypatch, ["demo"], "") == 0
         assert "already seeded; data kept" in capsys.readouterr().out
