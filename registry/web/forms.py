@@ -75,6 +75,16 @@ def text(form: Mapping[str, Any], name: str) -> str | None:
     return value or None
 
 
+def utc_local(value: str | None) -> str | None:
+    """A datetime-local input as RFC 3339: the forms ask for UTC (the input carries no zone) and
+    browsers leave out the seconds, which RFC 3339 requires."""
+    if value is None or "+" in value or value.endswith("Z"):
+        return value
+    if len(value) == 16:
+        value += ":00"
+    return value + "Z" if len(value) <= 19 else value
+
+
 def checked(form: Mapping[str, Any], name: str) -> bool:
     return form.get(name) in ("on", "true", "yes", "1")
 

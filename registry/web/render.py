@@ -47,6 +47,7 @@ NAV = (
     NavItem("/queue", "Waiting for me", Permission.ACCOUNT_AUTHORIZE),
     NavItem("/personas", "Personas", Permission.PERSONA_READ),
     NavItem("/investigations", "Investigations", Permission.INVESTIGATION_READ),
+    NavItem("/reviews", "Conduct reviews", Permission.REVIEW_READ),
     NavItem("/equipment", "Equipment", Permission.EQUIPMENT_READ),
     NavItem("/platforms", "Platforms", Permission.PLATFORM_READ),
     NavItem("/audit", "Audit log", Permission.AUDIT_READ),

@@ -29,7 +29,7 @@ from registry.personas.schemas import Approve, CompromiseIn, PersonaCreate, Reas
 from registry.platforms import service as platforms
 from registry.platforms.schemas import AcknowledgeIn
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
-from registry.web.forms import FormErrors, attempt, checked, convert, given, text
+from registry.web.forms import FormErrors, attempt, checked, convert, given, text, utc_local
 from registry.web.render import page, see_other
 
 P = Permission
@@ -497,12 +497,8 @@ async def _tos(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: d
 
 
 async def _activity(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
-    when = text(form, "occurred_at")
-    # The form asks for UTC (datetime-local inputs carry no zone).
-    if when is not None and len(when) <= 19 and "+" not in when and not when.endswith("Z"):
-        when += "Z"
     fields = given(
-        occurred_at=when,
+        occurred_at=utc_local(text(form, "occurred_at")),
         platform_id=text(form, "platform_id"),
         equipment_id=text(form, "equipment_id"),
         summary=text(form, "summary"),

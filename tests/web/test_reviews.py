@@ -1,0 +1,117 @@
+"""The conduct review pages over plain HTTP: who sees which review, who is offered the record
+form, errors beside the field with nothing written, and the calendar feed URL."""
+
+from __future__ import annotations
+
+import re
+
+from tests.harness import World
+from tests.personas.helpers import approved_persona, second_team, team
+from tests.reviews.helpers import commander, only_review
+from tests.web.pages import post_form
+
+RECORD_FORM = 'action="/reviews/{}/record"'
+
+
+async def test_a_handler_sees_their_own_review_and_an_outsider_gets_404(world: World) -> None:
+    t = await team(world)
+    persona = await approved_persona(t)
+    review = await only_review(t.dana)
+    _, erin, _ = await second_team(world, t)
+
+    page = await t.dana.get("/reviews")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert f'href="/reviews/{review["id"]}"' in page.text
+    assert persona["codename"] in page.text
+    week = await t.dana.get("/reviews", params={"view": "week", "date": "2026-03-30"})
+    assert f'href="/reviews/{review["id"]}"' in week.text
+    assert "date=2026-03-23" in week.text and "date=2026-04-06" in week.text
+
+    theirs = await erin.get("/reviews", params={"date": "2026-04-01"})
+    assert theirs.status_code == 200
+    assert review["id"] not in theirs.text
+    assert persona["codename"] not in theirs.text
+    response = await erin.get(f"/reviews/{review['id']}")
+    assert response.status_code == 404
+    assert persona["codename"] not in response.text
+
+
+async def test_only_a_commander_not_under_review_is_offered_the_record_form(world: World) -> None:
+    _, cora = await commander(world)
+    t = await team(world)
+    await approved_persona(t)
+    review = await only_review(t.dana)
+
+    for client in (t.dana, t.sam):
+        page = await client.get(f"/reviews/{review['id']}")
+        assert page.status_code == 200
+        assert RECORD_FORM.format(review["id"]) not in page.text
+        assert 'action="/reviews/{}/reschedule"'.format(review["id"]) in page.text
+    page = await cora.get(f"/reviews/{review['id']}")
+    assert RECORD_FORM.format(review["id"]) in page.text
+    assert "Activity since approval" in page.text
+
+
+async def test_a_missing_note_is_shown_beside_its_field_and_nothing_is_written(world: World) -> None:
+    _, cora = await commander(world)
+    t = await team(world)
+    await approved_persona(t)
+    review = await only_review(t.dana)
+    path = f"/reviews/{review['id']}"
+
+    form = {"held_on": "2026-03-02", "notes": "  ", "findings": "Fine.", "outcome": "continue"}
+    response = await post_form(cora, f"{path}/record", form, form_on=path)
+    assert response.status_code == 400
+    assert 'id="e-record.notes"' in response.text
+    assert "This is required." in response.text
+    assert ">Fine.</textarea>" in response.text
+    assert await world.events("review.hold") == []
+    assert (await only_review(cora))["status"] != "held"
+
+
+async def test_a_commander_records_a_review_through_the_form(world: World) -> None:
+    _, cora = await commander(world)
+    t = await team(world)
+    await approved_persona(t)
+    review = await only_review(t.dana)
+    path = f"/reviews/{review['id']}"
+
+    form = {"held_on": "2026-03-02", "notes": "Chats in line with 003.", "outcome": "continue"}
+    response = await post_form(cora, f"{path}/record", form | {"attendees": str(t.supervisor.id)}, form_on=path)
+    assert response.status_code == 303, response.text
+    page = await cora.get(response.headers["location"])
+    assert "Review recorded." in page.text
+    assert "Chats in line with 003." in page.text
+    assert re.search(r"Next review due <strong>2026-04-01</strong>", page.text)
+    assert ['"outcome": "continue"' in e["details"] for e in await world.events("review.hold")] == [True]
+
+
+async def test_a_handler_cannot_move_a_review_past_the_grace_and_is_told_why(world: World) -> None:
+    t = await team(world)
+    await approved_persona(t)
+    review = await only_review(t.dana)
+    path = f"/reviews/{review['id']}"
+
+    response = await post_form(t.dana, f"{path}/reschedule", {"scheduled_for": "2026-05-20T10:00"}, form_on=path)
+    assert response.status_code == 403
+    assert 'id="e-reschedule.scheduled_for"' in response.text
+    assert "only the investigations commander" in response.text
+    response = await post_form(t.dana, f"{path}/reschedule", {"scheduled_for": "2026-03-30T10:00"}, form_on=path)
+    assert response.status_code == 303
+    assert (await only_review(t.dana))["scheduled_for"] == "2026-03-30T10:00:00Z"
+
+
+async def test_the_feed_page_gives_a_url_that_serves_a_calendar(world: World) -> None:
+    _, cora = await commander(world)
+    page = await cora.get("/reviews/feed")
+    assert page.status_code == 200
+    assert "/calendar/" not in page.text
+    response = await post_form(cora, "/reviews/feed", {}, form_on="/reviews/feed")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    match = re.search(r'value="(http[^"]+/calendar/[^"]+\.ics)"', response.text)
+    assert match, response.text
+    feed = await world.client().get(match.group(1))
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("text/calendar")
