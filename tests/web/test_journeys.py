@@ -1,6 +1,7 @@
 """End-to-end journeys in headless Chromium, against the app served over HTTP, JavaScript
 off: a detective requests a persona; a supervisor approves one with a code and finds their
-own request marked as not theirs to approve. Screenshots of the main pages land in
+own request marked as not theirs to approve; the commander records a conduct review from the
+calendar. Screenshots of the main pages land in
 artifacts/screenshots/."""
 
 from __future__ import annotations
@@ -149,3 +150,54 @@ async def test_a_supervisor_approves_with_a_code_and_cannot_approve_their_own(
     )
     await expect(page.locator("#decide")).to_contain_text("another supervisor must decide on it")
     await expect(page.locator("#decide").get_by_role("button", name="Approve")).to_have_count(0)
+
+
+async def test_the_commander_records_a_review_from_the_calendar(
+    page: Page, live_world: World, live: LiveServer
+) -> None:
+    world = live_world
+    cora = await world.user("cora", "commander")
+    ivy = await world.user("ivy", "detective")
+    sue = await world.user("sue", "supervisor")
+    # An approved persona puts its handler's conduct review on the calendar.
+    async with _api(world, live, ivy) as api:
+        investigation = (await api.post("/api/investigations", json=justification("2026-0300"))).json()
+        identity = {"alias_name": "Kit Lorne", "date_of_birth": "1988-11-03", "location": "Akron, Ohio"}
+        response = await api.post(
+            "/api/personas",
+            json={
+                "investigation_id": investigation["id"],
+                "codename": "Silver Wren",
+                "identity": identity | {"legend": "Buys and sells vintage radios."},
+            },
+        )
+        assert response.status_code == 201, response.text
+        persona_id = response.json()["id"]
+        assert (await api.post(f"/api/personas/{persona_id}/submit")).status_code == 200
+    async with _api(world, live, sue) as api:
+        response = await api.post(f"/api/personas/{persona_id}/approve", json={"totp_code": world.code(sue)})
+        assert response.status_code == 200, response.text
+
+    await _sign_in(page, world, cora)
+    await page.get_by_role("link", name="Conduct reviews").click()
+    wren = re.compile("SILVER.WREN", re.I)
+    await expect(page.locator("table.calendar a.entry").filter(has_text=wren)).to_contain_text("upcoming")
+    row = page.locator(".listing").get_by_role("row").filter(has_text=wren)
+    await expect(row).to_contain_text("2026-0300")
+    await shoot(page, "08-commander-calendar")
+
+    await row.get_by_role("link", name=wren).click()
+    await expect(page.get_by_role("heading", name=wren)).to_be_visible()
+    await expect(page.get_by_role("link", name=wren)).to_be_visible()
+    await page.get_by_label("Notes").fill("Went through the chats: tone and scope in line with 003.")
+    await page.get_by_label("Findings").fill("No concerns.")
+    await expect(page.get_by_label("Continue", exact=True)).to_be_checked()
+    await shoot(page, "09-review-page")
+    await page.get_by_role("button", name="Record review").click()
+
+    await expect(page.get_by_text("Review recorded.", exact=True)).to_be_visible()
+    await expect(page.locator("h1 .status")).to_have_text("held")
+    await expect(page.locator(".next-review")).to_contain_text("Next review due")
+    await expect(page.get_by_text("tone and scope in line with 003")).to_be_visible()
+    await expect(page.get_by_role("button", name="Record review")).to_have_count(0)
+    await shoot(page, "10-review-held")
