@@ -6,7 +6,14 @@ from __future__ import annotations
 import re
 
 from tests.harness import World
-from tests.personas.helpers import approved_persona, second_team, team
+from tests.personas.helpers import (
+    approved_persona,
+    authorize_investigation,
+    open_investigation,
+    request_persona,
+    second_team,
+    team,
+)
 from tests.reviews.helpers import commander, only_review
 from tests.web.pages import post_form
 
@@ -66,8 +73,30 @@ async def test_a_missing_note_is_shown_beside_its_field_and_nothing_is_written(w
     assert 'id="e-record.notes"' in response.text
     assert "This is required." in response.text
     assert ">Fine.</textarea>" in response.text
+    corrective = form | {"notes": "Scope crept.", "outcome": "corrective_action"}
+    response = await post_form(cora, f"{path}/record", corrective, form_on=path)
+    assert response.status_code == 400
+    assert 'id="e-record.actions"' in response.text
     assert await world.events("review.hold") == []
     assert (await only_review(cora))["status"] != "held"
+
+
+async def test_a_commander_under_review_is_told_another_commander_must_hold_it(world: World) -> None:
+    t = await team(world)
+    kim = await world.user("kim", "detective", "commander")
+    kim_client = await world.signin(kim)
+    inv = await open_investigation(kim_client)
+    await authorize_investigation(world, t.official, t.alex, inv)
+    persona = await request_persona(kim_client, inv, "Rory Vale")
+    assert (await kim_client.post(f"/api/personas/{persona['id']}/submit")).status_code == 200
+    approved = await t.sam.post(f"/api/personas/{persona['id']}/approve", json={"totp_code": world.code(t.supervisor)})
+    assert approved.status_code == 200, approved.text
+    review = await only_review(kim_client)
+
+    page = await kim_client.get(f"/reviews/{review['id']}")
+    assert page.status_code == 200
+    assert "another commander must hold and record it" in page.text
+    assert RECORD_FORM.format(review["id"]) not in page.text
 
 
 async def test_a_commander_records_a_review_through_the_form(world: World) -> None:
