@@ -28,7 +28,7 @@ DONE = {
     "rescheduled": "Meeting time saved.",
     "held": "Review recorded.",
 }
-# Who may be listed as attending a review besides the handler and the commander recording it.
+# Who may be listed as attending a review besides the commander recording it.
 ATTENDEE_ROLES = frozenset({"detective", "supervisor", "commander"})
 OUTCOMES = (
     ("continue", "Continue", "The investigation goes on as it is."),
@@ -119,12 +119,16 @@ async def _review(
     review = detail.review
     own = review.handler.id == me.id
     may_hold = me.can(P.REVIEW_HOLD) and review.status not in ("held", "cancelled") and not own
+    # The handler first (the meeting is held with them), then the others who may take part.
     people = (
-        [
-            u
-            for u in await users.list_users(db)
-            if u.active and ATTENDEE_ROLES.intersection(u.roles) and u.id not in (me.id, review.handler.id)
-        ]
+        sorted(
+            (
+                u
+                for u in await users.list_users(db)
+                if u.active and ATTENDEE_ROLES.intersection(u.roles) and u.id != me.id
+            ),
+            key=lambda u: u.id != review.handler.id,
+        )
         if may_hold
         else []
     )
@@ -159,7 +163,7 @@ async def _review(
         today=ctx.now.date(),
         errors=errors or {},
         v=values or {},
-        chosen=attendees or [],
+        chosen=[str(review.handler.id)] if attendees is None else attendees,
         done=DONE.get(done or ""),
     )
 

@@ -57,6 +57,8 @@ async def test_only_a_commander_not_under_review_is_offered_the_record_form(worl
         assert 'action="/reviews/{}/reschedule"'.format(review["id"]) in page.text
     page = await cora.get(f"/reviews/{review['id']}")
     assert RECORD_FORM.format(review["id"]) in page.text
+    # The meeting is held with the handler: ticked to begin with.
+    assert f'value="{t.detective.id}" checked' in page.text
     assert "Activity since approval" in page.text
 
 
@@ -67,7 +69,13 @@ async def test_a_missing_note_is_shown_beside_its_field_and_nothing_is_written(w
     review = await only_review(t.dana)
     path = f"/reviews/{review['id']}"
 
-    form = {"held_on": "2026-03-02", "notes": "  ", "findings": "Fine.", "outcome": "continue"}
+    form = {
+        "held_on": "2026-03-02",
+        "attendees": str(t.detective.id),
+        "notes": "  ",
+        "findings": "Fine.",
+        "outcome": "continue",
+    }
     response = await post_form(cora, f"{path}/record", form, form_on=path)
     assert response.status_code == 400
     assert 'id="e-record.notes"' in response.text
@@ -106,8 +114,13 @@ async def test_a_commander_records_a_review_through_the_form(world: World) -> No
     review = await only_review(t.dana)
     path = f"/reviews/{review['id']}"
 
-    form = {"held_on": "2026-03-02", "notes": "Chats in line with 003.", "outcome": "continue"}
-    response = await post_form(cora, f"{path}/record", form | {"attendees": str(t.supervisor.id)}, form_on=path)
+    form = {
+        "held_on": "2026-03-02",
+        "attendees": [str(t.detective.id), str(t.supervisor.id)],
+        "notes": "Chats in line with 003.",
+        "outcome": "continue",
+    }
+    response = await post_form(cora, f"{path}/record", form, form_on=path)
     assert response.status_code == 303, response.text
     page = await cora.get(response.headers["location"])
     assert "Review recorded." in page.text
