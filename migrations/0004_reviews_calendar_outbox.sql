@@ -57,8 +57,9 @@ CREATE TABLE outbox (
     next_attempt_at  timestamptz NOT NULL,
     attempts         integer NOT NULL DEFAULT 0,
     last_error       text,
-    -- 'sent', or 'no_address' when the recipient has no email address to send to.
-    delivered        text CHECK (delivered IN ('sent', 'no_address')),
+    -- 'sent'; 'no_address' when the recipient has no email address; 'dropped' when, by the
+    -- time it could go, the recipient was disabled or the review was no longer open.
+    delivered        text CHECK (delivered IN ('sent', 'no_address', 'dropped')),
     delivered_at     timestamptz
 );
 CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE delivered IS NULL;

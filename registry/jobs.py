@@ -41,4 +41,6 @@ async def run_forever(runtime: Runtime) -> None:
             await run_once(runtime)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("periodic work failed; will retry", extra={"fields": {"error": type(exc).__name__}})
+        except Exception as exc:  # a bug must not stop reminders and enforcement for good
+            log.error("periodic work failed unexpectedly; will retry", exc_info=exc)
         await asyncio.sleep(interval)

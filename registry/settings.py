@@ -101,6 +101,11 @@ def _smtp(env: dict[str, str]) -> SmtpSettings | None:
     security = env.get("REGISTRY_SMTP_SECURITY", "starttls").strip().lower()
     if security not in _SMTP_PORTS:
         raise ConfigurationError(f"REGISTRY_SMTP_SECURITY must be starttls, tls or none, not {security!r}")
+    username = env.get("REGISTRY_SMTP_USERNAME") or None
+    if username and security == "none":
+        raise ConfigurationError(
+            "REGISTRY_SMTP_USERNAME needs REGISTRY_SMTP_SECURITY starttls or tls: never a clear-text login"
+        )
     port = env.get("REGISTRY_SMTP_PORT", str(_SMTP_PORTS[security]))
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigurationError(f"REGISTRY_SMTP_PORT must be a port number, not {port!r}")
@@ -109,7 +114,7 @@ def _smtp(env: dict[str, str]) -> SmtpSettings | None:
         port=int(port),
         sender=sender,
         security=security,
-        username=env.get("REGISTRY_SMTP_USERNAME") or None,
+        username=username,
         password=env.get("REGISTRY_SMTP_PASSWORD") or None,
     )
 

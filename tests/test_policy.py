@@ -128,6 +128,14 @@ def test_a_database_url_without_a_secret_key_is_refused(tmp_path: Path) -> None:
         ({}, "REGISTRY_SMTP_FROM"),
         ({"REGISTRY_SMTP_FROM": "registry@police.example", "REGISTRY_SMTP_SECURITY": "ssl3"}, "starttls, tls or none"),
         ({"REGISTRY_SMTP_FROM": "registry@police.example", "REGISTRY_SMTP_PORT": "99999"}, "REGISTRY_SMTP_PORT"),
+        (
+            {
+                "REGISTRY_SMTP_FROM": "registry@police.example",
+                "REGISTRY_SMTP_SECURITY": "none",
+                "REGISTRY_SMTP_USERNAME": "registry",
+            },
+            "clear-text login",
+        ),
     ],
 )
 def test_unworkable_mail_settings_are_refused_by_name(tmp_path: Path, extra: dict[str, str], message: str) -> None:

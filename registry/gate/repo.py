@@ -45,7 +45,10 @@ async def facts(
                                   WHERE persona_id = p.id AND status IN ('requested', 'authorized'))) AS platforms,
                (SELECT due_on FROM conduct_reviews cr
                  WHERE cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
-                   AND cr.status = 'open') AS review_due_on
+                   AND cr.status = 'open') AS review_due_on,
+               EXISTS (SELECT 1 FROM conduct_reviews cr
+                        WHERE cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
+                          AND cr.status = 'open' AND cr.overdue_at IS NOT NULL) AS review_enforced
           FROM personas p JOIN investigations i ON i.id = p.investigation_id
          WHERE p.id = ANY($1::uuid[]) AND {persona_visible("p", "$2", "$3")}
         """,

@@ -35,7 +35,7 @@ def evaluate(facts: asyncpg.Record, policy: Policy, now: datetime) -> GateOut:
         _accounts(facts["accounts"]),
         _equipment(facts["devices"]),
         _terms_of_service(facts["platforms"], policy, today),
-        _conduct_review(facts["review_due_on"], policy, today),
+        _conduct_review(facts["review_due_on"], facts["review_enforced"], policy, today),
     ]
     return GateOut(ready=all(c.met for c in conditions), conditions=conditions)
 
@@ -156,7 +156,7 @@ def _terms_of_service(platforms: list[dict[str, Any]], policy: Policy, today: da
 CONDUCT_REVIEW = "conduct_review_scheduled"
 
 
-def _conduct_review(due_on: date | None, policy: Policy, today: date) -> Condition:
+def _conduct_review(due_on: date | None, enforced: bool, policy: Policy, today: date) -> Condition:
     clause = "003 IV.B.4"
     if due_on is None:
         return Condition(
@@ -166,18 +166,20 @@ def _conduct_review(due_on: date | None, policy: Policy, today: date) -> Conditi
             "No conduct review is scheduled; one is scheduled when the persona is approved.",
         )
     grace = policy.personas.review_grace_days
-    if due_on + timedelta(days=grace) < today:
+    past = due_on + timedelta(days=grace) < today
+    if enforced or past:
         consequence = (
             "the persona stays suspended until it is held"
             if policy.personas.overdue_review_action == "suspend"
             else "hold it now"
         )
+        what = (
+            f"The conduct review due {due_on:%Y-%m-%d} is overdue (past {grace} days of grace)"
+            if past
+            else f"A conduct review was missed and not held since (now due {due_on:%Y-%m-%d})"
+        )
         return Condition(
-            CONDUCT_REVIEW,
-            False,
-            clause,
-            f"The conduct review due {due_on:%Y-%m-%d} is overdue (past {grace} days of grace): {consequence}; "
-            "ask the investigations commander to hold and record it.",
+            CONDUCT_REVIEW, False, clause, f"{what}: {consequence}; ask the investigations commander to hold it."
         )
     return Condition(CONDUCT_REVIEW, True, clause, f"Conduct review due {due_on:%Y-%m-%d}.")
 

@@ -41,8 +41,10 @@ async def claim(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asy
     """Pending messages due for an attempt, locked for this transaction; other instances skip them."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT o.id, o.subject, o.body, o.attempts, u.email
+        SELECT o.id, o.subject, o.body, o.attempts, u.email,
+               u.active AND coalesce(cr.status = 'open', true) AS still_wanted
           FROM outbox o JOIN users u ON u.id = o.recipient_id
+          LEFT JOIN conduct_reviews cr ON cr.id = o.review_id
          WHERE o.delivered IS NULL AND o.next_attempt_at <= $1
          ORDER BY o.next_attempt_at
          LIMIT $2

@@ -30,6 +30,9 @@ async def deliver(conn: asyncpg.Connection, smtp: SmtpSettings, now: datetime) -
     sent = 0
     async with conn.transaction():
         for message in await repo.claim(conn, now, BATCH):
+            if not message["still_wanted"]:
+                await repo.delivered(conn, message["id"], "dropped", now)
+                continue
             if not message["email"]:
                 await repo.delivered(conn, message["id"], "no_address", now)
                 continue

@@ -343,6 +343,9 @@ async def update_identity(
     if updated is None:
         raise Conflict("The persona changed while you were editing it; reload and try again.")
     material = row["status"] in APPROVED_STATES
+    if material:
+        # Back to `submitted`: no longer under review until approved again (which schedules one).
+        await _release_review(conn, ctx, row["investigation_id"], row["handler_id"])
     await repo.add_history(
         conn, persona_id, ctx.now, "identity_changed", me.id, {"resubmitted": True} if material else {}
     )

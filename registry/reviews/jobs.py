@@ -54,7 +54,8 @@ async def _notify(
     for recipient in dict.fromkeys(recipients):
         await outbox.enqueue(
             conn,
-            dedupe_key=f"{kind}:{review['id']}:{recipient}",
+            # A review moved to a new date is reminded again.
+            dedupe_key=f"{kind}:{review['id']}:{review['due_on']}:{recipient}",
             kind=kind,
             recipient_id=recipient,
             review_id=review["id"],

@@ -129,6 +129,16 @@ async def in_range(
     return rows
 
 
+async def oldest_open_due(conn: asyncpg.Connection, me: UUID, unit_roles: list[str]) -> date | None:
+    due: date | None = await conn.fetchval(
+        f"""SELECT min(cr.due_on) FROM conduct_reviews cr
+             WHERE cr.status = 'open' AND {review_visible("cr", "$1", "$2")}""",
+        me,
+        unit_roles,
+    )
+    return due
+
+
 async def get_visible(
     conn: asyncpg.Connection, review_id: UUID, me: UUID, unit_roles: list[str], *, lock: bool = False
 ) -> asyncpg.Record | None:
@@ -189,8 +199,8 @@ async def reschedule(
         """
         UPDATE conduct_reviews
            SET scheduled_for = $2, due_on = $3, revision = revision + 1, updated_at = $4,
-               -- A postponed review is reminded and enforced afresh against its new date.
-               overdue_at = CASE WHEN due_on = $3 THEN overdue_at END,
+               -- A postponed review is reminded afresh. An enforced one stays enforced: its
+               -- personas stay suspended until it is held, whatever the new date.
                reminded_at = CASE WHEN due_on = $3 THEN reminded_at END
          WHERE id = $1
         """,

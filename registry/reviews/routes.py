@@ -19,7 +19,6 @@ from registry.reviews.schemas import (
     Completed,
     Reschedule,
     ReviewDetail,
-    ReviewList,
     ReviewOut,
 )
 from registry.runtime import Ctx, RuntimeDep
@@ -34,10 +33,10 @@ async def list_reviews(
     ctx: Ctx,
     start: Annotated[date | None, QueryParameter(query="from")] = None,
     end: Annotated[date | None, QueryParameter(query="to")] = None,
-) -> ReviewList:
+) -> list[ReviewOut]:
     """The conduct review calendar between two dates (inclusive): the commander and supervisors
     see the unit's reviews, a handler their own. Status: upcoming, due_soon, overdue, held."""
-    return await service.calendar(db, runtime, ctx, start, end)
+    return (await service.calendar(db, runtime, ctx, start, end)).items
 
 
 @get("/api/reviews/{review_id:uuid}", opt={"permission": Permission.REVIEW_READ}, tags=TAGS)

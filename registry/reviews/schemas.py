@@ -83,7 +83,7 @@ class Complete(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     notes: Text
     outcome: Outcome
     # Who took part besides the commander recording it; the handler must be among them.
-    attendees: Annotated[list[UUID], msgspec.Meta(max_length=20)] = []
+    attendees: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=20)]
     findings: Text | None = None
     # corrective_action: what must be done, and when the follow-up review is due.
     actions: Annotated[list[Action], msgspec.Meta(max_length=50)] = []

@@ -77,15 +77,19 @@ async def calendar(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, start: date | None, end: date | None
 ) -> ReviewList:
     """Reviews whose day (held, else scheduled, else due) falls in [start, end]: the commander
-    and supervisors see the unit's, a handler their own. Defaults: a month back, three ahead."""
+    and supervisors see the unit's, a handler their own. Defaults: a month back (or back to the
+    oldest review still open, so nothing outstanding is out of sight) to three months ahead."""
     today = ctx.now.date()
-    start = start or today - timedelta(days=31)
+    unit_roles = runtime.permissions.unit_wide_roles
+    if start is None:
+        oldest = await repo.oldest_open_due(conn, ctx.me.id, unit_roles)
+        start = min(today - timedelta(days=31), oldest or today)
     end = end or today + timedelta(days=92)
     if end < start:
         raise BadRequest("to must not be before from.", field="to")
     if end - start > MAX_RANGE:
         raise BadRequest(f"Ask for at most {MAX_RANGE.days} days at a time.", field="to")
-    rows = await repo.in_range(conn, ctx.me.id, runtime.permissions.unit_wide_roles, start, end, cancelled=False)
+    rows = await repo.in_range(conn, ctx.me.id, unit_roles, start, end, cancelled=False)
     return ReviewList(items=[review_out(r, runtime.policy, today) for r in rows])
 
 
@@ -168,17 +172,22 @@ async def reschedule(
     row = await _visible(conn, runtime, ctx, review_id, lock=True)
     if row["status"] != "open":
         raise InvalidTransition(f"The review is {row['status']}; only an open review can be rescheduled.")
-    when = data.scheduled_for
-    if when.tzinfo is None:
+    if data.scheduled_for.tzinfo is None:
         raise Invalid("scheduled_for needs a time zone (for example 2026-03-20T14:00:00Z).", field="scheduled_for")
+    try:
+        when = data.scheduled_for.astimezone(ctx.now.tzinfo)
+    except OverflowError:
+        when = datetime.max.replace(tzinfo=ctx.now.tzinfo)
     if when <= ctx.now:
         raise Invalid("scheduled_for must be in the future.", field="scheduled_for")
+    if when > ctx.now + MAX_RANGE:
+        raise Invalid(f"scheduled_for must be within {MAX_RANGE.days} days.", field="scheduled_for")
     grace = runtime.policy.personas.review_grace_days
     last_day = row["due_on"] + timedelta(days=grace)
-    day = when.astimezone(ctx.now.tzinfo).date()
+    day = when.date()
     due_on = row["due_on"]
     if day > last_day:
-        if not ctx.me.can(Permission.REVIEW_HOLD):
+        if not ctx.me.can(Permission.REVIEW_HOLD) or row["handler_id"] == ctx.me.id:
             raise Forbidden(
                 f"{day:%Y-%m-%d} is past the due date {due_on:%Y-%m-%d} plus the policy's {grace} days of grace: "
                 "only the investigations commander can move the review that far (003 IV.B.4).",
@@ -219,7 +228,14 @@ async def complete(
         raise Invalid("held_on must not be in the future.", field="held_on")
     if data.held_on < row["created_at"].date():
         raise Invalid(f"held_on is before the review was scheduled ({row['created_at']:%Y-%m-%d}).", field="held_on")
-    attendees = list(dict.fromkeys([row["handler_id"], me.id, *data.attendees]))
+    if row["handler_id"] not in data.attendees:
+        raise Invalid(
+            f"attendees must include the handler under review ({row['handler_name']}): a conduct review is held "
+            "with them (003 IV.B.4); record it once they have attended.",
+            field="attendees",
+        )
+    # Whoever records the review held it.
+    attendees = list(dict.fromkeys([me.id, *data.attendees]))
     if len(await repo.active_users(conn, attendees)) != len(attendees):
         raise Invalid("attendees must be ids of active users.", field="attendees")
     personas = await repo.covered(conn, row["investigation_id"], row["handler_id"])

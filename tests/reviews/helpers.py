@@ -19,7 +19,7 @@ async def commander(world: World, username: str = "cora") -> tuple[Person, httpx
 async def calendar(client: httpx.AsyncClient, **params: str) -> list[dict[str, Any]]:
     response = await client.get("/api/reviews", params=params)
     assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
+    items: list[dict[str, Any]] = response.json()
     return items
 
 
@@ -35,6 +35,8 @@ async def move_on(r: Ready, cora: Person, cora_client: httpx.AsyncClient, delta:
     await r.t.world.signin(cora, cora_client)
 
 
-def completion(held_on: str, outcome: str = "continue", **more: Any) -> dict[str, Any]:
+def completion(review: dict[str, Any], held_on: str, outcome: str = "continue", **more: Any) -> dict[str, Any]:
+    """A record of `review` held on `held_on`, its handler attending (and `attendees` too)."""
+    attendees = [review["handler"]["id"], *more.pop("attendees", [])]
     notes = "Went through the chat logs; tone and scope in line with 003."
-    return {"held_on": held_on, "notes": notes, "outcome": outcome} | more
+    return {"held_on": held_on, "attendees": attendees, "notes": notes, "outcome": outcome} | more

@@ -68,18 +68,23 @@ async def test_anyone_on_the_review_may_reschedule_within_the_grace_but_only_the
     assert [e["actor"] for e in await world.events("review.reschedule")] == ["dana", cora.username]
 
 
-async def test_a_meeting_in_the_past_or_without_a_time_zone_is_refused(world):
+async def test_a_meeting_in_the_past_too_far_ahead_or_without_a_time_zone_is_refused(world):
+    _, cora_client = await commander(world)
     t = await team(world)
     await approved_persona(t)
     review = await only_review(t.dana)
+    url = f"/api/reviews/{review['id']}"
 
-    past = await t.dana.patch(f"/api/reviews/{review['id']}", json={"scheduled_for": "2026-03-01T10:00:00Z"})
-    naive = await t.dana.patch(f"/api/reviews/{review['id']}", json={"scheduled_for": "2026-03-20T10:00:00"})
+    past = await t.dana.patch(url, json={"scheduled_for": "2026-03-01T10:00:00Z"})
+    naive = await t.dana.patch(url, json={"scheduled_for": "2026-03-20T10:00:00"})
+    far = await cora_client.patch(url, json={"scheduled_for": "9999-12-31T23:00:00-05:00"})
+    next_year = await cora_client.patch(url, json={"scheduled_for": "2027-06-01T10:00:00Z"})
 
-    assert past.status_code == 422
-    assert "future" in past.json()["detail"]
-    assert naive.status_code == 422
-    assert "time zone" in naive.json()["detail"]
+    assert past.status_code == 422 and "future" in past.json()["detail"]
+    assert naive.status_code == 422 and "time zone" in naive.json()["detail"]
+    assert far.status_code == 422 and "within 400 days" in far.json()["detail"]
+    assert next_year.status_code == 422
+    assert (await only_review(t.dana))["due_on"] == "2026-04-01"
 
 
 async def test_only_the_commander_records_a_review_and_never_their_own(world):
@@ -88,8 +93,8 @@ async def test_only_the_commander_records_a_review_and_never_their_own(world):
     await approved_persona(t)
     review = await only_review(t.dana)
 
-    by_handler = await t.dana.post(f"/api/reviews/{review['id']}/complete", json=completion("2026-03-02"))
-    by_supervisor = await t.sam.post(f"/api/reviews/{review['id']}/complete", json=completion("2026-03-02"))
+    by_handler = await t.dana.post(f"/api/reviews/{review['id']}/complete", json=completion(review, "2026-03-02"))
+    by_supervisor = await t.sam.post(f"/api/reviews/{review['id']}/complete", json=completion(review, "2026-03-02"))
     assert (by_handler.status_code, by_supervisor.status_code) == (403, 403)
 
     # A commander who also handles a persona cannot hold their own review.
@@ -106,7 +111,9 @@ async def test_only_the_commander_records_a_review_and_never_their_own(world):
     )
     assert approved.status_code == 200, approved.text
     [mine] = [x for x in await calendar(cora_client) if x["handler"]["username"] == "cora"]
-    refused = await cora_client.post(f"/api/reviews/{mine['id']}/complete", json=completion("2026-03-02"))
+    postpone = await cora_client.patch(f"/api/reviews/{mine['id']}", json={"scheduled_for": "2026-05-01T10:00:00Z"})
+    assert postpone.status_code == 403
+    refused = await cora_client.post(f"/api/reviews/{mine['id']}/complete", json=completion(mine, "2026-03-02"))
     assert refused.status_code == 403
     assert "another commander" in refused.json()["detail"]
 
@@ -118,15 +125,17 @@ async def test_completion_input_is_checked_and_nothing_is_half_written(world):
     review = await only_review(t.dana)
     url = f"/api/reviews/{review['id']}/complete"
 
-    future = await cora_client.post(url, json=completion("2026-03-03"))
-    no_actions = await cora_client.post(url, json=completion("2026-03-02", "corrective_action"))
-    stray = await cora_client.post(url, json=completion("2026-03-02", follow_up_on="2026-03-20"))
-    stranger = await cora_client.post(url, json=completion("2026-03-02", attendees=[str(review["id"])]))
+    future = await cora_client.post(url, json=completion(review, "2026-03-03"))
+    no_actions = await cora_client.post(url, json=completion(review, "2026-03-02", "corrective_action"))
+    stray = await cora_client.post(url, json=completion(review, "2026-03-02", follow_up_on="2026-03-20"))
+    stranger = await cora_client.post(url, json=completion(review, "2026-03-02", attendees=[str(review["id"])]))
+    absent = await cora_client.post(url, json=completion(review, "2026-03-02") | {"attendees": [str(t.supervisor.id)]})
 
     assert future.status_code == 422 and "future" in future.json()["detail"]
     assert no_actions.status_code == 400 and "actions" in no_actions.json()["detail"]
     assert stray.status_code == 400
     assert stranger.status_code == 422 and "attendees" in stranger.json()["detail"]
+    assert absent.status_code == 422 and "handler" in absent.json()["detail"]
     assert (await only_review(t.dana))["status"] == "upcoming"
     assert await world.db.fetchval("SELECT count(*) FROM conduct_review_personas") == 0
 
@@ -140,6 +149,7 @@ async def test_corrective_action_brings_the_next_review_forward_to_the_follow_up
     response = await cora_client.post(
         f"/api/reviews/{review['id']}/complete",
         json=completion(
+            review,
             "2026-03-02",
             "corrective_action",
             actions=["Log every contact the same day", "Stop replying after midnight"],
@@ -162,7 +172,7 @@ async def test_a_suspend_outcome_suspends_and_terminate_retires_the_covered_pers
     review = await only_review(t.dana)
 
     suspended = await cora_client.post(
-        f"/api/reviews/{review['id']}/complete", json=completion("2026-03-02", "suspend")
+        f"/api/reviews/{review['id']}/complete", json=completion(review, "2026-03-02", "suspend")
     )
     assert suspended.status_code == 200, suspended.text
     for persona in (first, second):
@@ -171,7 +181,7 @@ async def test_a_suspend_outcome_suspends_and_terminate_retires_the_covered_pers
     follow_up = [x for x in await calendar(cora_client) if x["status"] != "held"]
     assert len(follow_up) == 1
     terminated = await cora_client.post(
-        f"/api/reviews/{follow_up[0]['id']}/complete", json=completion("2026-03-02", "terminate")
+        f"/api/reviews/{follow_up[0]['id']}/complete", json=completion(follow_up[0], "2026-03-02", "terminate")
     )
     assert terminated.status_code == 200, terminated.text
     assert terminated.json()["next_due_on"] is None
@@ -199,10 +209,10 @@ async def test_a_held_review_is_recorded_once_with_confidential_notes_read_under
 
     response = await cora_client.post(
         f"/api/reviews/{review['id']}/complete",
-        json=completion("2026-03-02", notes=notes, attendees=[str(r.t.supervisor.id)]),
+        json=completion(review, "2026-03-02", notes=notes, attendees=[str(r.t.supervisor.id)]),
     )
     assert response.status_code == 200, response.text
-    again = await cora_client.post(f"/api/reviews/{review['id']}/complete", json=completion("2026-03-02"))
+    again = await cora_client.post(f"/api/reviews/{review['id']}/complete", json=completion(review, "2026-03-02"))
     assert again.status_code == 409
 
     page = await r.t.dana.get(f"/api/reviews/{review['id']}")

@@ -16,7 +16,7 @@ from tests.personas.helpers import (
     submitted_persona,
     team,
 )
-from tests.reviews.helpers import commander, completion, move_on, only_review
+from tests.reviews.helpers import calendar, commander, completion, move_on, only_review
 
 
 async def _active(world: World) -> Ready:
@@ -104,14 +104,14 @@ async def test_an_overdue_review_suspends_the_persona_until_a_review_is_held(wor
 
     # The commander holds the review; it may then resume, and the next one is due from the held date.
     review = await only_review(cora_client)
-    held = await cora_client.post(f"/api/reviews/{review['id']}/complete", json=completion("2026-04-09"))
+    held = await cora_client.post(f"/api/reviews/{review['id']}/complete", json=completion(review, "2026-04-09"))
     assert held.status_code == 200, held.text
     assert held.json()["review"]["status"] == "held"
     assert held.json()["next_due_on"] == "2026-05-09"
     resumed = await t.sam.post(f"/api/personas/{r.pid}/resume", json={"reason": "review held"})
     assert resumed.status_code == 200, resumed.text
     assert resumed.json()["status"] == "active"
-    reviews = (await cora_client.get("/api/reviews", params={"from": "2026-04-01", "to": "2026-06-30"})).json()["items"]
+    reviews = (await cora_client.get("/api/reviews", params={"from": "2026-04-01", "to": "2026-06-30"})).json()
     assert [(x["status"], x["due_on"]) for x in reviews] == [("held", "2026-04-01"), ("upcoming", "2026-05-09")]
 
 
@@ -172,21 +172,45 @@ async def test_with_the_report_action_an_overdue_review_suspends_nothing(world, 
         assert not gate["ready"]
 
 
-async def test_a_review_the_commander_postpones_is_enforced_again_at_its_new_date(world):
+async def test_a_postponed_review_is_enforced_at_its_new_date(world):
     cora, cora_client = await commander(world)
     r = await _active(world)
-    await move_on(r, cora, cora_client, timedelta(days=38))  # 2026-04-09: overdue, suspended
+    review = await only_review(cora_client)
+    postponed = await cora_client.patch(f"/api/reviews/{review['id']}", json={"scheduled_for": "2026-04-20T10:00:00Z"})
+    assert postponed.status_code == 200, postponed.text
+
+    await move_on(r, cora, cora_client, timedelta(days=38))  # 2026-04-09: the old date plus grace
+    assert (await world.jobs()).overdue == 0
+    await move_on(r, cora, cora_client, timedelta(days=19))  # 2026-04-28: the new date plus grace
+
+    assert (await world.jobs()).suspended == 1
+    assert (await r.t.dana.get(f"/api/personas/{r.pid}")).json()["status"] == "suspended"
+
+
+async def test_postponing_a_missed_review_does_not_lift_the_suspension_until_it_is_held(world):
+    cora, cora_client = await commander(world)
+    r = await _active(world)
+    await move_on(r, cora, cora_client, timedelta(days=38))
     assert (await world.jobs()).suspended == 1
     review = await only_review(cora_client)
 
-    postponed = await cora_client.patch(f"/api/reviews/{review['id']}", json={"scheduled_for": "2026-04-14T10:00:00Z"})
+    postponed = await cora_client.patch(f"/api/reviews/{review['id']}", json={"scheduled_for": "2026-04-20T10:00:00Z"})
     assert postponed.status_code == 200, postponed.text
-    assert postponed.json()["status"] == "due_soon"
-    resumed = await r.t.sam.post(f"/api/personas/{r.pid}/resume", json={"reason": "commander postponed the review"})
+    refused = await r.t.sam.post(f"/api/personas/{r.pid}/resume", json={"reason": "commander moved the review"})
+
+    assert refused.status_code == 409
+    assert "missed" in refused.json()["unmet"][0]["detail"]
+    held = await cora_client.post(f"/api/reviews/{review['id']}/complete", json=completion(review, "2026-04-09"))
+    assert held.status_code == 200, held.text
+    resumed = await r.t.sam.post(f"/api/personas/{r.pid}/resume", json={"reason": "review held"})
     assert resumed.status_code == 200, resumed.text
 
-    await move_on(r, cora, cora_client, timedelta(days=13))  # 2026-04-22: past 04-14 plus grace
-    again = await world.jobs()
 
-    assert (again.overdue, again.suspended) == (1, 1)
-    assert (await r.t.dana.get(f"/api/personas/{r.pid}")).json()["status"] == "suspended"
+async def test_the_default_calendar_reaches_back_to_the_oldest_open_review(world):
+    cora, cora_client = await commander(world)
+    r = await _active(world)
+    await move_on(r, cora, cora_client, timedelta(days=80))  # due 2026-04-01, now 2026-05-21
+
+    [review] = await calendar(cora_client)
+
+    assert (review["due_on"], review["status"]) == ("2026-04-01", "overdue")

@@ -143,3 +143,53 @@ async def test_without_an_address_a_message_is_marked_and_not_retried(database_u
 
 def _start() -> datetime:
     return datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+async def test_a_postponed_review_is_reminded_again_before_its_new_date(database_url, tmp_path, smtp_server) -> None:
+    inbox, port = smtp_server
+    smtp = SmtpSettings(host="127.0.0.1", port=port, sender="registry@police.example", security="none")
+    async with World.open(database_url, tmp_path, _start(), smtp=smtp) as world:
+        cora, cora_client = await commander(world)
+        t = await team(world)
+        await approved_persona(t)
+        admin_client = await world.signin(await world.user("ada", "administrator"))
+        await _with_email(world, admin_client, t.detective, "dana@police.example")
+        world.clock.advance(timedelta(days=25))  # 2026-03-27
+        assert (await world.jobs()).mailed == 1
+
+        await world.signin(cora, cora_client)
+        [review] = (await cora_client.get("/api/reviews")).json()
+        moved = await cora_client.patch(f"/api/reviews/{review['id']}", json={"scheduled_for": "2026-04-20T10:00:00Z"})
+        assert moved.status_code == 200, moved.text
+        assert (await world.jobs()).reminders == 0  # 2026-04-20 is more than a week away
+        world.clock.advance(timedelta(days=18))  # 2026-04-14
+
+        assert (await world.jobs()).mailed == 1
+        subjects = [m["Subject"] for m in inbox.to("dana@police.example")]
+        assert [("2026-04-01" in s, "2026-04-20" in s) for s in subjects] == [(True, False), (False, True)]
+
+
+async def test_mail_for_a_user_disabled_meanwhile_is_dropped(database_url, tmp_path) -> None:
+    port = _free_port()
+    smtp = SmtpSettings(host="127.0.0.1", port=port, sender="registry@police.example", security="none")
+    async with World.open(database_url, tmp_path, _start(), smtp=smtp) as world:
+        t = await team(world)
+        await approved_persona(t)
+        ada = await world.user("ada", "administrator")
+        admin_client = await world.signin(ada)
+        await _with_email(world, admin_client, t.detective, "dana@police.example")
+        world.clock.advance(timedelta(days=25))
+        assert (await world.jobs()).mailed == 0  # the server is down: it waits
+        await world.signin(ada, admin_client)
+        assert (await admin_client.patch(f"/api/users/{t.detective.id}", json={"active": False})).status_code == 200
+
+        inbox = Inbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            world.clock.advance(timedelta(minutes=5))
+            assert (await world.jobs()).mailed == 0
+        finally:
+            controller.stop()
+        assert inbox.messages == []
+        assert await world.db.fetchval("SELECT delivered FROM outbox") == "dropped"
