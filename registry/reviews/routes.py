@@ -31,8 +31,8 @@ async def list_reviews(
     db: DB,
     runtime: RuntimeDep,
     ctx: Ctx,
-    start: Annotated[date | None, QueryParameter(query="from")] = None,
-    end: Annotated[date | None, QueryParameter(query="to")] = None,
+    start: Annotated[date | None, QueryParameter(name="from")] = None,
+    end: Annotated[date | None, QueryParameter(name="to")] = None,
 ) -> list[ReviewOut]:
     """The conduct review calendar between two dates (inclusive): the commander and supervisors
     see the unit's reviews, a handler their own. Status: upcoming, due_soon, overdue, held."""
