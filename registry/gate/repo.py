@@ -43,13 +43,12 @@ async def facts(
                                       ORDER BY reviewed_on DESC, created_at DESC LIMIT 1) tr ON true
                  WHERE pl.id IN (SELECT platform_id FROM platform_accounts
                                   WHERE persona_id = p.id AND status IN ('requested', 'authorized'))) AS platforms,
-               (SELECT due_on FROM conduct_reviews cr
-                 WHERE cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
-                   AND cr.status = 'open') AS review_due_on,
-               EXISTS (SELECT 1 FROM conduct_reviews cr
-                        WHERE cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
-                          AND cr.status = 'open' AND cr.overdue_at IS NOT NULL) AS review_enforced
+               cr.due_on AS review_due_on,
+               coalesce(cr.overdue_at IS NOT NULL, false) AS review_enforced
           FROM personas p JOIN investigations i ON i.id = p.investigation_id
+          -- At most one open review per handler and investigation (a unique index).
+          LEFT JOIN conduct_reviews cr ON cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
+                                      AND cr.status = 'open'
          WHERE p.id = ANY($1::uuid[]) AND {persona_visible("p", "$2", "$3")}
         """,
         persona_ids,

@@ -253,6 +253,4 @@ async def activate(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestConte
         target_id=persona_id,
         details={"codename": row["codename"]},
     )
-    return StatusOut(
-        id=row["id"], codename=row["codename"], status=row["status"], approval_expires_at=row["approval_expires_at"]
-    )
+    return StatusOut.of(row)

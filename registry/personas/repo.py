@@ -211,7 +211,8 @@ async def transition(
            AND p.status = ANY($4::text[])
            AND {persona_visible("p", "$2", "$3")}
            AND {who}
-        RETURNING p.id, p.codename, p.status, p.approval_expires_at, p.handler_id, p.investigation_id
+        RETURNING p.id, p.codename, p.status, p.approval_expires_at, p.handler_id, p.investigation_id,
+                  p.review_interval_days
         """,
         persona_id,
         me,
@@ -267,7 +268,8 @@ async def hand_over(
         UPDATE personas p SET handler_id = $4, updated_at = $5
          WHERE p.id = $1 AND p.status = ANY($6::text[]) AND {persona_visible("p", "$2", "$3")}
            AND p.handler_id <> $4 AND (p.approved_by IS NULL OR p.approved_by <> $4)
-        RETURNING p.id, p.codename, p.status, p.approval_expires_at
+        RETURNING p.id, p.codename, p.status, p.approval_expires_at, p.handler_id, p.investigation_id,
+                  p.review_interval_days
         """,
         persona_id,
         me,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -174,6 +175,13 @@ class StatusOut(msgspec.Struct):
     codename: str
     status: str
     approval_expires_at: datetime | None = None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> StatusOut:
+        """From a persona row (or a step's RETURNING)."""
+        return cls(
+            id=row["id"], codename=row["codename"], status=row["status"], approval_expires_at=row["approval_expires_at"]
+        )
 
 
 class CentralRecordRow(msgspec.Struct):

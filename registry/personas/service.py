@@ -269,7 +269,9 @@ async def _step(
     approval: tuple[UUID, datetime] | None = None,
     review_interval_days: int | None = None,
     rejection_reason: str | None = None,
-) -> StatusOut:
+) -> asyncpg.Record:
+    """One lifecycle step, recorded in the history and the audit log; the row as it now is
+    (id, codename, status, approval expiry, handler, investigation)."""
     me = ctx.me
     row = await repo.transition(
         conn,
@@ -295,9 +297,7 @@ async def _step(
         target_id=persona_id,
         details={"codename": row["codename"], "status": row["status"]},
     )
-    return StatusOut(
-        id=row["id"], codename=row["codename"], status=row["status"], approval_expires_at=row["approval_expires_at"]
-    )
+    return row
 
 
 async def update_identity(
@@ -314,9 +314,7 @@ async def update_identity(
     _check_identity(identity, ctx)
     current = runtime.keyring.decrypt(bytes(row["identity"]), _context(persona_id))
     if msgspec.json.decode(current, type=Identity) == identity:
-        return StatusOut(
-            id=row["id"], codename=row["codename"], status=row["status"], approval_expires_at=row["approval_expires_at"]
-        )
+        return StatusOut.of(row)
     alias_index = _alias_index(runtime, identity)
     await _deconflict_alias(conn, runtime, alias_index, persona_id)
     to_status = {"rejected": "draft", "approved": "submitted", "active": "submitted", "suspended": "submitted"}.get(
@@ -357,17 +355,21 @@ async def update_identity(
         target_id=persona_id,
         details={"codename": row["codename"], "status": updated["status"], "material": material},
     )
-    return StatusOut(
-        id=updated["id"],
-        codename=updated["codename"],
-        status=updated["status"],
-        approval_expires_at=updated["approval_expires_at"],
-    )
+    return StatusOut.of(updated)
 
 
 async def submit(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> StatusOut:
-    return await _step(
-        conn, runtime, ctx, persona_id, "submit", allowed_from=("draft", "rejected"), to="submitted", who=repo.HANDLER
+    return StatusOut.of(
+        await _step(
+            conn,
+            runtime,
+            ctx,
+            persona_id,
+            "submit",
+            allowed_from=("draft", "rejected"),
+            to="submitted",
+            who=repo.HANDLER,
+        )
     )
 
 
@@ -395,7 +397,7 @@ async def approve(
     await _separation_then_code(conn, runtime, ctx, persona_id, "approve", data.totp_code)
     expires = ctx.now + timedelta(days=policy.approval_valid_days)
     interval = data.review_interval_days or policy.review_interval_days
-    out = await _step(
+    row = await _step(
         conn,
         runtime,
         ctx,
@@ -408,17 +410,16 @@ async def approve(
         review_interval_days=interval,
         history={"expires_at": expires.isoformat(), "review_interval_days": interval, "note": data.note},
     )
-    await _schedule_review(conn, runtime, ctx, persona_id)
-    return out
+    await _schedule_review(conn, runtime, ctx, row)
+    return StatusOut.of(row)
 
 
 async def _schedule_review(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, due_on: date | None = None
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, row: asyncpg.Record, due_on: date | None = None
 ) -> None:
     """003 IV.B.4: an approved persona's handler has a conduct review on the calendar for its
     investigation, due within the persona's review interval, or by `due_on` when an earlier
     obligation carries over (an existing one is brought forward if this asks for earlier)."""
-    row = await visible_persona(conn, runtime, ctx, persona_id)
     interval = row["review_interval_days"] or runtime.policy.personas.review_interval_days
     due = (ctx.now + timedelta(days=interval)).date()
     await reviews_repo.ensure_open(
@@ -440,17 +441,19 @@ async def reject(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: Reject
 ) -> StatusOut:
     await _separation_then_code(conn, runtime, ctx, persona_id, "reject", data.totp_code)
-    return await _step(
-        conn,
-        runtime,
-        ctx,
-        persona_id,
-        "reject",
-        allowed_from=("submitted",),
-        to="rejected",
-        who=repo.NOT_OWN,
-        rejection_reason=data.reason,
-        history={"reason": data.reason},
+    return StatusOut.of(
+        await _step(
+            conn,
+            runtime,
+            ctx,
+            persona_id,
+            "reject",
+            allowed_from=("submitted",),
+            to="rejected",
+            who=repo.NOT_OWN,
+            rejection_reason=data.reason,
+            history={"reason": data.reason},
+        )
     )
 
 
@@ -459,7 +462,7 @@ async def renew(
 ) -> StatusOut:
     await _separation_then_code(conn, runtime, ctx, persona_id, "renew", data.totp_code)
     expires = ctx.now + timedelta(days=runtime.policy.personas.approval_valid_days)
-    out = await _step(
+    row = await _step(
         conn,
         runtime,
         ctx,
@@ -471,23 +474,25 @@ async def renew(
         approval=(ctx.me.id, expires),
         history={"expires_at": expires.isoformat(), "note": data.note},
     )
-    await _schedule_review(conn, runtime, ctx, persona_id)
-    return out
+    await _schedule_review(conn, runtime, ctx, row)
+    return StatusOut.of(row)
 
 
 async def suspend(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: ReasonIn
 ) -> StatusOut:
-    return await _step(
-        conn,
-        runtime,
-        ctx,
-        persona_id,
-        "suspend",
-        allowed_from=("approved", "active"),
-        to="suspended",
-        who=repo.HANDLER_OR_CHAIN,
-        history={"reason": data.reason},
+    return StatusOut.of(
+        await _step(
+            conn,
+            runtime,
+            ctx,
+            persona_id,
+            "suspend",
+            allowed_from=("approved", "active"),
+            to="suspended",
+            who=repo.HANDLER_OR_CHAIN,
+            history={"reason": data.reason},
+        )
     )
 
 
@@ -504,60 +509,63 @@ async def resume(
             gate = gate_service.only(gate, gate_service.CONDUCT_REVIEW)
         if not gate.ready:
             raise gate_service.refusal(row["codename"], "go back into use", gate)
-    return await _step(
+    return StatusOut.of(
+        await _step(
+            conn,
+            runtime,
+            ctx,
+            persona_id,
+            "resume",
+            allowed_from=("suspended",),
+            to=repo.RESUME,
+            who=repo.CHAIN,
+            history={"reason": data.reason},
+        )
+    )
+
+
+async def _end(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    ctx: RequestContext,
+    persona_id: UUID,
+    action: str,
+    to: str,
+    history: dict[str, Any],
+) -> asyncpg.Record:
+    """Retire or compromise: the record closes, and so do its accounts (their handles free);
+    a handler left with no persona to review in the investigation leaves the calendar."""
+    row = await _step(
         conn,
         runtime,
         ctx,
         persona_id,
-        "resume",
-        allowed_from=("suspended",),
-        to=repo.RESUME,
-        who=repo.CHAIN,
-        history={"reason": data.reason},
+        action,
+        allowed_from=repo.LIVE,
+        to=to,
+        who=repo.HANDLER_OR_CHAIN,
+        history=history,
     )
+    await repo.close_accounts(conn, persona_id, ctx.now)
+    await _release_review(conn, ctx, row["investigation_id"], row["handler_id"])
+    return row
 
 
 async def retire(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: ReasonIn
 ) -> StatusOut:
-    row = await visible_persona(conn, runtime, ctx, persona_id)
-    out = await _step(
-        conn,
-        runtime,
-        ctx,
-        persona_id,
-        "retire",
-        allowed_from=repo.LIVE,
-        to="retired",
-        who=repo.HANDLER_OR_CHAIN,
-        history={"reason": data.reason},
-    )
-    await repo.close_accounts(conn, persona_id, ctx.now)
+    row = await _end(conn, runtime, ctx, persona_id, "retire", "retired", {"reason": data.reason})
     await equipment_service.release_all(conn, ctx, persona_id)
-    await _release_review(conn, ctx, row["investigation_id"], row["handler_id"])
-    return out
+    return StatusOut.of(row)
 
 
 async def compromise(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: CompromiseIn
 ) -> StatusOut:
-    row = await visible_persona(conn, runtime, ctx, persona_id)
-    out = await _step(
-        conn,
-        runtime,
-        ctx,
-        persona_id,
-        "compromise",
-        allowed_from=repo.LIVE,
-        to="compromised",
-        who=repo.HANDLER_OR_CHAIN,
-        history={"report": data.report},
-    )
-    await repo.close_accounts(conn, persona_id, ctx.now)
+    row = await _end(conn, runtime, ctx, persona_id, "compromise", "compromised", {"report": data.report})
     # A burned persona's devices may carry its traces: out of service until re-inspected.
     await equipment_service.quarantine_for(conn, ctx, persona_id)
-    await _release_review(conn, ctx, row["investigation_id"], row["handler_id"])
-    return out
+    return StatusOut.of(row)
 
 
 async def handover(
@@ -590,7 +598,7 @@ async def handover(
         # The review obligation moves with the persona: the new handler's review is due no
         # later than the old one was, so a handover never postpones a review.
         carried = await reviews_repo.open_due_on(conn, row["investigation_id"], row["handler_id"])
-        await _schedule_review(conn, runtime, ctx, persona_id, carried)
+        await _schedule_review(conn, runtime, ctx, updated, carried)
     await _release_review(conn, ctx, row["investigation_id"], row["handler_id"])
     await record(
         conn,
@@ -604,12 +612,7 @@ async def handover(
             "to_user_id": details["to_user_id"],
         },
     )
-    return StatusOut(
-        id=updated["id"],
-        codename=updated["codename"],
-        status=updated["status"],
-        approval_expires_at=updated["approval_expires_at"],
-    )
+    return StatusOut.of(updated)
 
 
 async def deconflict(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, data: Deconflict) -> ConflictList:

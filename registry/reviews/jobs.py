@@ -88,10 +88,12 @@ async def _remind(conn: asyncpg.Connection, runtime: Runtime, now: datetime) -> 
     return len(claimed)
 
 
-async def _enforce(conn: asyncpg.Connection, runtime: Runtime, now: datetime, result: SweepResult) -> int:
+async def _enforce(conn: asyncpg.Connection, runtime: Runtime, now: datetime) -> tuple[int, int]:
+    """One batch: (reviews enforced, personas suspended)."""
     policy = runtime.policy.personas
     overdue_before = now.date() - timedelta(days=policy.review_grace_days)
     ctx = system_context(now)
+    total_suspended = 0
     async with conn.transaction():
         claimed = await repo.claim_overdue(conn, overdue_before, BATCH)
         for review in claimed:
@@ -143,16 +145,20 @@ async def _enforce(conn: asyncpg.Connection, runtime: Runtime, now: datetime, re
                 f"policy's {policy.review_grace_days} days of grace (003 IV.B.4).\n{consequence}\n",
                 now,
             )
-            result.suspended += len(suspended)
-    return len(claimed)
+            total_suspended += len(suspended)
+    return len(claimed), total_suspended
 
 
 async def sweep(pool: asyncpg.Pool, runtime: Runtime, now: datetime) -> SweepResult:
     """Enforce overdue reviews, then queue reminders, in batches until nothing is left."""
     result = SweepResult()
     async with pool.acquire() as conn:
-        while count := await _enforce(conn, runtime, now, result):
-            result.overdue += count
+        while True:
+            enforced, suspended = await _enforce(conn, runtime, now)
+            if not enforced:
+                break
+            result.overdue += enforced
+            result.suspended += suspended
         while count := await _remind(conn, runtime, now):
             result.reminders += count
     return result
