@@ -63,6 +63,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # 0 switches it off. Claims in PostgreSQL make each item run once however many instances look.
     jobs_interval_seconds: float = 60.0
     smtp: SmtpSettings | None = None
+    # REGISTRY_CLOCK_FILE: time as the rules see it is moved by the offset in this file
+    # (`registry clock`); for acceptance runs and training, never production.
+    clock_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -77,6 +80,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             log_level=env.get("REGISTRY_LOG_LEVEL", "INFO").upper(),
             jobs_interval_seconds=_seconds(env, "REGISTRY_JOBS_INTERVAL_SECONDS", "60"),
             smtp=_smtp(env),
+            clock_file=Path(env["REGISTRY_CLOCK_FILE"]).expanduser().resolve()
+            if env.get("REGISTRY_CLOCK_FILE")
+            else None,
         )
 
 

@@ -26,6 +26,7 @@ from registry.personas import repo as personas_repo
 from registry.personas.lookup import visible_persona
 from registry.platforms import repo as platforms_repo
 from registry.runtime import RequestContext, Runtime
+from registry.status import PersonaStatus
 
 NOT_FOUND = "No such account, or it is outside your need-to-know."
 
@@ -73,7 +74,7 @@ async def request(
     persona = await visible_persona(conn, runtime, ctx, persona_id)
     if persona["handler_id"] != me.id:
         raise Forbidden("Only the persona's handler requests accounts for it.")
-    if persona["status"] not in personas_repo.LIVE:
+    if persona["status"] not in PersonaStatus.live():
         raise InvalidTransition(f"The persona is {persona['status']}; it takes no new accounts.")
     if not await platforms_repo.exists(conn, data.platform_id):
         raise NotFound("No such platform; legal or communications add platforms to the catalog.", field="platform_id")
