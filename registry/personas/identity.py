@@ -17,8 +17,10 @@ from registry.accounts.service import for_persona as accounts_for_persona
 from registry.accounts.service import handle_index
 from registry.audit.service import record
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.identifiers import spells
 from registry.investigations import repo as investigations_repo
 from registry.personas import codenames, repo
+from registry.personas.deconfliction import refuse_clashes
 from registry.personas.lookup import visible_persona
 from registry.personas.schemas import Conflict as ConflictOut
 from registry.personas.schemas import (
@@ -62,15 +64,21 @@ def _check_identity(identity: Identity, ctx: RequestContext) -> None:
 
 
 async def _deconflict_alias(
-    conn: asyncpg.Connection, runtime: Runtime, alias_index: bytes, exclude: UUID | None
+    conn: asyncpg.Connection, alias_index: bytes, exclude: UUID | None, acknowledge_retired: bool
 ) -> None:
     clashes = await repo.alias_conflicts(conn, alias_index, exclude)
-    if clashes:
-        raise Conflict(
-            "Another live persona already uses this alias. Contact its handler before going further: "
-            + "; ".join(f"{c['codename']} (handler {c['handler']})" for c in clashes),
-            field="identity.alias_name",
-            conflicts=[{"codename": c["codename"], "handler": c["handler"]} for c in clashes],
+    refuse_clashes(clashes, what="alias", field="identity.alias_name", acknowledge_retired=acknowledge_retired)
+
+
+def _check_codename(codename: str, identity: Identity, field: str) -> None:
+    """The codename leaves the confidential zone (calendars, mail, logs): it must not spell
+    any word of the alias, however written (compared by confusable skeleton)."""
+    word = spells(codename, identity.alias_name)
+    if word is not None:
+        raise Invalid(
+            f"The codename {codename} spells '{word}' from the alias: the codename is what leaves the confidential "
+            "zone, so choose one that carries no part of the alias.",
+            field=field,
         )
 
 
@@ -86,16 +94,16 @@ async def create(
         raise Forbidden("Only members of the investigation request personas for it; ask to be added.")
     _check_identity(data.identity, ctx)
     alias_index = _alias_index(runtime, data.identity)
-    await _deconflict_alias(conn, runtime, alias_index, None)
-    if data.codename and runtime.keyring.blind_index(data.codename, "alias") == alias_index:
-        raise Invalid(
-            "The codename must not be the alias: the codename is what leaves the confidential zone.", field="codename"
-        )
+    await _deconflict_alias(conn, alias_index, None, data.acknowledge_retired)
+    if data.codename:
+        _check_codename(codenames.normalize(data.codename), data.identity, "codename")
 
     persona_id = uuid.uuid4()
     sealed = runtime.keyring.encrypt(msgspec.json.encode(data.identity).decode(), _context(persona_id))
     for _ in range(20):
         codename = codenames.normalize(data.codename) if data.codename else codenames.generate()
+        if not data.codename and spells(codename, data.identity.alias_name):
+            continue  # a generated codename that happens to carry a word of the alias
         if await repo.insert(
             conn,
             persona_id=persona_id,
@@ -109,12 +117,13 @@ async def create(
             break
         # Nothing inserted: either the codename is taken, or another request made the alias
         # live since the check above (the unique index settled the race): say which.
-        await _deconflict_alias(conn, runtime, alias_index, None)
+        await _deconflict_alias(conn, alias_index, None, data.acknowledge_retired)
         if data.codename:
             raise Conflict(f"The codename {codename} is taken; choose another or leave it out.", field="codename")
     else:  # pragma: no cover - 64,000 combinations
         raise Conflict("Could not find a free codename; give one.", field="codename")
-    await repo.add_history(conn, persona_id, ctx.now, "requested", me.id, {"version": 1})
+    reused = {"reused_retired_alias": True} if data.acknowledge_retired else {}
+    await repo.add_history(conn, persona_id, ctx.now, "requested", me.id, {"version": 1, **reused})
     await record(
         conn, ctx, "persona.create", target_type="persona", target_id=persona_id, details={"codename": codename}
     )
@@ -157,7 +166,12 @@ async def get(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, p
 
 
 async def update_identity(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, identity: Identity
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    ctx: RequestContext,
+    persona_id: UUID,
+    identity: Identity,
+    acknowledge_retired: bool = False,
 ) -> StatusOut:
     """The handler edits the documented identity, and its version moves, so an approval names
     the details it saw. A change to an approved or active persona is material: it goes back to
@@ -173,8 +187,9 @@ async def update_identity(
     _check_identity(identity, ctx)
     if open_identity(runtime, persona_id, bytes(row["identity"])) == identity:
         return StatusOut.of(row)
+    _check_codename(row["codename"], identity, "identity.alias_name")
     alias_index = _alias_index(runtime, identity)
-    await _deconflict_alias(conn, runtime, alias_index, persona_id)
+    await _deconflict_alias(conn, alias_index, persona_id, acknowledge_retired)
     to_status = {S.REJECTED: S.DRAFT, S.APPROVED: S.SUBMITTED, S.ACTIVE: S.SUBMITTED}.get(row["status"])
     try:
         # A savepoint: if another request made this alias live since the check above, the
@@ -192,7 +207,7 @@ async def update_identity(
                 now=ctx.now,
             )
     except asyncpg.UniqueViolationError:
-        await _deconflict_alias(conn, runtime, alias_index, persona_id)
+        await _deconflict_alias(conn, alias_index, persona_id, acknowledge_retired)
         raise
     if updated is None:
         raise Conflict("The persona changed while you were editing it; reload and try again.")
@@ -221,13 +236,17 @@ async def deconflict(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestCon
     found: list[ConflictOut] = []
     if data.alias_name is not None:
         for c in await repo.alias_conflicts(conn, runtime.keyring.blind_index(data.alias_name, "alias"), None):
-            found.append(ConflictOut(codename=c["codename"], handler=c["handler"], matched="alias_name"))
+            found.append(
+                ConflictOut(codename=c["codename"], handler=c["handler"], matched="alias_name", status=c["status"])
+            )
     if data.platform_id is not None and data.handle is not None:
         if not await platforms_repo.exists(conn, data.platform_id):
             raise NotFound("No such platform.", field="platform_id")
         index = handle_index(runtime, data.platform_id, data.handle)
         for c in await repo.handle_conflicts(conn, data.platform_id, index, None):
-            found.append(ConflictOut(codename=c["codename"], handler=c["handler"], matched="handle"))
+            found.append(
+                ConflictOut(codename=c["codename"], handler=c["handler"], matched="handle", status=c["status"])
+            )
     await record(
         conn,
         ctx,

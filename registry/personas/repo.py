@@ -50,15 +50,15 @@ async def insert(
 
 
 async def alias_conflicts(conn: asyncpg.Connection, alias_index: bytes, exclude: UUID | None) -> list[asyncpg.Record]:
+    """Every persona, live or closed, that carries this alias: a burned identity stays known."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT p.codename, u.display_name AS handler
+        SELECT p.codename, u.display_name AS handler, p.status
           FROM personas p JOIN users u ON u.id = p.handler_id
-         WHERE p.alias_index = $1 AND p.status <> ALL($2::text[]) AND ($3::uuid IS NULL OR p.id <> $3)
+         WHERE p.alias_index = $1 AND ($2::uuid IS NULL OR p.id <> $2)
          ORDER BY p.codename
         """,
         alias_index,
-        values(PersonaStatus.closed()),
         exclude,
     )
     return rows
@@ -67,19 +67,23 @@ async def alias_conflicts(conn: asyncpg.Connection, alias_index: bytes, exclude:
 async def handle_conflicts(
     conn: asyncpg.Connection, platform_id: UUID, handle_index: bytes, exclude_persona: UUID | None
 ) -> list[asyncpg.Record]:
+    """Personas holding this handle on this platform: through a live account, or through one
+    closed with its retired or compromised persona."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT DISTINCT p.codename, u.display_name AS handler
+        SELECT DISTINCT p.codename, u.display_name AS handler, p.status
           FROM platform_accounts a
           JOIN personas p ON p.id = a.persona_id
           JOIN users u ON u.id = p.handler_id
-         WHERE a.platform_id = $1 AND a.handle_index = $2 AND a.status IN ('requested', 'authorized')
+         WHERE a.platform_id = $1 AND a.handle_index = $2
+           AND (a.status IN ('requested', 'authorized') OR p.status = ANY($4::text[]))
            AND ($3::uuid IS NULL OR p.id <> $3)
          ORDER BY p.codename
         """,
         platform_id,
         handle_index,
         exclude_persona,
+        values(PersonaStatus.closed()),
     )
     return rows
 

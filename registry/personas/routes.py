@@ -66,7 +66,7 @@ async def get_persona(persona_id: PersonaId, db: DB, runtime: RuntimeDep, ctx: C
 async def update_persona(
     persona_id: PersonaId, data: JSONBody[PersonaPatch], db: DB, runtime: RuntimeDep, ctx: Ctx
 ) -> StatusOut:
-    return await identity.update_identity(db, runtime, ctx, persona_id, data.identity)
+    return await identity.update_identity(db, runtime, ctx, persona_id, data.identity, data.acknowledge_retired)
 
 
 @post("/api/deconfliction", status_code=HTTP_200_OK, opt={"permission": Permission.DECONFLICT})

@@ -49,14 +49,21 @@ class Identity(msgspec.Struct, forbid_unknown_fields=True):
     photo_provenance: Annotated[list[Photo], msgspec.Meta(max_length=50)] = []
 
 
+AcknowledgeRetired = Annotated[
+    bool, msgspec.Meta(description="reuse, knowingly, an alias or handle a retired persona carried")
+]
+
+
 class PersonaCreate(msgspec.Struct, forbid_unknown_fields=True):
     investigation_id: UUID
     identity: Identity
     codename: Codename | None = None
+    acknowledge_retired: AcknowledgeRetired = False
 
 
 class PersonaPatch(msgspec.Struct, forbid_unknown_fields=True):
     identity: Identity
+    acknowledge_retired: AcknowledgeRetired = False
 
 
 Version = Annotated[
@@ -120,6 +127,8 @@ class Conflict(msgspec.Struct):
     codename: str
     handler: str
     matched: str
+    # live states, "retired" (reusable once acknowledged) or "compromised" (never again)
+    status: str
 
 
 class ConflictList(msgspec.Struct):
