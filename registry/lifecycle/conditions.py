@@ -24,6 +24,7 @@ INVESTIGATION = "investigation_authorized"
 ACCOUNTS = "accounts_authorized"
 EQUIPMENT = "isolated_equipment"
 TERMS = "terms_of_service"
+ACCOUNT_AGE = "account_old_enough"
 CONDUCT_REVIEW = "conduct_review_scheduled"
 
 # The conditions a persona can stop meeting while in use, which `personas.lapse_action` acts
@@ -45,6 +46,7 @@ def evaluate(facts: asyncpg.Record, policy: Policy, now: datetime) -> GateOut:
         _approval(facts, now),
         _investigation(facts, now),
         _accounts(facts["accounts"]),
+        _account_age(facts["accounts"], policy, today),
         _equipment(devices(facts, now)),
         _terms_of_service(facts["platforms"], policy, today),
         _conduct_review(facts["review_due_on"], facts["review_enforced"], policy, today),
@@ -156,6 +158,29 @@ def _accounts(accounts: list[dict[str, Any]]) -> Condition:
             f"Waiting for the authorizing official to authorize the account on {', '.join(waiting)}.",
         )
     return Condition(ACCOUNTS, True, clause, f"{len(live)} account(s) authorized.")
+
+
+def _account_age(accounts: list[dict[str, Any]], policy: Policy, today: date) -> Condition:
+    """A profile made last week is the first thing a platform or a target notices: each account
+    must have existed on its site for the policy's minimum age before use."""
+    clause = "policy platforms.account_minimum_age_days"
+    waiting = []
+    for a in accounts:
+        days = policy.platforms.minimum_age_days(a["platform"])
+        if a["status"] not in ("requested", "authorized") or days == 0:
+            continue
+        if a["created_on"] is None:
+            waiting.append(f"record when the account on {a['platform']} was created on the site")
+            continue
+        opens = _day(a["created_on"]) + timedelta(days=days)
+        if opens > today:
+            waiting.append(
+                f"the account on {a['platform']} was created on {a['created_on']}; at {days} days old it may be "
+                f"used from {opens:%Y-%m-%d}"
+            )
+    if waiting:
+        return Condition(ACCOUNT_AGE, False, clause, "; ".join(waiting).capitalize() + ".")
+    return Condition(ACCOUNT_AGE, True, clause, "Every account is old enough to use.")
 
 
 def _equipment(held: list[Device]) -> Condition:

@@ -14,7 +14,8 @@ from registry.status import PersonaStatus
 _FACTS = """
     SELECT p.id, p.codename, p.status, p.suspended_from, p.version, p.approval_expires_at, p.handler_id,
            p.requested_by, p.investigation_id, i.case_number, i.authorized_until,
-           (SELECT coalesce(jsonb_agg(jsonb_build_object('platform', pl.name, 'status', a.status)
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('platform', pl.name, 'status', a.status,
+                                                         'created_on', a.created_on_site)
                                       ORDER BY pl.name), '[]')
               FROM platform_accounts a JOIN platforms pl ON pl.id = a.platform_id
              WHERE a.persona_id = p.id AND a.status IN ('requested', 'authorized', 'disabled')) AS accounts,

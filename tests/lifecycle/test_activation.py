@@ -13,6 +13,7 @@ CONDITIONS = [
     "approved",
     "investigation_authorized",
     "accounts_authorized",
+    "account_old_enough",
     "isolated_equipment",
     "terms_of_service",
     "conduct_review_scheduled",
