@@ -163,7 +163,7 @@ def _accounts(accounts: list[dict[str, Any]]) -> Condition:
 def _account_age(accounts: list[dict[str, Any]], policy: Policy, today: date) -> Condition:
     """A profile made last week is the first thing a platform or a target notices: each account
     must have existed on its site for the policy's minimum age before use."""
-    clause = "policy platforms.account_minimum_age_days"
+    clause = "department policy: platforms.account_minimum_age_days"
     waiting = []
     for a in accounts:
         days = policy.platforms.minimum_age_days(a["platform"])
