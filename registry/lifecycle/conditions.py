@@ -258,5 +258,11 @@ def only(result: GateOut, *names: str) -> GateOut:
     return GateOut(ready=all(c.met for c in kept), conditions=kept)
 
 
+def without(result: GateOut, *names: str) -> GateOut:
+    """The gate less some conditions."""
+    kept = [c for c in result.conditions if c.condition not in names]
+    return GateOut(ready=all(c.met for c in kept), conditions=kept)
+
+
 def unmet(result: GateOut) -> list[Condition]:
     return [c for c in result.conditions if not c.met]

@@ -108,6 +108,19 @@ async def lapsing(conn: asyncpg.Connection, now: datetime, horizon: datetime) ->
     return rows
 
 
+async def last_warmed(conn: asyncpg.Connection, persona_ids: list[UUID]) -> dict[UUID, datetime]:
+    """For each persona, its last activity, or its approval when it has none yet."""
+    rows = await conn.fetch(
+        """
+        SELECT p.id, coalesce((SELECT max(a.occurred_at) FROM activity_log a WHERE a.persona_id = p.id),
+                              p.approved_at) AS since
+          FROM personas p WHERE p.id = ANY($1::uuid[])
+        """,
+        persona_ids,
+    )
+    return {r["id"]: r["since"] for r in rows if r["since"] is not None}
+
+
 async def holders(conn: asyncpg.Connection, role: str) -> list[UUID]:
     """Active users holding `role`: who can renew or re-inspect what lapses."""
     found: list[UUID] = [

@@ -9,9 +9,10 @@ from tests.harness import POLICY, World
 from tests.lifecycle.setup import prepare
 
 
-def _policy(tmp_path, extra: str):
+def _policy(tmp_path, extra: str, warming_days: int = 0):
     path = tmp_path / "policy.toml"
-    path.write_text(POLICY.read_text().replace("account_minimum_age_days = 0", extra))
+    text = POLICY.read_text().replace("account_minimum_age_days = 0", extra)
+    path.write_text(text.replace("warming_interval_days = 0", f"warming_interval_days = {warming_days}"))
     return path
 
 
@@ -21,9 +22,7 @@ async def _age(r, world) -> dict:
 
 
 async def test_a_young_account_keeps_the_gate_closed_naming_the_day_it_opens(world, database_url, tmp_path):
-    policy = _policy(
-        tmp_path, 'account_minimum_age_days = 30\naccount_minimum_age_by_platform = { "facebook" = 45 }'
-    )
+    policy = _policy(tmp_path, 'account_minimum_age_days = 30\naccount_minimum_age_by_platform = { "facebook" = 45 }')
     async with World.open(database_url, tmp_path / "w", world.clock.now(), policy_path=policy) as w:
         r = await prepare(w)
         unknown = await _age(r, w)
@@ -61,3 +60,47 @@ async def test_a_creation_day_in_the_future_or_by_someone_else_is_refused(world,
     assert future.status_code == 422
     assert future.json()["field"] == "created_on"
     assert other.status_code in (403, 404)
+
+
+async def test_a_dormant_persona_is_warmed_before_its_accounts_are_old_enough(world, database_url, tmp_path):
+    policy = _policy(tmp_path, "account_minimum_age_days = 30", warming_days=7)
+    async with World.open(database_url, tmp_path / "w", world.clock.now(), policy_path=policy) as w:
+        r = await prepare(w)
+        today = w.clock.now().date()
+        await r.t.dana.patch(f"/api/accounts/{r.account_id}", json={"created_on": today.isoformat()})
+        listed = (await r.t.dana.get("/api/personas")).json()["items"]
+        assert listed[0]["warming_due_on"] == (today + timedelta(days=7)).isoformat()
+
+        entry = {
+            "occurred_at": w.clock.now().isoformat(),
+            "platform_id": r.platform_id,
+            "equipment_id": r.device_id,
+            "summary": "Liked two posts in a local gardening group.",
+        }
+        # Operational use waits for the account's age; warming does not.
+        used = await r.t.dana.post(f"/api/personas/{r.pid}/activity", json=entry)
+        assert used.status_code == 409
+        warmed = await r.t.dana.post(f"/api/personas/{r.pid}/activity", json=entry | {"warming": True})
+        assert warmed.status_code == 201, warmed.text
+        assert warmed.json()["warming"] is True
+
+        w.clock.advance(timedelta(days=3))
+        await w.signin(r.t.detective, r.t.dana)
+        listed = (await r.t.dana.get("/api/personas")).json()["items"]
+        assert listed[0]["warming_due_on"] == (today + timedelta(days=7)).isoformat()
+
+
+async def test_warming_is_still_a_use_of_isolated_equipment(world):
+    r = await prepare(world, skip=("assign",))
+    entry = {
+        "occurred_at": world.clock.now().isoformat(),
+        "platform_id": r.platform_id,
+        "equipment_id": r.device_id,
+        "summary": "Warming.",
+        "warming": True,
+    }
+
+    refused = await r.t.dana.post(f"/api/personas/{r.pid}/activity", json=entry)
+
+    assert refused.status_code == 409
+    assert "isolated_equipment" in [u["condition"] for u in refused.json()["unmet"]]
