@@ -71,6 +71,8 @@ async def test_a_dormant_persona_is_warmed_before_its_accounts_are_old_enough(wo
         listed = (await r.t.dana.get("/api/personas")).json()["items"]
         assert listed[0]["warming_due_on"] == (today + timedelta(days=7)).isoformat()
 
+        w.clock.advance(timedelta(days=5))
+        await w.signin(r.t.detective, r.t.dana)
         entry = {
             "occurred_at": w.clock.now().isoformat(),
             "platform_id": r.platform_id,
@@ -80,14 +82,14 @@ async def test_a_dormant_persona_is_warmed_before_its_accounts_are_old_enough(wo
         # Operational use waits for the account's age; warming does not.
         used = await r.t.dana.post(f"/api/personas/{r.pid}/activity", json=entry)
         assert used.status_code == 409
+        assert [u["condition"] for u in used.json()["unmet"]] == ["account_old_enough"]
         warmed = await r.t.dana.post(f"/api/personas/{r.pid}/activity", json=entry | {"warming": True})
         assert warmed.status_code == 201, warmed.text
         assert warmed.json()["warming"] is True
 
-        w.clock.advance(timedelta(days=3))
-        await w.signin(r.t.detective, r.t.dana)
+        # The plan counts from the last activity: due again a week after the warming.
         listed = (await r.t.dana.get("/api/personas")).json()["items"]
-        assert listed[0]["warming_due_on"] == (today + timedelta(days=7)).isoformat()
+        assert listed[0]["warming_due_on"] == (today + timedelta(days=12)).isoformat()
 
 
 async def test_warming_is_still_a_use_of_isolated_equipment(world):
