@@ -33,6 +33,7 @@ from registry.errors import DomainError
 from registry.investigations.routes import routes as investigation_routes
 from registry.jobs import run_forever as run_jobs
 from registry.lifecycle.routes import routes as lifecycle_routes
+from registry.linkage.routes import routes as linkage_routes
 from registry.observability import ObservabilityMiddleware, add_response_headers
 from registry.ops.routes import routes as ops_routes
 from registry.permissions import Permission, RolePermissions
@@ -159,6 +160,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             *investigation_routes,
             *persona_routes,
             *lifecycle_routes,
+            *linkage_routes,
             *equipment_routes,
             *activity_routes,
             *account_routes,

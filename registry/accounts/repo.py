@@ -35,13 +35,15 @@ async def insert(
     requested_by: UUID,
     now: datetime,
     created_on_site: date | None = None,
+    email_index: bytes | None = None,
+    phone_index: bytes | None = None,
 ) -> bool:
     """False when the (platform, handle) is already live (the race-proof half of deconfliction)."""
     row = await conn.fetchrow(
         """
         INSERT INTO platform_accounts (id, persona_id, platform_id, details, handle_index, credential_ref,
-                                       requested_by, created_at, created_on_site)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                       requested_by, created_at, created_on_site, email_index, phone_index)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (platform_id, handle_index) WHERE status IN ('requested', 'authorized') DO NOTHING
         RETURNING id
         """,
@@ -54,6 +56,8 @@ async def insert(
         requested_by,
         now,
         created_on_site,
+        email_index,
+        phone_index,
     )
     return row is not None
 

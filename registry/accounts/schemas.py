@@ -91,3 +91,5 @@ class AccountOut(msgspec.Struct):
 class AccountCreated(msgspec.Struct):
     id: UUID
     status: str
+    # Links this account makes to a burned persona, or to another live one on the platform.
+    warnings: list[str] = []

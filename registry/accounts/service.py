@@ -24,6 +24,7 @@ from registry.accounts.schemas import (
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.linkage import warnings as linkage_warnings
 from registry.personas import repo as personas_repo
 from registry.personas.deconfliction import refuse_clashes
 from registry.personas.lookup import visible_persona
@@ -41,6 +42,13 @@ def _context(account_id: UUID) -> str:
 def handle_index(runtime: Runtime, platform_id: UUID, handle: str) -> bytes:
     """Blind index of a handle on one platform, ignoring case, spacing and a leading @."""
     return runtime.keyring.blind_index(handle.strip().lstrip("@"), f"handle:{platform_id}")
+
+
+def contact_index(runtime: Runtime, value: str, kind: str) -> bytes:
+    """Blind index of a recovery e-mail address or phone number (digits only for a phone), to
+    find the personas a shared contact links."""
+    normal = "".join(ch for ch in value if ch.isdigit()) if kind == "phone" else value.strip()
+    return runtime.keyring.blind_index(normal, f"recovery:{kind}")
 
 
 def to_out(runtime: Runtime, row: asyncpg.Record) -> AccountOut:
@@ -83,6 +91,11 @@ async def request(
     if not await platforms_repo.exists(conn, data.platform_id):
         raise NotFound("No such platform; legal or communications add platforms to the catalog.", field="platform_id")
     index = handle_index(runtime, data.platform_id, data.handle)
+    contacts = [
+        (kind, contact_index(runtime, value, kind))
+        for kind, value in (("email", data.email), ("phone", data.phone))
+        if value is not None
+    ]
     clashes = await personas_repo.handle_conflicts(conn, data.platform_id, index, None)
     refuse_clashes(
         clashes, what="handle on this platform", field="handle", acknowledge_retired=data.acknowledge_retired
@@ -101,6 +114,8 @@ async def request(
         requested_by=me.id,
         now=ctx.now,
         created_on_site=_created_on(data.created_on, ctx),
+        email_index=dict(contacts).get("email"),
+        phone_index=dict(contacts).get("phone"),
     ):
         raise Conflict("This handle on this platform was registered a moment ago by another persona.", field="handle")
     await personas_repo.add_history(
@@ -119,7 +134,8 @@ async def request(
         target_id=account_id,
         details={"codename": persona["codename"], "platform_id": str(data.platform_id)},
     )
-    return AccountCreated(id=account_id, status="requested")
+    warnings = await linkage_warnings.for_contacts(conn, persona_id, data.platform_id, contacts)
+    return AccountCreated(id=account_id, status="requested", warnings=warnings)
 
 
 async def _visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID) -> asyncpg.Record:
