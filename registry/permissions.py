@@ -133,9 +133,12 @@ _DUTIES: dict[str, frozenset[Permission]] = {
 
 # Holders of these see every persona and investigation of the unit; everyone else only what
 # they handle or whose investigation team they are on (see registry/access.py).
-_UNIT_WIDE = frozenset(
-    {P.PERSONA_APPROVE, P.INVESTIGATION_AUTHORIZE, P.ACCOUNT_AUTHORIZE, P.PERSONA_HANDOVER, P.REVIEW_HOLD}
-)
+_UNIT_WIDE = frozenset({P.PERSONA_APPROVE, P.PERSONA_HANDOVER, P.REVIEW_HOLD})
+# The authorizing official weighs investigations and authorizes sites and profiles: they see
+# every investigation's justification and every account awaiting them, but a persona's
+# documented identity only where need-to-know gives it to them like anyone else.
+_WEIGHS_INVESTIGATIONS = frozenset({P.INVESTIGATION_AUTHORIZE, P.ACCOUNT_AUTHORIZE})
+_WEIGHS_ACCOUNTS = frozenset({P.ACCOUNT_AUTHORIZE})
 
 
 class RolePermissions:
@@ -150,6 +153,20 @@ class RolePermissions:
         """Roles whose holders see the whole unit's personas: the supervisor and commander
         chain, and whoever the policy makes approve or authorize."""
         return sorted(role for role, perms in self._grants.items() if perms & _UNIT_WIDE)
+
+    @property
+    def investigation_wide_roles(self) -> list[str]:
+        """Roles that see every investigation (not its personas' identities): the unit chain
+        and whoever authorizes investigations or sites."""
+        return sorted(
+            role for role, perms in self._grants.items() if perms & (_UNIT_WIDE | _WEIGHS_INVESTIGATIONS)
+        )
+
+    @property
+    def account_wide_roles(self) -> list[str]:
+        """Roles that see every platform account (platform, handle, profile): the unit chain
+        and whoever authorizes sites."""
+        return sorted(role for role, perms in self._grants.items() if perms & (_UNIT_WIDE | _WEIGHS_ACCOUNTS))
 
     def sees_unit(self, roles: Iterable[str]) -> bool:
         """Whether someone holding `roles` is in the chain that sees the whole unit."""

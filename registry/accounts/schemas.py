@@ -88,6 +88,11 @@ class AccountOut(msgspec.Struct):
     created_on: date | None = None
 
 
+class AwaitingAccount(msgspec.Struct):
+    account: AccountOut
+    own: bool
+
+
 class AccountCreated(msgspec.Struct):
     id: UUID
     status: str

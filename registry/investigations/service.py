@@ -63,7 +63,7 @@ async def create(conn: asyncpg.Connection, ctx: RequestContext, data: Investigat
 async def get(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID
 ) -> InvestigationOut:
-    row = await repo.get_visible(conn, investigation_id, ctx.me.id, runtime.permissions.unit_wide_roles)
+    row = await repo.get_visible(conn, investigation_id, ctx.me.id, runtime.permissions.investigation_wide_roles)
     if row is None:
         raise NotFound(NOT_FOUND)
     return InvestigationOut(
@@ -86,7 +86,7 @@ async def get(
 
 
 async def list_visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> InvestigationList:
-    rows = await repo.list_visible(conn, ctx.me.id, runtime.permissions.unit_wide_roles)
+    rows = await repo.list_visible(conn, ctx.me.id, runtime.permissions.investigation_wide_roles)
     return InvestigationList(
         items=[
             InvestigationSummary(
@@ -106,7 +106,7 @@ async def add_member(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: MemberAdd
 ) -> InvestigationOut:
     me = ctx.me
-    unit_roles = runtime.permissions.unit_wide_roles
+    unit_roles = runtime.permissions.investigation_wide_roles
     row = await repo.get_visible(conn, investigation_id, me.id, unit_roles)
     if row is None:
         raise NotFound(NOT_FOUND)
@@ -132,7 +132,7 @@ async def authorize(
     """003 IV.B.1.a / IV.B.3.a: the policy's official authorizes false identities, with a
     fresh TOTP code, never for an investigation they opened."""
     me = ctx.me
-    row = await repo.get_visible(conn, investigation_id, me.id, runtime.permissions.unit_wide_roles)
+    row = await repo.get_visible(conn, investigation_id, me.id, runtime.permissions.investigation_wide_roles)
     if row is None:
         raise NotFound(NOT_FOUND)
     if row["opened_by"] == me.id:
@@ -164,7 +164,7 @@ async def authorize(
 async def awaiting_authorization(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
 ) -> list[AwaitingAuthorization]:
-    rows = await repo.awaiting_authorization(conn, ctx.me.id, runtime.permissions.unit_wide_roles, ctx.now)
+    rows = await repo.awaiting_authorization(conn, ctx.me.id, runtime.permissions.investigation_wide_roles, ctx.now)
     return [
         AwaitingAuthorization(
             id=r["id"],
