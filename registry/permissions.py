@@ -158,9 +158,7 @@ class RolePermissions:
     def investigation_wide_roles(self) -> list[str]:
         """Roles that see every investigation (not its personas' identities): the unit chain
         and whoever authorizes investigations or sites."""
-        return sorted(
-            role for role, perms in self._grants.items() if perms & (_UNIT_WIDE | _WEIGHS_INVESTIGATIONS)
-        )
+        return sorted(role for role, perms in self._grants.items() if perms & (_UNIT_WIDE | _WEIGHS_INVESTIGATIONS))
 
     @property
     def account_wide_roles(self) -> list[str]:

@@ -109,6 +109,21 @@ async def authorize(conn: asyncpg.Connection, account_id: UUID, me: UUID, now: d
     return row is not None
 
 
+async def decline(conn: asyncpg.Connection, account_id: UUID, me: UUID, now: datetime, reason: str) -> bool:
+    row = await conn.fetchrow(
+        """
+        UPDATE platform_accounts SET status = 'declined', declined_by = $2, declined_at = $3, status_note = $4
+         WHERE id = $1 AND status = 'requested' AND requested_by <> $2
+        RETURNING id
+        """,
+        account_id,
+        me,
+        now,
+        reason,
+    )
+    return row is not None
+
+
 async def mark_disabled(conn: asyncpg.Connection, account_id: UUID, note: str) -> bool:
     row = await conn.fetchrow(
         """
@@ -122,9 +137,7 @@ async def mark_disabled(conn: asyncpg.Connection, account_id: UUID, note: str) -
     return row is not None
 
 
-async def awaiting_authorization(
-    conn: asyncpg.Connection, me: UUID, account_roles: list[str]
-) -> list[asyncpg.Record]:
+async def awaiting_authorization(conn: asyncpg.Connection, me: UUID, account_roles: list[str]) -> list[asyncpg.Record]:
     """Requested accounts of live personas the caller sees, oldest first."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""

@@ -15,6 +15,7 @@ from registry.accounts.schemas import (
     AccountPatch,
     AuthorizeAccount,
     AwaitingAccount,
+    DeclineAccount,
     DisabledIn,
 )
 from registry.db.pool import DB
@@ -56,6 +57,14 @@ async def awaiting_authorization(db: DB, runtime: RuntimeDep, ctx: Ctx) -> list[
     return [AwaitingAccount(account=a, own=own) for a, own in await service.awaiting_authorization(db, runtime, ctx)]
 
 
+@post("/{account_id:uuid}/decline", status_code=HTTP_200_OK, opt={"permission": Permission.ACCOUNT_AUTHORIZE})
+async def decline_account(
+    account_id: FromPath[UUID], data: JSONBody[DeclineAccount], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> AccountOut:
+    """Decline a site or profile, with a reason (fresh TOTP code): the request is closed."""
+    return await service.decline(db, runtime, ctx, account_id, data)
+
+
 @patch("/{account_id:uuid}", opt={"permission": Permission.ACCOUNT_REQUEST})
 async def record_created_on(
     account_id: FromPath[UUID], data: JSONBody[AccountPatch], db: DB, runtime: RuntimeDep, ctx: Ctx
@@ -67,6 +76,14 @@ async def record_created_on(
 routes: list[ControllerRouterHandler] = [
     request_account,
     Router(
-        path="/api/accounts", tags=["accounts"], route_handlers=[awaiting_authorization, authorize_account, account_disabled, record_created_on]
+        path="/api/accounts",
+        tags=["accounts"],
+        route_handlers=[
+            awaiting_authorization,
+            authorize_account,
+            decline_account,
+            account_disabled,
+            record_created_on,
+        ],
     ),
 ]

@@ -19,6 +19,7 @@ from registry.accounts.schemas import (
     AccountOut,
     AccountPatch,
     AuthorizeAccount,
+    DeclineAccount,
     DisabledIn,
 )
 from registry.audit.service import record, record_failure
@@ -162,8 +163,7 @@ async def authorize(
             details={"reason": "own account"},
         )
         raise Forbidden("You requested this account or handle its persona: another official must authorize it.")
-    if row["status"] != "requested":
-        raise InvalidTransition(f"The account is {row['status']}; only a requested account can be authorized.")
+    _only_requested(row, "authorized")
     await check_code(conn, runtime, ctx, me.id, data.totp_code, "account.authorize")
     if not await repo.authorize(conn, account_id, me.id, ctx.now):
         raise InvalidTransition("The account changed meanwhile; reload and try again.")
@@ -174,6 +174,47 @@ async def authorize(
         conn,
         ctx,
         "account.authorize",
+        target_type="platform_account",
+        target_id=account_id,
+        details={"codename": row["codename"]},
+    )
+    return to_out(runtime, await _visible(conn, runtime, ctx, account_id))
+
+
+def _only_requested(row: asyncpg.Record, step: str) -> None:
+    if row["status"] == "declined":
+        raise InvalidTransition(
+            f"The account was declined ({row['status_note']}): it is closed; the handler makes a new request."
+        )
+    if row["status"] != "requested":
+        raise InvalidTransition(f"The account is {row['status']}; only a requested account can be {step}.")
+
+
+async def decline(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID, data: DeclineAccount
+) -> AccountOut:
+    """003 IV.B.1.b: the official may decline a site or profile, with a reason and a fresh code;
+    the request is closed and shown with its reason in the persona's history."""
+    me = ctx.me
+    row = await _visible(conn, runtime, ctx, account_id)
+    if me.id in (row["requested_by"], row["handler_id"]):
+        raise Forbidden("You requested this account or handle its persona: another official must decide it.")
+    _only_requested(row, "declined")
+    await check_code(conn, runtime, ctx, me.id, data.totp_code, "account.decline")
+    if not await repo.decline(conn, account_id, me.id, ctx.now, data.reason):
+        raise InvalidTransition("The account changed meanwhile; reload and try again.")
+    await personas_repo.add_history(
+        conn,
+        row["persona_id"],
+        ctx.now,
+        "account_declined",
+        me.id,
+        {"account_id": str(account_id), "platform": row["platform"], "reason": data.reason},
+    )
+    await record(
+        conn,
+        ctx,
+        "account.decline",
         target_type="platform_account",
         target_id=account_id,
         details={"codename": row["codename"]},
