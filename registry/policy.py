@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -36,6 +37,16 @@ class Department(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     # CJIS AC-8: the notice shown before anyone signs in.
     system_use_notice: Annotated[str, msgspec.Meta(min_length=20, max_length=4000)]
+
+
+class Version(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Which policy is in force: 003's header leaves its effective date blank, and 002 II asks
+    for a review every year. Every decision records the version it was taken under."""
+
+    version: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "unversioned"
+    effective_on: date | None = None
+    # When the registry starts reminding administrators and legal that the policy is due its review.
+    review_due_on: date | None = None
 
 
 class Placeholders(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -108,6 +119,7 @@ class Audit(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
 
 class Policy(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     department: Department
+    policy: Version = Version()
     placeholders: Placeholders
     personas: Personas
     investigations: Investigations
@@ -116,7 +128,17 @@ class Policy(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     security: Security
     audit: Audit
 
+    @property
+    def version(self) -> str:
+        return self.policy.version
+
     def __post_init__(self) -> None:
+        if (
+            self.policy.effective_on is not None
+            and self.policy.review_due_on is not None
+            and self.policy.review_due_on <= self.policy.effective_on
+        ):
+            raise ValueError("policy.review_due_on must come after policy.effective_on")
         if self.security.session_idle_minutes > self.security.session_absolute_hours * 60:
             raise ValueError("security.session_idle_minutes cannot exceed security.session_absolute_hours")
         if self.personas.review_interval_days > self.personas.approval_valid_days:

@@ -168,7 +168,12 @@ async def authorize(
     if not await repo.authorize(conn, account_id, me.id, ctx.now):
         raise InvalidTransition("The account changed meanwhile; reload and try again.")
     await personas_repo.add_history(
-        conn, row["persona_id"], ctx.now, "account_authorized", me.id, {"account_id": str(account_id)}
+        conn,
+        row["persona_id"],
+        ctx.now,
+        "account_authorized",
+        me.id,
+        {"account_id": str(account_id), "policy_version": runtime.policy.version},
     )
     await record(
         conn,
@@ -209,7 +214,12 @@ async def decline(
         ctx.now,
         "account_declined",
         me.id,
-        {"account_id": str(account_id), "platform": row["platform"], "reason": data.reason},
+        {
+            "account_id": str(account_id),
+            "platform": row["platform"],
+            "reason": data.reason,
+            "policy_version": runtime.policy.version,
+        },
     )
     await record(
         conn,

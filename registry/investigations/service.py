@@ -165,7 +165,7 @@ async def authorize(
         "investigation.authorize",
         target_type="investigation",
         target_id=investigation_id,
-        details={"authorized_until": until.isoformat()},
+        details={"authorized_until": until.isoformat(), "policy_version": runtime.policy.version},
     )
     return Authorized(id=investigation_id, status=updated["status"], authorized_until=updated["authorized_until"])
 
@@ -197,7 +197,7 @@ async def refuse(
         "investigation.refuse",
         target_type="investigation",
         target_id=investigation_id,
-        details={"case_number": row["case_number"]},
+        details={"case_number": row["case_number"], "policy_version": runtime.policy.version},
     )
     return await get(conn, runtime, ctx, investigation_id)
 

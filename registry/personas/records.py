@@ -24,7 +24,11 @@ async def central_record(conn: asyncpg.Connection, ctx: RequestContext) -> Centr
         events: list[dict[str, Any]] = row["events"]
 
         def dated(action: str, events: list[dict[str, Any]] = events) -> list[dict[str, Any]]:
-            return [{"at": e["at"], "by": e["by"]} for e in events if e["action"] == action]
+            return [
+                {"at": e["at"], "by": e["by"], "policy_version": e["policy_version"]}
+                for e in events
+                if e["action"] == action
+            ]
 
         def last(action: str, events: list[dict[str, Any]] = events) -> datetime | None:
             stamps = [e["at"] for e in events if e["action"] == action]

@@ -338,7 +338,8 @@ async def central_record(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT p.codename, i.case_number, p.status, p.created_at, r.username AS requested_by,
-               coalesce(jsonb_agg(jsonb_build_object('action', h.action, 'at', h.at, 'by', hu.username)
+               coalesce(jsonb_agg(jsonb_build_object('action', h.action, 'at', h.at, 'by', hu.username,
+                                                     'policy_version', h.details->>'policy_version')
                                   ORDER BY h.at, h.id) FILTER (WHERE h.id IS NOT NULL), '[]') AS events
           FROM personas p
           JOIN investigations i ON i.id = p.investigation_id

@@ -110,7 +110,10 @@ def central_record_csv(record: CentralRecord) -> str:
     )
 
     def stamps(entries: list[dict[str, Any]]) -> str:
-        return "; ".join(f"{e['at']} by {e['by']}" for e in entries)
+        return "; ".join(
+            f"{e['at']} by {e['by']}" + (f" (policy {e['policy_version']})" if e.get("policy_version") else "")
+            for e in entries
+        )
 
     for row in record.items:
         writer.writerow(
