@@ -60,6 +60,8 @@ class Permission(enum.StrEnum):
     REVIEW_SCHEDULE = "review:schedule"
     # Record a held review, and move one past the policy's grace (003 IV.B.4).
     REVIEW_HOLD = "review:hold"
+    # 003 IV.C.3: one officer's personas and accounts, for an internal investigation.
+    INTERNAL_AFFAIRS_READ = "internal_affairs:read"
 
 
 # What each role may do, whatever the policy says.
@@ -115,6 +117,8 @@ _BASE: dict[str, frozenset[Permission]] = {
     "auditor": frozenset({P.AUDIT_READ, P.CENTRAL_RECORD_READ}),
     # IT staff are not cleared for identities: accounts only.
     "administrator": frozenset({P.USER_MANAGE}),
+    # Codenames, case numbers and dates of one officer's personas: never their identities.
+    "internal_affairs": frozenset(),
 }
 
 # Duties whose holder is named by the policy file's [placeholders].
@@ -125,6 +129,8 @@ _DUTIES: dict[str, frozenset[Permission]] = {
     "authorizes_sites": frozenset({P.ACCOUNT_AUTHORIZE, P.PERSONA_READ, P.PLATFORM_READ}),
     # 003 IV.B.3.b.2
     "approves_identity_details": frozenset({P.PERSONA_APPROVE, P.PERSONA_READ, P.INVESTIGATION_READ}),
+    # 003 IV.C.3
+    "investigates_internal_affairs": frozenset({P.INTERNAL_AFFAIRS_READ}),
     # 003 IV.B.4
     "holds_conduct_reviews": frozenset(
         {P.PERSONA_READ, P.INVESTIGATION_READ, P.ACTIVITY_READ, P.REVIEW_READ, P.REVIEW_SCHEDULE, P.REVIEW_HOLD}

@@ -22,6 +22,7 @@ Role = Literal[
     "legal",
     "auditor",
     "administrator",
+    "internal_affairs",
 ]
 ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 
@@ -62,6 +63,8 @@ class Placeholders(_Section, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     approves_identity_details: Literal["supervisor", "commander"]
     # 003 IV.B.4: "[INVESTIGATIONS COMMANDER OR IDENTIFY]"
     holds_conduct_reviews: Literal["commander", "supervisor"]
+    # 003 IV.C.3: "the department, or its designated investigator" in an internal investigation.
+    investigates_internal_affairs: Literal["internal_affairs", "commander"] = "internal_affairs"
 
 
 class Personas(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
