@@ -6,7 +6,7 @@ A persona is visible to its handler, to the investigation's team (members, the d
 opened it among them) and to the unit chain. Requesting a persona grants nothing by itself:
 after a handover the former handler keeps only what their place on the team gives them.
 `persona_visible` says it as one condition, for lookups of known rows; `visible_personas`
-says the same rule as disjoint index walks, for lists: an OR of EXISTS sub-queries cannot be
+says the same rule as index walks, for lists: an OR of EXISTS sub-queries cannot be
 served by an index, so a list filtered by it walks every persona of the unit."""
 
 from __future__ import annotations
