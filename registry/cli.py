@@ -85,7 +85,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     load_policy(settings.policy_path)  # fail before binding a port
     # Every core when PostgreSQL runs elsewhere; with the embedded one, one worker: the database
-    # needs the same cores (bench/README.md: a second worker measured no faster on two cores).
+    # needs the same cores (bench/README.md: a second worker gave no steady gain on two cores).
     workers = args.workers or ((os.cpu_count() or 1) if settings.database_url else 1)
     _migrate(settings)
     print(f"Persona Registry listening on http://{args.host}:{args.port}", flush=True)
