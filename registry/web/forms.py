@@ -85,6 +85,11 @@ def utc_local(value: str | None) -> str | None:
     return value + "Z" if len(value) <= 19 else value
 
 
+def values(form: Mapping[str, Any]) -> dict[str, Any]:
+    """A submitted form's text inputs (uploads are not taken anywhere)."""
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
 def checked(form: Mapping[str, Any], name: str) -> bool:
     return form.get(name) in ("on", "true", "yes", "1")
 

@@ -84,6 +84,20 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
+def _shown(value: Any) -> str:
+    """A documented detail as an approver reads it: text as it is, a list item by item, a
+    record field by field."""
+    if value is None or value == [] or value == {}:
+        return "—"
+    if isinstance(value, list):
+        return "\n".join(_shown(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_words(str(k))}: {_shown(v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -91,7 +105,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=_when, day=_day, words=_words)
+    env.filters.update(when=_when, day=_day, words=_words, shown=_shown)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 
@@ -120,6 +134,33 @@ def page(request: Request[Any, Any, Any], name: str, *, status: int = 200, **con
         context={"me": full, "nav": nav_for(full), "here": request.url.path, "P": Permission, **context},
         status_code=status,
     )
+
+
+# What a finished step says on the page it lands on (fixed words, never user input).
+DONE = {
+    "requested": "Persona requested.",
+    "submit": "Submitted for approval.",
+    "approve": "Approved.",
+    "reject": "Rejected; the handler has been given the reason.",
+    "renew": "Approval renewed.",
+    "activate": "The persona is active.",
+    "suspend": "Suspended.",
+    "resume": "Back in use.",
+    "retire": "Retired.",
+    "compromise": "Recorded as compromised; its equipment is quarantined.",
+    "account": "Account requested; it waits for the authorizing official.",
+    "authorize": "Authorized.",
+    "equipment": "Device assigned.",
+    "tos": "Terms of service acknowledged.",
+    "activity": "Activity recorded.",
+    "opened": "Investigation opened; it waits for the authorizing official.",
+    "member": "Member added.",
+}
+
+
+def done_message(done: str | None) -> str | None:
+    """The words for `?done=<step>` after a redirect; anything else says nothing."""
+    return DONE.get(done or "")
 
 
 def see_other(path: str) -> Redirect:

@@ -8,12 +8,20 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from registry.permissions import Permission
-from registry.web import offices, reviews, signin, work
+from registry.web import investigations, offices, overview, persona_steps, personas, reviews, signin
 from registry.web.render import STATIC, exception_handlers
 
 pages = Router(
     path="/",
-    route_handlers=[*signin.routes, *work.routes, *reviews.routes, *offices.routes],
+    route_handlers=[
+        *signin.routes,
+        *overview.routes,
+        *investigations.routes,
+        *personas.routes,
+        *persona_steps.routes,
+        *reviews.routes,
+        *offices.routes,
+    ],
     exception_handlers=exception_handlers,
     # Pages carry confidential records: never kept by a browser or a proxy.
     cache_control=CacheControlHeader(no_store=True),

@@ -1,0 +1,176 @@
+"""The forms on a persona's page: every lifecycle step, and the preparations (accounts,
+equipment, terms of service, activity). Each POST runs the service the API runs, in a
+savepoint of the request's one transaction, then shows the persona again: at once with the
+error beside the field at fault, or after a redirect with what was done."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, post
+from litestar.params import FromPath
+from litestar.types import ControllerRouterHandler
+
+from registry.accounts import service as accounts
+from registry.accounts.schemas import AccountCreate, AuthorizeAccount
+from registry.activity.schemas import ActivityIn
+from registry.db.pool import DB
+from registry.equipment import service as equipment
+from registry.equipment.schemas import AssignIn
+from registry.lifecycle import approval, steps, use
+from registry.permissions import Permission
+from registry.personas.schemas import Approve, CompromiseIn, ReasonIn, Reject, Renew
+from registry.platforms import service as platforms
+from registry.platforms.schemas import AcknowledgeIn
+from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
+from registry.web.forms import FormErrors, attempt, convert, given, text, utc_local, values
+from registry.web.personas import show
+from registry.web.render import see_other
+
+P = Permission
+Form = dict[str, Any]
+Step = Callable[[DB, Runtime, RequestContext, UUID, Form], Awaitable[object]]
+
+
+def _persona_step(path: str, permission: Permission, step: Step) -> Any:
+    """A POST that runs one service step on a persona."""
+
+    @post(f"/personas/{{persona_id:uuid}}/{path}", opt={"permission": permission}, name=f"persona-{path}")
+    async def handler(
+        request: Request[Any, Any, Any], persona_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
+    ) -> Response[Any]:
+        form = values(await request.form())
+        try:
+            await attempt(db, lambda: step(db, runtime, ctx, persona_id, form))
+        except FormErrors as exc:
+            # Each form on the page names its inputs `<step>.<field>`: the error goes beside its own.
+            errors = {(f"{path}.{name}" if name else ""): message for name, message in exc.errors.items()}
+            return await show(
+                request, db, runtime, ctx, persona_id, errors=errors, form=form, opened=path, status=exc.status
+            )
+        return see_other(f"/personas/{persona_id}?done={path}")
+
+    return handler
+
+
+def _reason(form: Form) -> ReasonIn:
+    return convert(given(reason=text(form, "reason")), ReasonIn)
+
+
+async def _submit(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    return await steps.submit(db, runtime, ctx, pid)
+
+
+async def _activate(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    return await steps.activate(db, runtime, ctx, pid)
+
+
+async def _approve(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    # `version` is the one the supervisor was shown: a change since is refused (003 IV.B.3.b.2).
+    data = convert(
+        given(
+            totp_code=text(form, "totp_code"),
+            note=text(form, "note"),
+            review_interval_days=text(form, "review_interval_days"),
+            version=text(form, "version"),
+        ),
+        Approve,
+    )
+    return await approval.approve(db, runtime, ctx, pid, data, data.version)
+
+
+async def _reject(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    data = convert(
+        given(reason=text(form, "reason"), totp_code=text(form, "totp_code"), version=text(form, "version")), Reject
+    )
+    return await approval.reject(db, runtime, ctx, pid, data, data.version)
+
+
+async def _renew(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    data = convert(given(totp_code=text(form, "totp_code"), note=text(form, "note")), Renew)
+    return await approval.renew(db, runtime, ctx, pid, data)
+
+
+async def _suspend(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    return await steps.suspend(db, runtime, ctx, pid, _reason(form))
+
+
+async def _resume(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    return await steps.resume(db, runtime, ctx, pid, _reason(form))
+
+
+async def _retire(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    return await steps.retire(db, runtime, ctx, pid, _reason(form))
+
+
+async def _compromise(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    return await steps.compromise(db, runtime, ctx, pid, convert(given(report=text(form, "report")), CompromiseIn))
+
+
+async def _account(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    names = ("platform_id", "handle", "profile_url", "email", "phone", "credential_ref")
+    data = convert(given(**{n: text(form, n) for n in names}), AccountCreate)
+    return await accounts.request(db, runtime, ctx, pid, data)
+
+
+async def _equipment(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    data = convert(given(equipment_id=text(form, "equipment_id")), AssignIn)
+    return await equipment.assign(db, runtime, ctx, pid, data)
+
+
+async def _tos(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    data = convert(given(platform_id=text(form, "platform_id")), AcknowledgeIn)
+    return await platforms.acknowledge(db, runtime, ctx, pid, data)
+
+
+async def _activity(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
+    fields = given(
+        occurred_at=utc_local(text(form, "occurred_at")),
+        platform_id=text(form, "platform_id"),
+        equipment_id=text(form, "equipment_id"),
+        summary=text(form, "summary"),
+    )
+    return await use.record_activity(db, runtime, ctx, pid, convert(fields, ActivityIn))
+
+
+persona_steps = [
+    _persona_step("submit", P.PERSONA_EDIT, _submit),
+    _persona_step("activate", P.PERSONA_ACTIVATE, _activate),
+    _persona_step("approve", P.PERSONA_APPROVE, _approve),
+    _persona_step("reject", P.PERSONA_APPROVE, _reject),
+    _persona_step("renew", P.PERSONA_APPROVE, _renew),
+    _persona_step("suspend", P.PERSONA_SUSPEND, _suspend),
+    _persona_step("resume", P.PERSONA_SUSPEND, _resume),
+    _persona_step("retire", P.PERSONA_SUSPEND, _retire),
+    _persona_step("compromise", P.PERSONA_SUSPEND, _compromise),
+    _persona_step("account", P.ACCOUNT_REQUEST, _account),
+    _persona_step("equipment", P.EQUIPMENT_ASSIGN, _equipment),
+    _persona_step("tos", P.TOS_ACKNOWLEDGE, _tos),
+    _persona_step("activity", P.ACTIVITY_RECORD, _activity),
+]
+
+
+@post("/personas/{persona_id:uuid}/accounts/{account_id:uuid}/authorize", opt={"permission": P.ACCOUNT_AUTHORIZE})
+async def account_authorize(
+    request: Request[Any, Any, Any],
+    persona_id: FromPath[UUID],
+    account_id: FromPath[UUID],
+    db: DB,
+    runtime: RuntimeDep,
+    ctx: Ctx,
+) -> Response[Any]:
+    """The site authorization (003 IV.B.1.b), from the persona's page, with a fresh code."""
+    form = values(await request.form())
+    try:
+        data = convert(given(totp_code=text(form, "totp_code")), AuthorizeAccount)
+        await attempt(db, lambda: accounts.authorize(db, runtime, ctx, account_id, data))
+    except FormErrors as exc:
+        # Several accounts may wait on one page: the error goes beside this account's code.
+        errors = {(f"account-{account_id}" if k in ("totp_code", "") else k): m for k, m in exc.errors.items()}
+        return await show(request, db, runtime, ctx, persona_id, errors=errors, opened="accounts", status=exc.status)
+    return see_other(f"/personas/{persona_id}?done=authorize")
+
+
+routes: list[ControllerRouterHandler] = [*persona_steps, account_authorize]

@@ -1,0 +1,241 @@
+"""The persona pages: the list, the request form, and the persona's own page, which renders
+the lifecycle's verdicts (registry.lifecycle.gate.assess) and decides nothing itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from litestar.types import ControllerRouterHandler
+
+from registry.accounts import service as accounts
+from registry.accounts.schemas import AccountCreate
+from registry.activity import service as activity
+from registry.db.pool import DB
+from registry.equipment import service as equipment
+from registry.investigations import service as investigations
+from registry.lifecycle import approval, gate, listing, steps
+from registry.permissions import Permission
+from registry.personas import identity
+from registry.personas.schemas import PersonaCreate
+from registry.platforms import service as platforms
+from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
+from registry.status import PersonaStatus
+from registry.web.forms import FormErrors, attempt, checked, convert, given, text, values
+from registry.web.render import done_message, page, see_other
+
+P = Permission
+
+
+@get("/personas", opt={"permission": P.PERSONA_READ})
+async def persona_list(
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: RuntimeDep,
+    ctx: Ctx,
+    status: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+) -> Template:
+    known = [s.value for s in PersonaStatus]
+    chosen = status if status in known else None
+    listed = await listing.page(db, runtime, ctx, status=chosen, investigation_id=None, cursor=cursor, limit=50)
+    return page(request, "personas.html", title="Personas", listed=listed, chosen=chosen, statuses=known)
+
+
+async def _request_page(
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: Runtime,
+    ctx: RequestContext,
+    errors: dict[str, str],
+    form: dict[str, Any],
+    status: int,
+) -> Template:
+    cases = await investigations.list_visible(db, runtime, ctx)
+    catalog = await platforms.list_all(db, runtime, ctx)
+    return page(
+        request,
+        "persona_new.html",
+        status=status,
+        title="Request a persona",
+        cases=cases.items,
+        platforms=catalog.items,
+        errors=errors,
+        v=form,
+    )
+
+
+@get("/personas/new", opt={"permission": P.PERSONA_REQUEST})
+async def persona_new(
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: RuntimeDep,
+    ctx: Ctx,
+    investigation_id: FromQuery[str | None] = None,
+) -> Template:
+    form = {"investigation_id": investigation_id or "", "submit_now": "on"}
+    return await _request_page(request, db, runtime, ctx, {}, form, 200)
+
+
+def _identity(form: Mapping[str, Any]) -> dict[str, Any]:
+    documented = given(
+        alias_name=text(form, "identity.alias_name"),
+        date_of_birth=text(form, "identity.date_of_birth"),
+        location=text(form, "identity.location"),
+        legend=text(form, "identity.legend"),
+    )
+    photo = "identity.photo_provenance[0]"
+    source, description = text(form, f"{photo}.source"), text(form, f"{photo}.description")
+    employee = checked(form, f"{photo}.depicts_department_employee")
+    if source or description or employee:
+        consent = given(
+            given_by=text(form, f"{photo}.consent.given_by"),
+            recorded_on=text(form, f"{photo}.consent.recorded_on"),
+            reference=text(form, f"{photo}.consent.reference"),
+        )
+        documented["photo_provenance"] = [
+            given(source=source, description=description, depicts_department_employee=employee)
+            | ({"consent": consent} if consent else {})
+        ]
+    return documented
+
+
+@post("/personas/new", opt={"permission": P.PERSONA_REQUEST})
+async def persona_request(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
+    """The documented identity, the first account and the submission in one step: all or
+    nothing, with deconfliction of the alias and the handle answered here."""
+    form = values(await request.form())
+    try:
+        data = convert(
+            given(
+                investigation_id=text(form, "investigation_id"),
+                codename=text(form, "codename"),
+                identity=_identity(form),
+            ),
+            PersonaCreate,
+        )
+        account = None
+        if text(form, "platform_id") or text(form, "handle"):
+            account = convert(
+                given(
+                    platform_id=text(form, "platform_id"),
+                    handle=text(form, "handle"),
+                    profile_url=text(form, "profile_url"),
+                    credential_ref=text(form, "credential_ref"),
+                ),
+                AccountCreate,
+            )
+
+        async def request_it() -> UUID:
+            created = await identity.create(db, runtime, ctx, data)
+            if account is not None:
+                await accounts.request(db, runtime, ctx, created.id, account)
+            if checked(form, "submit_now"):
+                await steps.submit(db, runtime, ctx, created.id)
+            return created.id
+
+        persona_id = await attempt(db, request_it)
+    except FormErrors as exc:
+        return await _request_page(request, db, runtime, ctx, exc.errors, form, exc.status)
+    return see_other(f"/personas/{persona_id}?done=requested")
+
+
+# Where each unmet condition is put right.
+FIX = {
+    "investigation_authorized": "investigation",
+    "accounts_authorized": "#accounts",
+    "isolated_equipment": "#equipment",
+    "terms_of_service": "#tos",
+    "approved": "#decide",
+}
+# The page's preparations that are not lifecycle steps, and the step whose who-and-when they
+# share: the handler prepares a live persona's accounts and terms (as they edit it); the
+# handler or the chain equips a live persona (as they may retire it). The services decide;
+# this only chooses which forms to offer.
+PREPARATIONS = {
+    "account": ("edit", P.ACCOUNT_REQUEST),
+    "tos": ("edit", P.TOS_ACKNOWLEDGE),
+    "equipment": ("retire", P.EQUIPMENT_ASSIGN),
+}
+# Account states that mean the persona is, or will be, on the platform: its terms apply.
+ON_PLATFORM = ("requested", "authorized")
+
+
+async def show(
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: Runtime,
+    ctx: RequestContext,
+    persona_id: UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    opened: str = "",
+    status: int = 200,
+    done: str | None = None,
+) -> Template:
+    """The persona's page: the full record (an audited read), the lifecycle's assessment for
+    this caller (conditions, devices, steps), and the forms of the steps it allows."""
+    me = ctx.me
+    detail = await identity.get(db, runtime, ctx, persona_id)
+    verdict = await gate.assess(db, runtime, ctx, persona_id)
+    by_step = {s.step: s for s in verdict.steps}
+    log = await activity.list_for(db, runtime, ctx, persona_id, 100) if me.can(P.ACTIVITY_READ) else None
+    catalog = (await platforms.list_all(db, runtime, ctx)).items if me.can(P.PLATFORM_READ) else []
+    may = {name: by_step[step].allowed and me.can(perm) for name, (step, perm) in PREPARATIONS.items()}
+    free = (await equipment.list_equipment(db, ctx, "available")).items if may["equipment"] else []
+    # Each waiting account with whether it is the caller's own (then another official decides).
+    waiting = (
+        {a.id: own for a, own in await accounts.awaiting_authorization(db, runtime, ctx) if a.persona_id == persona_id}
+        if me.can(P.ACCOUNT_AUTHORIZE)
+        else {}
+    )
+    on_platform = {a.platform_id for a in detail.accounts if a.status in ON_PLATFORM}
+    # Activity is recorded only on an authorized account's platform (003 IV.B.1.b), from a
+    # device the lifecycle says is usable now (003 IV.B.2).
+    authorized = {a.platform_id: a.platform for a in detail.accounts if a.status == "authorized"}
+    changes = await approval.changes(db, runtime, ctx, persona_id) if by_step["approve"].allowed else None
+    return page(
+        request,
+        "persona.html",
+        status=status,
+        title=detail.codename,
+        p=detail,
+        a=verdict,
+        steps=by_step,
+        allowed=[s.step for s in verdict.steps if s.allowed],
+        may=may,
+        fix=FIX,
+        changes=changes,
+        activity=log.items if log else [],
+        platforms=catalog,
+        tos_platforms=[x for x in catalog if x.id in on_platform],
+        activity_platforms=sorted(authorized.items(), key=lambda item: item[1]),
+        usable_devices=[d for d in verdict.devices if d.usable],
+        free_devices=[d for d in free if d.inspection_current],
+        waiting=waiting,
+        errors=errors or {},
+        v=form or {},
+        opened=opened,
+        done=done,
+    )
+
+
+@get("/personas/{persona_id:uuid}", opt={"permission": P.PERSONA_READ})
+async def persona_page(
+    request: Request[Any, Any, Any],
+    persona_id: FromPath[UUID],
+    db: DB,
+    runtime: RuntimeDep,
+    ctx: Ctx,
+    done: FromQuery[str | None] = None,
+) -> Template:
+    """The full record (an audited read) and its conditions as a checklist."""
+    return await show(request, db, runtime, ctx, persona_id, done=done_message(done))
+
+
+routes: list[ControllerRouterHandler] = [persona_list, persona_new, persona_request, persona_page]
