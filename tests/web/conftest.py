@@ -86,6 +86,9 @@ async def live_world(
         audit_seal_interval_seconds=0,
         # Plain http on localhost: the browser would drop a Secure cookie.
         cookie_secure=False,
+        # Periodic work runs only when a test asks for it, not at whatever moment the moved
+        # clock happens to be at.
+        jobs_interval_seconds=0,
     )
     clock = MovableClock(datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC))
     db = await asyncpg.connect(url)
