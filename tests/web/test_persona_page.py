@@ -5,8 +5,10 @@ last approval; the handler and their colleagues never see that view."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from tests.harness import World
+from tests.lifecycle.setup import later, prepare
 from tests.personas.helpers import approved_persona, identity, submitted_persona, team
 from tests.web.pages import csrf_token
 
@@ -126,3 +128,35 @@ async def test_the_handler_sees_no_changes_view_and_no_approval_form(world: Worl
         "SELECT details FROM audit_event WHERE action = 'persona.read_identity' ORDER BY id OFFSET $1", reads
     )
     assert len(after) == 1 and "approval changes" not in after[0]["details"]
+
+
+def _section(page: str, section_id: str) -> str:
+    found = re.search(rf'<section class="panel" id="{section_id}".*?</section>', page, re.DOTALL)
+    assert found, f"no #{section_id} on the page"
+    return found.group(0)
+
+
+async def test_the_activity_form_follows_the_lifecycle_and_a_refusal_says_why(world: World) -> None:
+    r = await prepare(world)
+    assert (await r.t.dana.post(f"/api/personas/{r.pid}/activate")).status_code == 200
+    path = f"/personas/{r.pid}"
+
+    handler = _section((await r.t.dana.get(path)).text, "activity")
+    assert f'action="{path}/activity"' in handler
+    assert f'<option value="{r.device_id}">LT-0001 — laptop</option>' in handler
+    assert f'<option value="{r.platform_id}">Facebook</option>' in handler
+    # Not the handler: no form, and no refusal to read either (it is never theirs to record).
+    supervisor = _section((await r.t.sam.get(path)).text, "activity")
+    assert "/activity" not in supervisor and "activity-refused" not in supervisor
+
+    # Past the inspection's 90 days the sweep suspends it; the page says why, for each of them.
+    await later(r, timedelta(days=91))
+    await world.jobs()
+    handler = _section((await r.t.dana.get(path)).text, "activity")
+    assert f'action="{path}/activity"' not in handler
+    assert "Activity cannot be recorded now." in handler
+    assert "LT-0001&#39;s isolation inspection" in handler and "(003 IV.B.2)" in handler
+    steps = _section((await r.t.sam.get(path)).text, "actions")
+    assert "It cannot go back into use yet." in steps
+    assert "LT-0001&#39;s isolation inspection" in steps
+    assert f'action="{path}/resume"' not in steps
