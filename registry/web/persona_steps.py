@@ -25,7 +25,7 @@ from registry.personas.schemas import Approve, CompromiseIn, ReasonIn, Reject, R
 from registry.platforms import service as platforms
 from registry.platforms.schemas import AcknowledgeIn
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
-from registry.web.forms import FormErrors, attempt, convert, given, text, utc_local, values
+from registry.web.forms import FormErrors, attempt, checked, convert, given, text, utc_local, values
 from registry.web.personas import show
 from registry.web.render import see_other
 
@@ -131,7 +131,7 @@ async def _activity(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, fo
         platform_id=text(form, "platform_id"),
         equipment_id=text(form, "equipment_id"),
         summary=text(form, "summary"),
-    )
+    ) | {"warming": checked(form, "warming")}
     return await use.record_activity(db, runtime, ctx, pid, convert(fields, ActivityIn))
 
 

@@ -160,3 +160,30 @@ async def test_the_activity_form_follows_the_lifecycle_and_a_refusal_says_why(wo
     assert "It cannot go back into use yet." in steps
     assert "LT-0001&#39;s isolation inspection" in steps
     assert f'action="{path}/resume"' not in steps
+
+
+async def test_a_dormant_persona_is_offered_warming_activity_only(world: World) -> None:
+    r = await prepare(world)  # approved, every condition met, not yet activated
+    path = f"/personas/{r.pid}"
+    page = (await r.t.dana.get(path)).text
+    activity = _section(page, "activity")
+    assert "Record warming activity" in activity
+    assert '<input type="hidden" name="warming" value="on">' in activity
+    token = await csrf_token(r.t.dana, path)
+
+    response = await r.t.dana.post(
+        f"{path}/activity",
+        data={
+            "_csrf_token": token,
+            "warming": "on",
+            "occurred_at": world.clock.now().strftime("%Y-%m-%dT%H:%M"),
+            "platform_id": r.platform_id,
+            "equipment_id": r.device_id,
+            "summary": "Liked two posts in the resale group.",
+        },
+    )
+
+    assert response.status_code == 303, response.text
+    assert await world.db.fetchval("SELECT warming FROM activity_log WHERE persona_id = $1", r.pid) is True
+    logged = _section((await r.t.dana.get(path)).text, "activity")
+    assert '<span class="status draft">warming</span> Liked two posts' in logged
