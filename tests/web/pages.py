@@ -1,14 +1,18 @@
-"""Helpers for driving the pages over plain HTTP: the CSRF token a form carries, sign-in
-through the forms, and setup through the JSON API."""
+"""Helpers for driving the pages over plain HTTP and in the browser: the CSRF token a form
+carries, sign-in through the forms, and setup through the JSON API."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from playwright.async_api import Page, expect
 
 from tests.harness import Person, World
+from tests.web.conftest import LiveServer
 
 _TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
@@ -67,3 +71,23 @@ async def persona_through_api(world: World, detective: Person, case_number: str 
     assert response.status_code == 201, response.text
     persona: dict[str, Any] = response.json()
     return persona
+
+
+async def sign_in_browser(page: Page, world: World, person: Person) -> None:
+    """Sign in through the browser's forms: password, then a fresh authenticator code."""
+    await page.goto("/")
+    await expect(page).to_have_url(re.compile(r"/sign-in$"))
+    await page.get_by_label("Username").fill(person.username)
+    await page.get_by_label("Password").fill(person.password)
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.get_by_role("heading", name="Enter your authenticator code")).to_be_visible()
+    await page.get_by_label("Code from your authenticator").fill(world.code(person))
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Good day"))).to_be_visible()
+
+
+@contextlib.asynccontextmanager
+async def api_as(world: World, live: LiveServer, person: Person) -> AsyncIterator[httpx.AsyncClient]:
+    """Setup through the JSON API of the served app, signed in as `person`."""
+    async with httpx.AsyncClient(base_url=live.url) as client:
+        yield await world.signin(person, client)

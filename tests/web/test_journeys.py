@@ -6,35 +6,13 @@ artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator
 
-import httpx
 from playwright.async_api import Page, expect
 
-from tests.harness import Person, World
+from tests.harness import World
 from tests.web.conftest import LiveServer, shoot
-from tests.web.pages import justification
-
-
-async def _sign_in(page: Page, world: World, person: Person) -> None:
-    await page.goto("/")
-    await expect(page).to_have_url(re.compile(r"/sign-in$"))
-    await page.get_by_label("Username").fill(person.username)
-    await page.get_by_label("Password").fill(person.password)
-    await page.get_by_role("button", name="Continue").click()
-    await expect(page.get_by_role("heading", name="Enter your authenticator code")).to_be_visible()
-    await page.get_by_label("Code from your authenticator").fill(world.code(person))
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name=re.compile("^Good day"))).to_be_visible()
-
-
-@contextlib.asynccontextmanager
-async def _api(world: World, live: LiveServer, person: Person) -> AsyncIterator[httpx.AsyncClient]:
-    """Setup through the JSON API, signed in as `person`."""
-    async with httpx.AsyncClient(base_url=live.url) as client:
-        yield await world.signin(person, client)
+from tests.web.pages import api_as, justification, sign_in_browser
 
 
 async def test_a_detective_signs_in_with_a_code_and_requests_a_persona(
@@ -43,7 +21,7 @@ async def test_a_detective_signs_in_with_a_code_and_requests_a_persona(
     world = live_world
     dana = await world.user("dana", "detective")
     legal = await world.user("lee", "legal")
-    async with _api(world, live, legal) as api:
+    async with api_as(world, live, legal) as api:
         response = await api.post(
             "/api/platforms",
             json={"name": "Marketplace", "url": "https://market.example", "tos_url": "https://market.example/terms"},
@@ -52,7 +30,7 @@ async def test_a_detective_signs_in_with_a_code_and_requests_a_persona(
 
     await page.goto("/sign-in")
     await shoot(page, "01-sign-in")
-    await _sign_in(page, world, dana)
+    await sign_in_browser(page, world, dana)
 
     await page.get_by_role("link", name="Open an investigation").click()
     for label, value in (
@@ -107,7 +85,7 @@ async def test_a_supervisor_approves_with_a_code_and_cannot_approve_their_own(
         (omar, "2026-0200", "Robin Vance", "Quiet Falcon"),
         (sam, "2026-0201", "Ash Mercer", "Grey Otter"),
     ):
-        async with _api(world, live, person) as api:
+        async with api_as(world, live, person) as api:
             investigation = (await api.post("/api/investigations", json=justification(case))).json()
             response = await api.post(
                 "/api/personas",
@@ -120,7 +98,7 @@ async def test_a_supervisor_approves_with_a_code_and_cannot_approve_their_own(
             assert response.status_code == 201, response.text
             assert (await api.post(f"/api/personas/{response.json()['id']}/submit")).status_code == 200
 
-    await _sign_in(page, world, sam)
+    await sign_in_browser(page, world, sam)
     await page.get_by_role("link", name="Waiting for me").first.click()
     falcon = page.get_by_role("row").filter(has_text=re.compile("QUIET.FALCON", re.I))
     otter = page.get_by_role("row").filter(has_text=re.compile("GREY.OTTER", re.I))
@@ -160,7 +138,7 @@ async def test_the_commander_records_a_review_from_the_calendar(
     ivy = await world.user("ivy", "detective")
     sue = await world.user("sue", "supervisor")
     # An approved persona puts its handler's conduct review on the calendar.
-    async with _api(world, live, ivy) as api:
+    async with api_as(world, live, ivy) as api:
         investigation = (await api.post("/api/investigations", json=justification("2026-0300"))).json()
         identity = {"alias_name": "Kit Lorne", "date_of_birth": "1988-11-03", "location": "Akron, Ohio"}
         response = await api.post(
@@ -174,11 +152,11 @@ async def test_the_commander_records_a_review_from_the_calendar(
         assert response.status_code == 201, response.text
         persona_id = response.json()["id"]
         assert (await api.post(f"/api/personas/{persona_id}/submit")).status_code == 200
-    async with _api(world, live, sue) as api:
+    async with api_as(world, live, sue) as api:
         response = await api.post(f"/api/personas/{persona_id}/approve", json={"totp_code": world.code(sue)})
         assert response.status_code == 200, response.text
 
-    await _sign_in(page, world, cora)
+    await sign_in_browser(page, world, cora)
     await page.get_by_role("link", name="Conduct reviews").click()
     wren = re.compile("SILVER.WREN", re.I)
     await expect(page.locator("table.calendar a.entry").filter(has_text=wren)).to_contain_text("upcoming")

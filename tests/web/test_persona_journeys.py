@@ -15,8 +15,7 @@ from playwright.async_api import Page, expect
 from tests.harness import Person, World
 from tests.lifecycle.setup import inspect, register_device, review_terms
 from tests.web.conftest import LiveServer, shoot
-from tests.web.pages import justification
-from tests.web.test_journeys import _api, _sign_in
+from tests.web.pages import api_as, justification, sign_in_browser
 
 
 @dataclass
@@ -39,7 +38,7 @@ async def _cast(world: World, suffix: str) -> Cast:
 
 
 async def _inspected_device(world: World, live: LiveServer, cast: Cast, tag: str) -> str:
-    async with _api(world, live, cast.officer) as eli:
+    async with api_as(world, live, cast.officer) as eli:
         response = await register_device(eli, tag)
         assert response.status_code == 201, response.text
         device_id: str = response.json()["id"]
@@ -62,7 +61,7 @@ async def _active_persona(
     `device_id`, with one authorized account on `platform`."""
     async with contextlib.AsyncExitStack() as stack:
         dana, sam, alex, lee = [
-            await stack.enter_async_context(_api(world, live, p))
+            await stack.enter_async_context(api_as(world, live, p))
             for p in (cast.detective, cast.supervisor, cast.official, cast.lawyer)
         ]
         response = await lee.post(
@@ -128,7 +127,7 @@ async def test_a_detective_sees_the_assigned_device_and_records_activity(
         platform="Marketplace",
     )
 
-    await _sign_in(page, world, cast.detective)
+    await sign_in_browser(page, world, cast.detective)
     await page.goto(f"/personas/{pid}")
     await expect(page.locator("h1 .status")).to_have_text("active")
     equipment = page.locator("#equipment")
@@ -168,7 +167,7 @@ async def test_a_lapsed_inspection_shows_why_activity_is_refused_and_offers_no_f
     )
     world.clock.advance(timedelta(days=6))
 
-    await _sign_in(page, world, cast.detective)
+    await sign_in_browser(page, world, cast.detective)
     await page.goto(f"/personas/{pid}")
     equipment = page.locator("#equipment")
     await expect(equipment).to_contain_text("UC-PH-0031")
@@ -197,7 +196,7 @@ async def test_the_supervisor_sees_what_changed_since_the_approval_beside_the_de
         "location": "Akron, Ohio",
         "legend": "Buys and sells vintage radios.",
     }
-    async with _api(world, live, cast.detective) as dana, _api(world, live, cast.supervisor) as sam:
+    async with api_as(world, live, cast.detective) as dana, api_as(world, live, cast.supervisor) as sam:
         investigation = (await dana.post("/api/investigations", json=justification("2026-0402"))).json()
         response = await dana.post(
             "/api/personas",
@@ -212,7 +211,7 @@ async def test_the_supervisor_sees_what_changed_since_the_approval_beside_the_de
         response = await dana.patch(f"/api/personas/{pid}", json={"identity": changed})
         assert response.status_code == 200, response.text
 
-    await _sign_in(page, world, cast.supervisor)
+    await sign_in_browser(page, world, cast.supervisor)
     await page.goto(f"/personas/{pid}")
     changes = page.locator("#changes")
     await expect(changes).to_contain_text("Version 2 against the approved version 1")

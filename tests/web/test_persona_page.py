@@ -7,9 +7,19 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import httpx
+
 from tests.harness import World
 from tests.lifecycle.setup import later, prepare
-from tests.personas.helpers import approved_persona, identity, submitted_persona, team
+from tests.personas.helpers import (
+    approved_persona,
+    authorize_investigation,
+    identity,
+    open_investigation,
+    request_persona,
+    submitted_persona,
+    team,
+)
 from tests.web.pages import csrf_token
 
 _VERSION = re.compile(r'<input type="hidden" name="version" value="(\d+)">')
@@ -187,3 +197,52 @@ async def test_a_dormant_persona_is_offered_warming_activity_only(world: World) 
     assert await world.db.fetchval("SELECT warming FROM activity_log WHERE persona_id = $1", r.pid) is True
     logged = _section((await r.t.dana.get(path)).text, "activity")
     assert '<span class="status draft">warming</span> Liked two posts' in logged
+
+
+async def _platform(world: World) -> str:
+    legal = await world.signin(await world.user("lee", "legal"))
+    response = await legal.post(
+        "/api/platforms", json={"name": "Marketplace", "url": "https://m.example", "tos_url": "https://m.example/t"}
+    )
+    assert response.status_code == 201, response.text
+    platform_id: str = response.json()["id"]
+    return platform_id
+
+
+async def _account(client: httpx.AsyncClient, persona_id: str, platform_id: str, handle: str) -> str:
+    response = await client.post(
+        f"/api/personas/{persona_id}/accounts", json={"platform_id": platform_id, "handle": handle}
+    )
+    assert response.status_code == 201, response.text
+    account_id: str = response.json()["id"]
+    return account_id
+
+
+async def test_an_official_authorizes_an_account_from_the_page_but_never_their_own(world: World) -> None:
+    t = await team(world)
+    platform_id = await _platform(world)
+    persona = await approved_persona(t)
+    account_id = await _account(t.dana, persona["id"], platform_id, "jamie.sells")
+    # Olga is a detective and an authorizing official: her own persona's account is not hers to authorize.
+    olga = await world.user("olga", "detective", "authorizing_official")
+    olga_client = await world.signin(olga)
+    investigation = await open_investigation(olga_client)
+    await authorize_investigation(world, t.official, t.alex, investigation)
+    own = await request_persona(olga_client, investigation, "Robin Vance")
+    await _account(olga_client, own["id"], platform_id, "robin.buys")
+
+    mine = await olga_client.get(f"/personas/{own['id']}")
+    assert "another official must authorize it" in _section(mine.text, "accounts")
+    assert "/authorize" not in _section(mine.text, "accounts")
+
+    path = f"/personas/{persona['id']}"
+    accounts = _section((await olga_client.get(path)).text, "accounts")
+    assert f'action="{path}/accounts/{account_id}/authorize"' in accounts
+    token = await csrf_token(olga_client, path)
+    response = await olga_client.post(
+        f"{path}/accounts/{account_id}/authorize", data={"_csrf_token": token, "totp_code": world.code(olga)}
+    )
+    assert response.status_code == 303, response.text
+    assert await world.db.fetchval("SELECT status FROM platform_accounts WHERE id = $1", account_id) == "authorized"
+    # Authorized: nothing waits, so no form is offered any more.
+    assert "/authorize" not in _section((await olga_client.get(path)).text, "accounts")
