@@ -235,8 +235,13 @@ async def test_an_official_authorizes_an_account_from_the_page_but_never_their_o
     assert "another official must authorize it" in _section(mine.text, "accounts")
     assert "/authorize" not in _section(mine.text, "accounts")
 
+    # On Dana's investigation team, she sees Dana's persona and may authorize its account.
+    response = await t.dana.post(f"/api/investigations/{t.investigation_id}/members", json={"user_id": str(olga.id)})
+    assert response.status_code == 200, response.text
     path = f"/personas/{persona['id']}"
-    accounts = _section((await olga_client.get(path)).text, "accounts")
+    seen = await olga_client.get(path)
+    assert seen.status_code == 200, seen.text
+    accounts = _section(seen.text, "accounts")
     assert f'action="{path}/accounts/{account_id}/authorize"' in accounts
     token = await csrf_token(olga_client, path)
     response = await olga_client.post(
