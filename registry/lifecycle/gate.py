@@ -11,7 +11,7 @@ import asyncpg
 
 from registry.errors import Forbidden, GateFailed, InvalidTransition, NotFound
 from registry.lifecycle import conditions, repo
-from registry.lifecycle.schemas import Assessment, Device, GateOut, Step
+from registry.lifecycle.schemas import Assessment, Condition, Device, GateOut, Step
 from registry.permissions import Permission
 from registry.runtime import CurrentUser, RequestContext, Runtime
 from registry.status import PersonaStatus
@@ -78,7 +78,7 @@ def resume_conditions(row: asyncpg.Record, result: GateOut) -> GateOut:
 # wrong state, 409 with every unmet condition.
 ROLE, PERSON, STATE, CONDITIONS = "role", "person", "state", "conditions"
 
-Check = tuple[bool, str, str]  # (holds, refused_by, reason)
+Check = tuple[bool, str, str, list[Condition]]  # (holds, refused_by, reason, the unmet conditions)
 
 
 def steps_for(row: asyncpg.Record, result: GateOut, me: CurrentUser, runtime: Runtime) -> list[Step]:
@@ -90,38 +90,41 @@ def steps_for(row: asyncpg.Record, result: GateOut, me: CurrentUser, runtime: Ru
 
     def met(gate: GateOut) -> Check:
         missing = conditions.unmet(gate)
-        return not missing, CONDITIONS, " ".join(f"[{c.condition}] {c.detail}" for c in missing)
+        return not missing, CONDITIONS, " ".join(f"[{c.condition}] {c.detail}" for c in missing), missing
 
     def state(*allowed: PersonaStatus) -> Check:
         if status in S.closed():
-            return False, STATE, f"The persona is {status}; its record is closed."
-        return status in allowed, STATE, f"The persona is {status}; this needs it to be {' or '.join(allowed)}."
+            return False, STATE, f"The persona is {status}; its record is closed.", []
+        return status in allowed, STATE, f"The persona is {status}; this needs it to be {' or '.join(allowed)}.", []
 
     def step(name: str, permission: Permission, *checks: Check) -> Step:
         if not me.can(permission):
             return Step(name, False, ROLE, "Your roles do not include this step.")
-        for holds, refused_by, reason in checks:
+        for holds, refused_by, reason, missing in checks:
             if not holds:
-                return Step(name, False, refused_by, reason)
+                return Step(name, False, refused_by, reason, missing)
         return Step(name, True)
 
-    only_handler: Check = (handler, PERSON, "Only the persona's handler takes this step.")
+    only_handler: Check = (handler, PERSON, "Only the persona's handler takes this step.", [])
     not_own: Check = (
         not own,
         PERSON,
         "You requested or handle this persona: another supervisor must decide (003 IV.B.3.b.2).",
+        [],
     )
     no_pending_change: Check = (
         row["suspended_from"] != S.SUBMITTED,
         STATE,
         "Its documented details changed since the approval: lift the suspension, then approve the change.",
+        [],
     )
     handler_or_chain: Check = (
         handler or chain,
         PERSON,
         "Only the handler or the supervisor and commander chain takes this step.",
+        [],
     )
-    in_chain: Check = (chain, PERSON, "Only the supervisor and commander chain lifts a suspension.")
+    in_chain: Check = (chain, PERSON, "Only the supervisor and commander chain lifts a suspension.", [])
     steps = {
         "edit": step("edit", Permission.PERSONA_EDIT, only_handler, state(*S.editable())),
         "submit": step("submit", Permission.PERSONA_EDIT, only_handler, state(S.DRAFT, S.REJECTED)),

@@ -39,6 +39,8 @@ class Step(msgspec.Struct):
     # "role", "person", "state" or "conditions": what stands in the way.
     refused_by: str | None = None
     reason: str | None = None
+    # When conditions stand in the way: each unmet one, its clause and what to do.
+    unmet: list[Condition] = []
 
 
 class Assessment(msgspec.Struct):
@@ -55,4 +57,7 @@ class Assessment(msgspec.Struct):
     steps: list[Step]
 
     def step(self, name: str) -> Step:
-        return next(s for s in self.steps if s.step == name)
+        found = next((s for s in self.steps if s.step == name), None)
+        if found is None:
+            raise KeyError(f"no lifecycle step {name!r}")
+        return found

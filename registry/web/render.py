@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -100,16 +99,6 @@ def _shown(value: Any) -> str:
 
 
 # How a step refused for its conditions names each unmet one (registry.lifecycle.gate).
-_UNMET = re.compile(r"\[(\w+)\]\s*")
-
-
-def _reasons(reason: str | None) -> list[tuple[str, str]]:
-    """A refusal's reason as (condition, what to do) pairs, to list one under another; a
-    reason that names no condition is one pair with no name."""
-    parts = _UNMET.split(reason or "")
-    if len(parts) < 3:
-        return [("", reason or "")]
-    return [(name, detail.strip()) for name, detail in zip(parts[1::2], parts[2::2], strict=True)]
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
@@ -119,7 +108,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=_when, day=_day, words=_words, shown=_shown, reasons=_reasons)
+    env.filters.update(when=_when, day=_day, words=_words, shown=_shown)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 
