@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
-from litestar import Request, get
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from litestar.types import ControllerRouterHandler
 
 from registry.accounts import service as accounts
+from registry.accounts.schemas import AuthorizeAccount, DeclineAccount
 from registry.db.pool import DB
+from registry.errors import NotFound
 from registry.investigations import service as investigations
 from registry.lifecycle import listing
 from registry.permissions import Permission
 from registry.personas import records
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
-from registry.web.render import page
+from registry.web.forms import FormErrors, attempt, convert, given, text, values
+from registry.web.render import done_message, page, see_other
 
 P = Permission
 # Approvals lapsing within this many days show in the approver's queue as renewals.
@@ -62,9 +67,59 @@ async def _queue(db: DB, runtime: Runtime, ctx: RequestContext) -> dict[str, lis
 
 
 @get("/queue", opt={"permission": P.SELF})
-async def queue(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Template:
+async def queue(
+    request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx, done: FromQuery[str | None] = None
+) -> Template:
     """What waits for the supervisor or authorizing official; their own shown as such."""
-    return page(request, "queue.html", title="Waiting for me", queue=await _queue(db, runtime, ctx))
+    return await _queue_page(request, db, runtime, ctx, done=done_message(done))
 
 
-routes: list[ControllerRouterHandler] = [overview, queue]
+async def _queue_page(
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: Runtime,
+    ctx: RequestContext,
+    *,
+    errors: dict[str, str] | None = None,
+    done: str | None = None,
+    status: int = 200,
+) -> Template:
+    return page(
+        request,
+        "queue.html",
+        status=status,
+        title="Waiting for me",
+        queue=await _queue(db, runtime, ctx),
+        errors=errors or {},
+        done=done,
+    )
+
+
+@post("/queue/accounts/{account_id:uuid}/{decision:str}", opt={"permission": P.ACCOUNT_AUTHORIZE})
+async def account_decision(
+    request: Request[Any, Any, Any],
+    account_id: FromPath[UUID],
+    decision: FromPath[str],
+    db: DB,
+    runtime: RuntimeDep,
+    ctx: Ctx,
+) -> Response[Any]:
+    """The official authorizes or declines a site or profile from the queue, with a fresh code:
+    they weigh the account (platform, handle, profile) without opening the persona's identity."""
+    form = values(await request.form())
+    try:
+        if decision == "authorize":
+            data = convert(given(totp_code=text(form, "totp_code")), AuthorizeAccount)
+            await attempt(db, lambda: accounts.authorize(db, runtime, ctx, account_id, data))
+        elif decision == "decline":
+            refusal = convert(given(totp_code=text(form, "totp_code"), reason=text(form, "reason")), DeclineAccount)
+            await attempt(db, lambda: accounts.decline(db, runtime, ctx, account_id, refusal))
+        else:
+            raise NotFound("No such decision.")
+    except FormErrors as exc:
+        errors = {f"account-{account_id}-{k or 'totp_code'}": m for k, m in exc.errors.items()}
+        return await _queue_page(request, db, runtime, ctx, errors=errors, status=exc.status)
+    return see_other(f"/queue?done={'authorize' if decision == 'authorize' else 'decline'}")
+
+
+routes: list[ControllerRouterHandler] = [overview, queue, account_decision]

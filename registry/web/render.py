@@ -153,6 +153,7 @@ DONE = {
     "compromise": "Recorded as compromised; its equipment is quarantined.",
     "account": "Account requested; it waits for the authorizing official.",
     "authorize": "Authorized.",
+    "decline": "Declined; the requester sees the reason.",
     "equipment": "Device assigned.",
     "tos": "Terms of service acknowledged.",
     "activity": "Activity recorded.",

@@ -251,3 +251,40 @@ async def test_an_official_authorizes_an_account_from_the_page_but_never_their_o
     assert await world.db.fetchval("SELECT status FROM platform_accounts WHERE id = $1", account_id) == "authorized"
     # Authorized: nothing waits, so no form is offered any more.
     assert "/authorize" not in _section((await olga_client.get(path)).text, "accounts")
+
+
+async def test_an_official_off_the_team_authorizes_or_declines_from_the_queue_without_the_identity(
+    world: World,
+) -> None:
+    t = await team(world)
+    platform_id = await _platform(world)
+    persona = await approved_persona(t)
+    first = await _account(t.dana, persona["id"], platform_id, "jamie.sells")
+    second = await _account(t.dana, persona["id"], platform_id, "jamie.buys")
+
+    queue = await t.alex.get("/queue")
+    assert queue.status_code == 200
+    assert "jamie.sells" in queue.text and "jamie.buys" in queue.text
+    assert "Calloway" not in queue.text
+    # The persona's page, with its identity, stays out of reach.
+    assert (await t.alex.get(f"/personas/{persona['id']}")).status_code == 404
+
+    token = await csrf_token(t.alex, "/queue")
+    wrong = await t.alex.post(f"/queue/accounts/{first}/authorize", data={"_csrf_token": token, "totp_code": "000000"})
+    assert wrong.status_code in (401, 403, 422)
+    assert 'aria-invalid="true"' in wrong.text
+    token = await csrf_token(t.alex, "/queue")
+    authorized = await t.alex.post(
+        f"/queue/accounts/{first}/authorize", data={"_csrf_token": token, "totp_code": world.code(t.official)}
+    )
+    assert authorized.status_code == 303, authorized.text
+    token = await csrf_token(t.alex, "/queue")
+    declined = await t.alex.post(
+        f"/queue/accounts/{second}/decline",
+        data={"_csrf_token": token, "totp_code": world.code(t.official), "reason": "One account is enough."},
+    )
+    assert declined.status_code == 303, declined.text
+    statuses = {
+        str(r["id"]): r["status"] for r in await world.db.fetch("SELECT id, status FROM platform_accounts ORDER BY id")
+    }
+    assert statuses == {first: "authorized", second: "declined"}
