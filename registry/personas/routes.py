@@ -35,7 +35,7 @@ from registry.runtime import Ctx, RuntimeDep
 PersonaId = FromPath[UUID]
 Status = Annotated[
     str | None,
-    QueryParameter(pattern="^(draft|submitted|rejected|approved|active|suspended|retired|compromised)$"),
+    QueryParameter(pattern=r"\A(draft|submitted|rejected|approved|active|suspended|retired|compromised)\Z"),
 ]
 
 

@@ -11,14 +11,14 @@ from registry.policy import Role
 Username = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[a-z0-9][a-z0-9._-]{1,62}$",
+        pattern=r"\A[a-z0-9][a-z0-9._-]{1,62}\Z",
         description="2-63 characters: lower-case letters, digits, dot, dash, underscore",
     ),
 ]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Roles = Annotated[list[Role], msgspec.Meta(max_length=8)]
 # Where reminders of conduct reviews are sent (they carry codenames and times only).
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254, description="an email address")]
+Email = Annotated[str, msgspec.Meta(pattern=r"\A[^@\s]+@[^@\s]+\Z", max_length=254, description="an email address")]
 
 
 class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
