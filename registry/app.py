@@ -28,6 +28,7 @@ from registry.auth.routes import routes as auth_routes
 from registry.clock import Clock
 from registry.crypto import Keyring
 from registry.db.pool import create_pool, provide_db
+from registry.edge import MAX_BODY, EdgeMiddleware
 from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
 from registry.gate.routes import routes as gate_routes
@@ -52,9 +53,11 @@ PROBLEM = "application/problem+json"
 SECURITY_POOL_MIN, SECURITY_POOL_MAX = 1, 4
 
 
-def _problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+def _problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[dict[str, Any]]:
     body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
-    return Response(body, status_code=status, media_type=PROBLEM)
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -69,7 +72,8 @@ def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Re
 
 
 def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    return _problem(exc.status_code, exc.__class__.__name__, exc.detail)
+    # Keeps what the exception says about itself, such as the `Allow` of a 405.
+    return _problem(exc.status_code, exc.__class__.__name__, exc.detail, headers=dict(exc.headers or {}))
 
 
 def _unstorable_text(_: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[dict[str, Any]]:
@@ -173,7 +177,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             "user": Provide(provide_user, sync_to_thread=False),
         },
         guards=[require_permission],
-        middleware=[ObservabilityMiddleware(), SessionMiddleware()],
+        middleware=[ObservabilityMiddleware(), EdgeMiddleware(), SessionMiddleware()],
         before_send=[add_response_headers],
         # Browser forms carry a CSRF token; the JSON API, feeds and probes are excluded.
         csrf_config=web.csrf_config(settings),
@@ -197,7 +201,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             ),
         ),
         state=State({"runtime": runtime}),
-        request_max_body_size=1024 * 1024,
+        request_max_body_size=MAX_BODY,
         debug=False,
         # Logging is ours (JSON, allow-listed fields): Litestar must not install its own.
         logging_config=None,

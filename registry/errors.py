@@ -39,6 +39,13 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class CodeNotAccepted(DomainError):
+    """A wrong or used authenticator code on a step that carries one: the session stands."""
+
+    status = 403
+    title = "Code not accepted"
+
+
 class NotFound(DomainError):
     status = 404
     title = "Not found"
@@ -47,6 +54,16 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = 409
     title = "Conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    title = "Request too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
 
 
 class InvalidTransition(Conflict):
