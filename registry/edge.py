@@ -13,7 +13,7 @@ from itertools import accumulate
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from registry.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 
@@ -49,11 +49,11 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
+async def _read_body(receive: Receive) -> tuple[bytes, list[ReceiveMessage]]:
     """The whole body, refused as soon as it passes MAX_BODY; the messages, to replay."""
     chunks: list[bytes] = []
     size = 0
-    messages: list[Message] = []
+    messages: list[ReceiveMessage] = []
     while True:
         message = await receive()
         messages.append(message)
@@ -90,7 +90,7 @@ class EdgeMiddleware(ASGIMiddleware):
             raise BadRequest(f"The JSON body nests more than {MAX_DEPTH} levels deep.")
         pending = iter(messages)
 
-        async def replay() -> Message:
+        async def replay() -> ReceiveMessage:
             return next(pending, None) or await receive()
 
         await next_app(scope, replay, send)
