@@ -73,6 +73,7 @@ class World:
             "audit_seal_interval_seconds": 0,
             # Periodic work runs when a test calls `world.jobs()`, at the clock's time.
             "jobs_interval_seconds": 0,
+            "public_url": BASE_URL,
         }
         settings = Settings(**(values | overrides))
         clock = MovableClock(start)
