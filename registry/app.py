@@ -45,6 +45,7 @@ from registry.runtime import Runtime, provide_ctx, provide_runtime, provide_user
 from registry.settings import Settings
 from registry.users.routes import routes as user_routes
 from registry.web import render as web
+from registry.web.csrf import SessionCSRFMiddleware
 from registry.web.routes import routes as web_routes
 
 log = logging.getLogger("registry.app")
@@ -61,7 +62,7 @@ def _problem(
 
 
 def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
-    return _problem(exc.status, exc.title, exc.detail, **exc.extra)
+    return _problem(exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extra)
 
 
 def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -177,10 +178,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             "user": Provide(provide_user, sync_to_thread=False),
         },
         guards=[require_permission],
-        middleware=[ObservabilityMiddleware(), EdgeMiddleware(), SessionMiddleware()],
+        # Browser forms carry a CSRF token bound to the session; the JSON API, feeds and probes
+        # are excluded (the API requires application/json bodies instead).
+        middleware=[ObservabilityMiddleware(), EdgeMiddleware(), SessionMiddleware(), SessionCSRFMiddleware()],
         before_send=[add_response_headers],
-        # Browser forms carry a CSRF token; the JSON API, feeds and probes are excluded.
-        csrf_config=web.csrf_config(settings),
         template_config=web.template_config(),
         exception_handlers={
             DomainError: _domain_error,

@@ -17,6 +17,7 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        self.headers: dict[str, str] = {}
 
 
 class BadRequest(DomainError):
@@ -64,6 +65,15 @@ class PayloadTooLarge(DomainError):
 class UnsupportedMediaType(DomainError):
     status = 415
     title = "Unsupported media type"
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"retry-after": str(retry_after)}
 
 
 class InvalidTransition(Conflict):
