@@ -126,7 +126,8 @@ async def test_nobody_confirms_a_grant_to_themselves_or_one_they_proposed(world:
     own = await _confirm(world, cora, cora_person, to_herself.json()["id"])
     # A grant cora proposed (written behind the API: no route lets a confirmer propose).
     proposed_by_cora = await world.db.fetchval(
-        "INSERT INTO role_grants (user_id, roles, proposed_by, proposed_at) VALUES ($1, '{detective}', $2, $3) RETURNING id",
+        "INSERT INTO role_grants (user_id, roles, proposed_by, proposed_at)"
+        " VALUES ($1, '{detective}', $2, $3) RETURNING id",
         dana.id,
         cora_person.id,
         world.clock.now(),
