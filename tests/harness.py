@@ -101,10 +101,11 @@ class World:
             await lifespan
             await db.close()
 
-    def client(self) -> httpx.AsyncClient:
-        """A browser of its own: its own cookie jar."""
+    def client(self, address: str = "198.51.100.7") -> httpx.AsyncClient:
+        """A browser of its own: its own cookie jar, at a client address (the same for every
+        client unless given)."""
         client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app, client=("198.51.100.7", 50000)), base_url=BASE_URL
+            transport=httpx.ASGITransport(app=self.app, client=(address, 50000)), base_url=BASE_URL
         )
         self._clients.append(client)
         return client
