@@ -116,11 +116,6 @@ async def set_roles(conn: asyncpg.Connection, user_id: UUID, roles: list[str], n
     await conn.execute("UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1", user_id, roles, now)
 
 
-async def distrust_authenticator(conn: asyncpg.Connection, user_id: UUID) -> None:
-    """The next enrollment decides anew whether the authenticator is vouched for."""
-    await conn.execute("UPDATE users SET mfa_vouched = false WHERE id = $1", user_id)
-
-
 # Enrollment gates (migration 0008): the password alone never enrolls behind one.
 
 
