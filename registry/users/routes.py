@@ -3,6 +3,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Response, Router, get, patch, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 from litestar.types import ControllerRouterHandler
@@ -25,6 +26,12 @@ from registry.users.schemas import (
 )
 
 MANAGE = {"permission": Permission.USER_MANAGE}
+# A role that reads identities was proposed, not granted: the pending grant.
+PROPOSED = {
+    HTTP_202_ACCEPTED: ResponseSpec(
+        RoleGrantOut, description="A role that reads identities is proposed: the pending grant, for a second person"
+    )
+}
 CONFIRM = {"permission": Permission.USER_CONFIRM}
 
 
@@ -35,7 +42,12 @@ def _answer(user: UserOut, grant: RoleGrantOut | None, done: int) -> Response[Us
     return Response(user, status_code=done)
 
 
-@post("/", status_code=HTTP_201_CREATED, opt=MANAGE)
+@post(
+    "/",
+    status_code=HTTP_201_CREATED,
+    opt=MANAGE,
+    responses={HTTP_201_CREATED: ResponseSpec(UserOut, description="The account, created"), **PROPOSED},
+)
 async def create_user(
     data: JSONBody[UserCreate], db: DB, runtime: RuntimeDep, ctx: Ctx
 ) -> Response[UserOut | RoleGrantOut]:
@@ -49,7 +61,12 @@ async def list_users(db: DB) -> UserList:
     return UserList(items=await service.list_users(db))
 
 
-@patch("/{user_id:uuid}", status_code=HTTP_200_OK, opt=MANAGE)
+@patch(
+    "/{user_id:uuid}",
+    status_code=HTTP_200_OK,
+    opt=MANAGE,
+    responses={HTTP_200_OK: ResponseSpec(UserOut, description="The account, changed"), **PROPOSED},
+)
 async def update_user(
     user_id: FromPath[UUID], data: JSONBody[UserPatch], db: DB, runtime: RuntimeDep, ctx: Ctx
 ) -> Response[UserOut | RoleGrantOut]:

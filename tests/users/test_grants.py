@@ -203,3 +203,15 @@ async def test_roles_taken_away_go_at_once_and_a_new_proposal_supersedes_the_old
     assert stale.status_code == 409
     assert "superseded" in stale.json()["detail"]
     assert await world.db.fetchval("SELECT roles FROM users WHERE id = $1", sam.id) == ["legal"]
+
+
+async def test_the_api_document_declares_the_pending_grant_answer(world: World) -> None:
+    paths = (await world.client().get("/schema/openapi.json")).json()["paths"]
+
+    for path, method, done in (("/api/users", "post", "201"), ("/api/users/{user_id}", "patch", "200")):
+        responses = paths[path][method]["responses"]
+        assert responses[done]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/UserOut"}
+        assert responses["202"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/RoleGrantOut"
+        }
+    assert "/api/role-grants/{grant_id}/confirm" in paths
