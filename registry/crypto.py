@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import unicodedata
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from registry.identifiers import skeleton
 
 _VERSION = b"\x01"
 
@@ -40,8 +41,9 @@ class Keyring:
         return self._aead.decrypt(blob[1:13], blob[13:], context.encode()).decode()
 
     def blind_index(self, value: str, scope: str) -> bytes:
-        """Keyed digest for exact-match lookups, insensitive to case and spacing."""
-        normal = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+        """Keyed digest for exact-match lookups of a name, by its confusable skeleton: insensitive
+        to case, spacing, invisible characters and look-alike letters (registry.identifiers)."""
+        normal = skeleton(value)
         return hmac.new(self._index_key, f"{scope}\x00{normal}".encode(), hashlib.sha256).digest()
 
     def digest(self, secret: str) -> bytes:

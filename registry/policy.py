@@ -60,6 +60,13 @@ class Personas(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     # How many days before a conduct review its handler and the commander are reminded.
     review_reminder_days: Annotated[int, msgspec.Meta(ge=0, le=60)]
     overdue_review_action: Literal["suspend", "report"]
+    # An active persona that stops meeting a condition of use (approval, investigation
+    # authorization, device inspection, terms of service, accounts) is suspended by the
+    # periodic sweep, or only reported (003 IV.B.2, IV.B.3.b.2).
+    lapse_action: Literal["suspend", "report"] = "suspend"
+    # Days before an approval, an investigation's authorization or a device's inspection lapses
+    # when the handler and whoever can renew it are reminded.
+    lapse_reminder_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 14
 
 
 class Investigations(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -68,6 +75,18 @@ class Investigations(_Section, frozen=True, forbid_unknown_fields=True, kw_only=
 
 class Platforms(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     tos_review_max_age_days: Days
+    # Days an account must have existed on its site before operational use; 0: no minimum.
+    account_minimum_age_days: Annotated[int, msgspec.Meta(ge=0, le=3650)] = 0
+    # Per platform (by name, any case), overriding the default above.
+    account_minimum_age_by_platform: dict[str, Annotated[int, msgspec.Meta(ge=0, le=3650)]] = {}
+
+    # While a persona is dormant (approved, not yet in use), light activity on its accounts every
+    # this many days keeps them looking used; 0: no warming plan.
+    warming_interval_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 0
+
+    def minimum_age_days(self, platform: str) -> int:
+        by_name = {name.casefold(): days for name, days in self.account_minimum_age_by_platform.items()}
+        return by_name.get(platform.casefold(), self.account_minimum_age_days)
 
 
 class Equipment(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -67,6 +67,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Where people reach the service (REGISTRY_PUBLIC_URL), for links handed out of it such as
     # the calendar feed: never taken from a request's Host header, which its sender chooses.
     public_url: str = "http://127.0.0.1:8000"
+    # REGISTRY_CLOCK_FILE: time as the rules see it is moved by the offset in this file
+    # (`registry clock`); for acceptance runs and training, never production.
+    clock_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -82,6 +85,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             jobs_interval_seconds=_seconds(env, "REGISTRY_JOBS_INTERVAL_SECONDS", "60"),
             smtp=_smtp(env),
             public_url=_public_url(env.get("REGISTRY_PUBLIC_URL", "http://127.0.0.1:8000")),
+            clock_file=Path(env["REGISTRY_CLOCK_FILE"]).expanduser().resolve()
+            if env.get("REGISTRY_CLOCK_FILE")
+            else None,
         )
 
 

@@ -5,6 +5,7 @@ only a reference to the vault that holds them."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from uuid import UUID
 
 import asyncpg
@@ -16,16 +17,20 @@ from registry.accounts.schemas import (
     AccountCreated,
     AccountDetails,
     AccountOut,
+    AccountPatch,
     AuthorizeAccount,
     DisabledIn,
 )
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
-from registry.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.linkage import warnings as linkage_warnings
 from registry.personas import repo as personas_repo
+from registry.personas.deconfliction import refuse_clashes
 from registry.personas.lookup import visible_persona
 from registry.platforms import repo as platforms_repo
 from registry.runtime import RequestContext, Runtime
+from registry.status import PersonaStatus
 
 NOT_FOUND = "No such account, or it is outside your need-to-know."
 
@@ -37,6 +42,13 @@ def _context(account_id: UUID) -> str:
 def handle_index(runtime: Runtime, platform_id: UUID, handle: str) -> bytes:
     """Blind index of a handle on one platform, ignoring case, spacing and a leading @."""
     return runtime.keyring.blind_index(handle.strip().lstrip("@"), f"handle:{platform_id}")
+
+
+def contact_index(runtime: Runtime, value: str, kind: str) -> bytes:
+    """Blind index of a recovery e-mail address or phone number (digits only for a phone), to
+    find the personas a shared contact links."""
+    normal = "".join(ch for ch in value if ch.isdigit()) if kind == "phone" else value.strip()
+    return runtime.keyring.blind_index(normal, f"recovery:{kind}")
 
 
 def to_out(runtime: Runtime, row: asyncpg.Record) -> AccountOut:
@@ -59,6 +71,7 @@ def to_out(runtime: Runtime, row: asyncpg.Record) -> AccountOut:
         authorized_by=row["authorized_by_name"],
         authorized_at=row["authorized_at"],
         status_note=row["status_note"],
+        created_on=row["created_on_site"],
     )
 
 
@@ -73,19 +86,20 @@ async def request(
     persona = await visible_persona(conn, runtime, ctx, persona_id)
     if persona["handler_id"] != me.id:
         raise Forbidden("Only the persona's handler requests accounts for it.")
-    if persona["status"] not in personas_repo.LIVE:
+    if persona["status"] not in PersonaStatus.live():
         raise InvalidTransition(f"The persona is {persona['status']}; it takes no new accounts.")
     if not await platforms_repo.exists(conn, data.platform_id):
         raise NotFound("No such platform; legal or communications add platforms to the catalog.", field="platform_id")
     index = handle_index(runtime, data.platform_id, data.handle)
+    contacts = [
+        (kind, contact_index(runtime, value, kind))
+        for kind, value in (("email", data.email), ("phone", data.phone))
+        if value is not None
+    ]
     clashes = await personas_repo.handle_conflicts(conn, data.platform_id, index, None)
-    if clashes:
-        raise Conflict(
-            "This handle on this platform is already used by a live persona. Contact its handler: "
-            + "; ".join(f"{c['codename']} (handler {c['handler']})" for c in clashes),
-            field="handle",
-            conflicts=[{"codename": c["codename"], "handler": c["handler"]} for c in clashes],
-        )
+    refuse_clashes(
+        clashes, what="handle on this platform", field="handle", acknowledge_retired=data.acknowledge_retired
+    )
     account_id = uuid.uuid4()
     details = AccountDetails(handle=data.handle, profile_url=data.profile_url, email=data.email, phone=data.phone)
     sealed = runtime.keyring.encrypt(msgspec.json.encode(details).decode(), _context(account_id))
@@ -99,6 +113,9 @@ async def request(
         credential_ref=data.credential_ref,
         requested_by=me.id,
         now=ctx.now,
+        created_on_site=_created_on(data.created_on, ctx),
+        email_index=dict(contacts).get("email"),
+        phone_index=dict(contacts).get("phone"),
     ):
         raise Conflict("This handle on this platform was registered a moment ago by another persona.", field="handle")
     await personas_repo.add_history(
@@ -117,7 +134,8 @@ async def request(
         target_id=account_id,
         details={"codename": persona["codename"], "platform_id": str(data.platform_id)},
     )
-    return AccountCreated(id=account_id, status="requested")
+    warnings = await linkage_warnings.for_contacts(conn, persona_id, data.platform_id, contacts)
+    return AccountCreated(id=account_id, status="requested", warnings=warnings)
 
 
 async def _visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID) -> asyncpg.Record:
@@ -159,6 +177,33 @@ async def authorize(
         target_type="platform_account",
         target_id=account_id,
         details={"codename": row["codename"]},
+    )
+    return to_out(runtime, await _visible(conn, runtime, ctx, account_id))
+
+
+def _created_on(created_on: date | None, ctx: RequestContext) -> date | None:
+    if created_on is not None and not (date(2000, 1, 1) <= created_on <= ctx.now.date()):
+        raise Invalid("created_on must be the past day the account was created on the site.", field="created_on")
+    return created_on
+
+
+async def record_created_on(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID, data: AccountPatch
+) -> AccountOut:
+    """The handler records when the account was created on the site (its age counts from then)."""
+    row = await _visible(conn, runtime, ctx, account_id)
+    if row["handler_id"] != ctx.me.id:
+        raise Forbidden("Only the persona's handler records when its account was created.")
+    _created_on(data.created_on, ctx)
+    if not await repo.set_created_on(conn, account_id, data.created_on):
+        raise InvalidTransition(f"The account is {row['status']}; its record is closed.")
+    await record(
+        conn,
+        ctx,
+        "account.created_on",
+        target_type="platform_account",
+        target_id=account_id,
+        details={"codename": row["codename"], "created_on": data.created_on.isoformat()},
     )
     return to_out(runtime, await _visible(conn, runtime, ctx, account_id))
 

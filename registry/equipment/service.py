@@ -20,10 +20,12 @@ from registry.equipment.schemas import (
     InspectionOut,
 )
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.linkage import warnings as linkage_warnings
 from registry.permissions import Permission
 from registry.personas import repo as personas_repo
 from registry.personas.lookup import visible_persona
 from registry.runtime import RequestContext, Runtime
+from registry.status import PersonaStatus
 
 PERSONAL_DEVICE = (
     "Only department-owned equipment may be used for online investigations (003 IV.B.2.a); "
@@ -94,6 +96,7 @@ async def inspect(
         data.department_identifiers_present,
         data.attributable_connection,
         data.notes,
+        runtime.keyring.blind_index(data.egress, "egress") if data.egress else None,
     )
     failed = [
         name
@@ -162,7 +165,7 @@ async def assign(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: AssignIn
 ) -> AssignmentOut:
     persona = await _persona_for_equipment(conn, runtime, ctx, persona_id)
-    if persona["status"] not in personas_repo.LIVE:
+    if persona["status"] not in PersonaStatus.live():
         raise InvalidTransition(f"The persona is {persona['status']}; it takes no equipment.")
     equipment = await repo.get(conn, data.equipment_id)
     if equipment is None:
@@ -187,7 +190,11 @@ async def assign(
         details={"codename": persona["codename"], "asset_tag": equipment["asset_tag"]},
     )
     return AssignmentOut(
-        equipment_id=data.equipment_id, persona_id=persona_id, codename=persona["codename"], assigned_at=ctx.now
+        equipment_id=data.equipment_id,
+        persona_id=persona_id,
+        codename=persona["codename"],
+        assigned_at=ctx.now,
+        warnings=await linkage_warnings.for_device(conn, persona_id, data.equipment_id),
     )
 
 
