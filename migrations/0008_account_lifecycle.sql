@@ -29,9 +29,8 @@ CREATE TABLE enrollment_gates (
 CREATE TABLE role_grants (
     id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id       uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    roles         text[] NOT NULL CHECK (cardinality(roles) > 0 AND roles <@ ARRAY[
-                      'detective', 'supervisor', 'authorizing_official', 'commander',
-                      'equipment_officer', 'legal', 'auditor', 'administrator']::text[]),
+    -- Role names are checked where they land, by the users table's CHECK.
+    roles         text[] NOT NULL CHECK (cardinality(roles) > 0),
     status        text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'confirmed', 'superseded')),
     proposed_by   uuid REFERENCES users (id),
     proposed_at   timestamptz NOT NULL,

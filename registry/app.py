@@ -31,6 +31,7 @@ from registry.db.pool import create_pool, provide_db
 from registry.edge import MAX_BODY, EdgeMiddleware
 from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
+from registry.internal_affairs.routes import routes as internal_affairs_routes
 from registry.investigations.routes import routes as investigation_routes
 from registry.jobs import run_forever as run_jobs
 from registry.lifecycle.routes import routes as lifecycle_routes
@@ -166,6 +167,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             *persona_routes,
             *lifecycle_routes,
             *linkage_routes,
+            *internal_affairs_routes,
             *equipment_routes,
             *activity_routes,
             *account_routes,

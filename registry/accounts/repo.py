@@ -79,14 +79,19 @@ async def for_persona(conn: asyncpg.Connection, persona_id: UUID) -> list[asyncp
     return rows
 
 
+# An account is seen through its persona's need-to-know, with `account_roles` (the unit chain
+# and whoever authorizes sites: RolePermissions.account_wide_roles) in the place of the unit's
+# roles: the site authorizer sees the account, never the persona's identity.
+
+
 async def get_visible(
-    conn: asyncpg.Connection, account_id: UUID, me: UUID, unit_roles: list[str]
+    conn: asyncpg.Connection, account_id: UUID, me: UUID, account_roles: list[str]
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.id = $1 AND {persona_visible('p', '$2', '$3')}",
         account_id,
         me,
-        unit_roles,
+        account_roles,
     )
 
 
@@ -104,6 +109,21 @@ async def authorize(conn: asyncpg.Connection, account_id: UUID, me: UUID, now: d
     return row is not None
 
 
+async def decline(conn: asyncpg.Connection, account_id: UUID, me: UUID, now: datetime, reason: str) -> bool:
+    row = await conn.fetchrow(
+        """
+        UPDATE platform_accounts SET status = 'declined', declined_by = $2, declined_at = $3, status_note = $4
+         WHERE id = $1 AND status = 'requested' AND requested_by <> $2
+        RETURNING id
+        """,
+        account_id,
+        me,
+        now,
+        reason,
+    )
+    return row is not None
+
+
 async def mark_disabled(conn: asyncpg.Connection, account_id: UUID, note: str) -> bool:
     row = await conn.fetchrow(
         """
@@ -117,7 +137,7 @@ async def mark_disabled(conn: asyncpg.Connection, account_id: UUID, note: str) -
     return row is not None
 
 
-async def awaiting_authorization(conn: asyncpg.Connection, me: UUID, unit_roles: list[str]) -> list[asyncpg.Record]:
+async def awaiting_authorization(conn: asyncpg.Connection, me: UUID, account_roles: list[str]) -> list[asyncpg.Record]:
     """Requested accounts of live personas the caller sees, oldest first."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
@@ -128,6 +148,6 @@ async def awaiting_authorization(conn: asyncpg.Connection, me: UUID, unit_roles:
          LIMIT 500
         """,
         me,
-        unit_roles,
+        account_roles,
     )
     return rows

@@ -56,6 +56,11 @@ class AuthorizeAccount(msgspec.Struct, forbid_unknown_fields=True):
     totp_code: Code
 
 
+class DeclineAccount(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=4000)]
+    totp_code: Code
+
+
 class DisabledIn(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(min_length=3, max_length=4000)]
 
@@ -86,6 +91,11 @@ class AccountOut(msgspec.Struct):
     authorized_at: datetime | None
     status_note: str | None
     created_on: date | None = None
+
+
+class AwaitingAccount(msgspec.Struct):
+    account: AccountOut
+    own: bool
 
 
 class AccountCreated(msgspec.Struct):
