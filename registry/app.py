@@ -28,6 +28,7 @@ from registry.auth.routes import routes as auth_routes
 from registry.clock import Clock, OffsetClock
 from registry.crypto import Keyring
 from registry.db.pool import create_pool, provide_db
+from registry.edge import MAX_BODY, EdgeMiddleware
 from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
 from registry.internal_affairs.routes import routes as internal_affairs_routes
@@ -46,6 +47,7 @@ from registry.runtime import Runtime, provide_ctx, provide_runtime, provide_user
 from registry.settings import Settings
 from registry.users.routes import routes as user_routes
 from registry.web import render as web
+from registry.web.csrf import SessionCSRFMiddleware
 from registry.web.routes import routes as web_routes
 
 log = logging.getLogger("registry.app")
@@ -54,13 +56,15 @@ PROBLEM = "application/problem+json"
 SECURITY_POOL_MIN, SECURITY_POOL_MAX = 1, 4
 
 
-def _problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+def _problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[dict[str, Any]]:
     body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
-    return Response(body, status_code=status, media_type=PROBLEM)
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
-    return _problem(exc.status, exc.title, exc.detail, **exc.extra)
+    return _problem(exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extra)
 
 
 def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -71,7 +75,8 @@ def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Re
 
 
 def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    return _problem(exc.status_code, exc.__class__.__name__, exc.detail)
+    # Keeps what the exception says about itself, such as the `Allow` of a 405.
+    return _problem(exc.status_code, exc.__class__.__name__, exc.detail, headers=dict(exc.headers or {}))
 
 
 def _unstorable_text(_: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[dict[str, Any]]:
@@ -177,10 +182,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             "user": Provide(provide_user, sync_to_thread=False),
         },
         guards=[require_permission],
-        middleware=[ObservabilityMiddleware(), SessionMiddleware()],
+        # Browser forms carry a CSRF token bound to the session; the JSON API, feeds and probes
+        # are excluded (the API requires application/json bodies instead).
+        middleware=[ObservabilityMiddleware(), EdgeMiddleware(), SessionMiddleware(), SessionCSRFMiddleware()],
         before_send=[add_response_headers],
-        # Browser forms carry a CSRF token; the JSON API, feeds and probes are excluded.
-        csrf_config=web.csrf_config(settings),
         template_config=web.template_config(),
         exception_handlers={
             DomainError: _domain_error,
@@ -201,7 +206,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             ),
         ),
         state=State({"runtime": runtime}),
-        request_max_body_size=1024 * 1024,
+        request_max_body_size=MAX_BODY,
         debug=False,
         # Logging is ours (JSON, allow-listed fields): Litestar must not install its own.
         logging_config=None,

@@ -127,7 +127,8 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run() -> None:
         async with cli_runtime(settings) as runtime:
-            user = await users.create(runtime, cli_context(runtime), data)
+            # The console bootstraps: its roles are held at once and its password is the user's own.
+            user, _ = await users.create(runtime, cli_context(runtime), data, by_console=True)
             print(f"created {user.username} ({', '.join(user.roles)}), id {user.id}")
             print("At first sign-in they enroll an authenticator app (TOTP).")
 

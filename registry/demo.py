@@ -43,7 +43,9 @@ async def seed(runtime: Runtime, ctx: RequestContext) -> None:
                     {"username": username, "display_name": name, "roles": [role], "password": PASSWORD},
                     UserCreate,
                 )
-                user = await users.insert(conn, ctx, data, await users.hash_new_password(runtime, data))
+                # At the console: roles held at once, the published password not temporary.
+                password_hash = await users.hash_new_password(runtime, data)
+                user, _ = await users.insert(conn, runtime, ctx, data, password_hash, by_console=True)
                 secret = secrets[username] = totp.new_secret()
                 blob = runtime.keyring.encrypt(secret, f"users.totp_pending:{user.id}")
                 await auth_repo.set_pending_totp(conn, user.id, blob, ctx.now)

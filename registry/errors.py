@@ -17,6 +17,7 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        self.headers: dict[str, str] = {}
 
 
 class BadRequest(DomainError):
@@ -39,6 +40,13 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class CodeNotAccepted(DomainError):
+    """A wrong or used authenticator code on a step that carries one: the session stands."""
+
+    status = 403
+    title = "Code not accepted"
+
+
 class NotFound(DomainError):
     status = 404
     title = "Not found"
@@ -47,6 +55,25 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = 409
     title = "Conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    title = "Request too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"retry-after": str(retry_after)}
 
 
 class InvalidTransition(Conflict):

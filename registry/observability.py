@@ -18,6 +18,8 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from registry.runtime import runtime_of
+
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("registry_http_requests", "HTTP requests served", ["method", "route", "status"], registry=REGISTRY)
 LATENCY = Histogram("registry_http_request_seconds", "HTTP request latency", ["method", "route"], registry=REGISTRY)
@@ -43,8 +45,19 @@ _SECURITY_HEADERS = (
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "no-referrer"),
     ("x-frame-options", "DENY"),
-    ("content-security-policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"),
+    (
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+    # No page needs a device or sensor: nothing injected into one may ask for them either.
+    ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
 )
+# Sent only over https (REGISTRY_COOKIE_SECURE): two years, as the HSTS preload list asks.
+_HSTS = ("strict-transport-security", "max-age=63072000; includeSubDomains")
+# The stylesheet may be kept, but checked (ETag) on every use so a new release shows at once.
+_STATIC_CACHE = "no-cache"
 
 log = logging.getLogger("registry.http")
 
@@ -92,7 +105,15 @@ async def add_response_headers(message: Message, scope: Scope) -> None:
     headers["x-request-id"] = _request_id(scope)
     for name, value in _SECURITY_HEADERS:
         headers[name] = value
-    if scope.get("path", "").startswith(_CONFIDENTIAL_PREFIXES):
+    if runtime_of(scope["litestar_app"].state).settings.cookie_secure:
+        headers[_HSTS[0]] = _HSTS[1]
+    path = scope.get("path", "")
+    if path.startswith(_CONFIDENTIAL_PREFIXES):
+        headers["cache-control"] = "no-store"
+    elif path.startswith("/static/") and message["status"] in (200, 304):
+        headers["cache-control"] = _STATIC_CACHE
+    elif "cache-control" not in headers:
+        # Every other answer, error pages included: nothing here is for a shared cache.
         headers["cache-control"] = "no-store"
 
 

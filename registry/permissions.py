@@ -22,6 +22,9 @@ class Permission(enum.StrEnum):
     SELF = "self"
 
     USER_MANAGE = "user:manage"
+    # The second person for accounts: confirms grants of roles that read identities, and
+    # authenticator resets (policy [security] confirms_accounts).
+    USER_CONFIRM = "user:confirm"
     AUDIT_READ = "audit:read"
     CENTRAL_RECORD_READ = "central_record:read"
 
@@ -152,6 +155,7 @@ class RolePermissions:
         grants = {role: set(perms) for role, perms in _BASE.items()}
         for duty, perms in _DUTIES.items():
             grants[getattr(policy.placeholders, duty)].update(perms)
+        grants[policy.security.confirms_accounts].add(P.USER_CONFIRM)
         self._grants: Mapping[str, frozenset[Permission]] = {r: frozenset(p) for r, p in grants.items()}
 
     @property
@@ -159,6 +163,11 @@ class RolePermissions:
         """Roles whose holders see the whole unit's personas: the supervisor and commander
         chain, and whoever the policy makes approve or authorize."""
         return sorted(role for role, perms in self._grants.items() if perms & _UNIT_WIDE)
+
+    @property
+    def identity_roles(self) -> frozenset[str]:
+        """Roles that read identities (persona details): granting one takes a second person."""
+        return frozenset(role for role, perms in self._grants.items() if P.PERSONA_READ in perms)
 
     @property
     def investigation_wide_roles(self) -> list[str]:

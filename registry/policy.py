@@ -113,6 +113,15 @@ class Security(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     lockout_minutes: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)]
     session_idle_minutes: Minutes
     session_absolute_hours: Annotated[int, msgspec.Meta(ge=1, le=24)]
+    # Failed password sign-ins from one client address, within the window, before further
+    # attempts from it are refused unchecked. Offices share addresses: leave room for typos.
+    address_attempt_limit: Annotated[int, msgspec.Meta(ge=5, le=10_000)] = 50
+    address_window_minutes: Minutes = 15
+    # The second person for accounts (never an administrator): confirms each grant of a role
+    # that reads identities, and each reset of an authenticator, with a fresh code of their own.
+    confirms_accounts: Literal["commander", "supervisor"] = "commander"
+    # How long the one-time enrollment code they hand to the user stays good.
+    enrollment_code_hours: Annotated[int, msgspec.Meta(ge=1, le=14 * 24)] = 72
 
 
 class Audit(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

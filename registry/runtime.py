@@ -53,6 +53,8 @@ class CurrentUser(msgspec.Struct, frozen=True):
     session: bytes
     # 'password' (MFA still owed) or 'full'.
     stage: str
+    # Signed in with a temporary password: only replacing it is allowed (registry.auth.service).
+    password_change_required: bool = False
 
     def can(self, permission: Permission) -> bool:
         return self.stage == "full" and permission in self.permissions

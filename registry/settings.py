@@ -12,6 +12,7 @@ import binascii
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -63,6 +64,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # 0 switches it off. Claims in PostgreSQL make each item run once however many instances look.
     jobs_interval_seconds: float = 60.0
     smtp: SmtpSettings | None = None
+    # Where people reach the service (REGISTRY_PUBLIC_URL), for links handed out of it such as
+    # the calendar feed: never taken from a request's Host header, which its sender chooses.
+    public_url: str = "http://127.0.0.1:8000"
     # REGISTRY_CLOCK_FILE: time as the rules see it is moved by the offset in this file
     # (`registry clock`); for acceptance runs and training, never production.
     clock_file: Path | None = None
@@ -80,6 +84,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             log_level=env.get("REGISTRY_LOG_LEVEL", "INFO").upper(),
             jobs_interval_seconds=_seconds(env, "REGISTRY_JOBS_INTERVAL_SECONDS", "60"),
             smtp=_smtp(env),
+            public_url=_public_url(env.get("REGISTRY_PUBLIC_URL", "http://127.0.0.1:8000")),
             clock_file=Path(env["REGISTRY_CLOCK_FILE"]).expanduser().resolve()
             if env.get("REGISTRY_CLOCK_FILE")
             else None,
@@ -95,6 +100,16 @@ def _seconds(env: dict[str, str], name: str, default: str) -> float:
     if number < 0:
         raise ConfigurationError(f"{name} must not be negative")
     return number
+
+
+def _public_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"REGISTRY_PUBLIC_URL must be the http(s) address people reach the service at, such as "
+            f"https://registry.example.gov, not {value!r}"
+        )
+    return value.strip().rstrip("/")
 
 
 def _smtp(env: dict[str, str]) -> SmtpSettings | None:

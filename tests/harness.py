@@ -73,6 +73,7 @@ class World:
             "audit_seal_interval_seconds": 0,
             # Periodic work runs when a test calls `world.jobs()`, at the clock's time.
             "jobs_interval_seconds": 0,
+            "public_url": BASE_URL,
         }
         settings = Settings(**(values | overrides))
         clock = MovableClock(start)
@@ -100,10 +101,11 @@ class World:
             await lifespan
             await db.close()
 
-    def client(self) -> httpx.AsyncClient:
-        """A browser of its own: its own cookie jar."""
+    def client(self, address: str = "198.51.100.7") -> httpx.AsyncClient:
+        """A browser of its own: its own cookie jar, at a client address (the same for every
+        client unless given)."""
         client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app, client=("198.51.100.7", 50000)), base_url=BASE_URL
+            transport=httpx.ASGITransport(app=self.app, client=(address, 50000)), base_url=BASE_URL
         )
         self._clients.append(client)
         return client

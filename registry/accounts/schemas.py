@@ -11,7 +11,7 @@ Code = Annotated[str, msgspec.Meta(min_length=6, max_length=32, description="a f
 # A reference to where the credentials are kept, e.g. "vault:secret/personas/amber-heron".
 # Checked in AccountCreate.__post_init__ rather than by a Meta pattern, so that a refusal
 # says what is wanted instead of quoting a regular expression.
-VAULT_PATH = re.compile(r"^[a-z][a-z0-9+.-]{1,20}:(//)?[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)+$")
+VAULT_PATH = re.compile(r"[a-z][a-z0-9+.-]{1,20}:(//)?[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)+")
 CredentialRef = Annotated[
     str,
     msgspec.Meta(
@@ -24,9 +24,9 @@ CredentialRef = Annotated[
 class AccountCreate(msgspec.Struct, forbid_unknown_fields=True):
     platform_id: UUID
     handle: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    profile_url: Annotated[str, msgspec.Meta(pattern=r"^https?://\S{3,500}$")] | None = None
-    email: Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")] | None = None
-    phone: Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()-]{5,30}$")] | None = None
+    profile_url: Annotated[str, msgspec.Meta(pattern=r"\Ahttps?://\S{3,500}\Z")] | None = None
+    email: Annotated[str, msgspec.Meta(pattern=r"\A[^@\s]{1,64}@[^@\s]{1,255}\Z")] | None = None
+    phone: Annotated[str, msgspec.Meta(pattern=r"\A\+?[0-9 ()-]{5,30}\Z")] | None = None
     credential_ref: CredentialRef | None = None
     # The day the account was created on the site, once it exists there.
     created_on: date | None = None
@@ -40,7 +40,7 @@ class AccountCreate(msgspec.Struct, forbid_unknown_fields=True):
             raise ValueError(
                 "never send a password: record credential_ref, the vault path where the credentials are kept"
             )
-        if self.credential_ref is not None and not VAULT_PATH.match(self.credential_ref):
+        if self.credential_ref is not None and not VAULT_PATH.fullmatch(self.credential_ref):
             raise ValueError(
                 "credential_ref must be the vault path where the credentials are kept "
                 "(such as vault:secret/personas/amber-heron), never the credentials themselves"

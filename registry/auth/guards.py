@@ -16,6 +16,10 @@ from registry.runtime import RequestContext
 
 SIGN_IN = "Sign in first: this needs a signed-in session with a verified authenticator code."
 SIGN_IN_MFA = "Sign in with your password first, then send the code from your authenticator."
+REPLACE_TEMPORARY_FIRST = (
+    "Your password was set by an administrator: replace it with one of your own first "
+    "(POST /api/me/password with current_password, new_password and a totp_code)."
+)
 
 
 def permission_of(handler: BaseRouteHandler) -> Permission:
@@ -37,6 +41,8 @@ async def require_permission(connection: ASGIConnection[Any, Any, Any, Any], han
         return
     if user is None or user.stage != "full":
         raise NotAuthenticated(SIGN_IN)
+    if permission not in user.permissions and user.password_change_required:
+        raise Forbidden(REPLACE_TEMPORARY_FIRST, field="password")
     if permission not in user.permissions:
         record_failure(
             ctx,

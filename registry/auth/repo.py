@@ -39,6 +39,70 @@ async def update_password_hash(conn: asyncpg.Connection, user_id: UUID, password
     await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
 
 
+async def password_hash(conn: asyncpg.Connection, user_id: UUID) -> str:
+    value: str = await conn.fetchval("SELECT password_hash FROM users WHERE id = $1", user_id)
+    return value
+
+
+async def set_password(
+    conn: asyncpg.Connection, user_id: UUID, password_hash: str, now: datetime, *, change_required: bool
+) -> None:
+    await conn.execute(
+        "UPDATE users SET password_hash = $2, password_change_required = $3, updated_at = $4 WHERE id = $1",
+        user_id,
+        password_hash,
+        change_required,
+        now,
+    )
+
+
+async def reserve_address_attempt(
+    conn: asyncpg.Connection, address: str, now: datetime, window_started_before: datetime, limit: int
+) -> bool:
+    """Take one of an address's `limit` failed sign-ins for this window before a password is
+    checked (a success gives it back): one statement, so a burst cannot slip under the limit.
+    A window that has run out starts afresh. False: the address has used them all."""
+    reserved = await conn.fetchval(
+        """
+        INSERT INTO signin_address_attempts AS a (address, window_started_at, failures)
+        VALUES ($1, $2, 1)
+        ON CONFLICT (address) DO UPDATE
+           SET window_started_at = CASE WHEN a.window_started_at <= $3 THEN $2 ELSE a.window_started_at END,
+               failures = CASE WHEN a.window_started_at <= $3 THEN 1 ELSE a.failures + 1 END
+         WHERE a.window_started_at <= $3 OR a.failures < $4
+        RETURNING true
+        """,
+        address,
+        now,
+        window_started_before,
+        limit,
+    )
+    return reserved is True
+
+
+async def release_address_attempt(conn: asyncpg.Connection, address: str) -> None:
+    await conn.execute(
+        "UPDATE signin_address_attempts SET failures = greatest(failures - 1, 0) WHERE address = $1", address
+    )
+
+
+async def enrollment_gate(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record | None:
+    """The gate in front of the user's enrollment, if any (see migration 0008)."""
+    return await conn.fetchrow(
+        "SELECT reason, confirmed_at, code_hash, expires_at FROM enrollment_gates WHERE user_id = $1", user_id
+    )
+
+
+async def mfa_vouched(conn: asyncpg.Connection, user_id: UUID) -> bool:
+    value: bool = await conn.fetchval("SELECT mfa_vouched FROM users WHERE id = $1", user_id)
+    return value
+
+
+async def open_enrollment_gate(conn: asyncpg.Connection, user_id: UUID) -> None:
+    """The enrollment went through with the gate's code: the gate is spent."""
+    await conn.execute("DELETE FROM enrollment_gates WHERE user_id = $1", user_id)
+
+
 async def reserve_attempt(
     conn: asyncpg.Connection,
     user_id: UUID,
@@ -134,10 +198,15 @@ async def set_pending_totp(conn: asyncpg.Connection, user_id: UUID, secret: byte
     )
 
 
-async def confirm_totp(conn: asyncpg.Connection, user_id: UUID, secret: bytes, step: int, now: datetime) -> bool:
+async def confirm_totp(
+    conn: asyncpg.Connection, user_id: UUID, secret: bytes, step: int, now: datetime, *, vouched: bool = True
+) -> bool:
+    """`vouched`: enrolled with a code from a second person (or at the console), so the
+    authenticator may serve roles that read identities."""
     row = await conn.fetchrow(
         """
-        UPDATE users SET totp_secret = $2, totp_pending = NULL, totp_last_step = $3, updated_at = $4
+        UPDATE users SET totp_secret = $2, totp_pending = NULL, totp_last_step = $3, updated_at = $4,
+                         mfa_vouched = $5
          WHERE id = $1 AND totp_secret IS NULL AND totp_pending IS NOT NULL
         RETURNING id
         """,
@@ -145,6 +214,7 @@ async def confirm_totp(conn: asyncpg.Connection, user_id: UUID, secret: bytes, s
         secret,
         step,
         now,
+        vouched,
     )
     return row is not None
 
@@ -196,6 +266,24 @@ async def revoke_user_sessions(conn: asyncpg.Connection, user_id: UUID, now: dat
     await conn.execute("UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", user_id, now)
 
 
+async def revoke_partial_sessions(conn: asyncpg.Connection, user_id: UUID, now: datetime) -> None:
+    """End the user's sign-ins still owing their code; sessions that passed MFA stay."""
+    await conn.execute(
+        "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND stage = 'password' AND revoked_at IS NULL",
+        user_id,
+        now,
+    )
+
+
+async def revoke_other_sessions(conn: asyncpg.Connection, user_id: UUID, keep: bytes, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND token_hash <> $2 AND revoked_at IS NULL",
+        user_id,
+        keep,
+        now,
+    )
+
+
 async def session_user(
     conn: asyncpg.Connection,
     token_hash: bytes,
@@ -206,7 +294,7 @@ async def session_user(
     """The live session behind a token and its (active) user, in one round trip."""
     return await conn.fetchrow(
         """
-        SELECT s.stage, s.last_seen_at, u.id, u.username, u.display_name, u.roles
+        SELECT s.stage, s.last_seen_at, u.id, u.username, u.display_name, u.roles, u.password_change_required
           FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = $1
            AND s.revoked_at IS NULL

@@ -10,11 +10,13 @@ from litestar.types import ControllerRouterHandler
 from registry.auth import service, sessions
 from registry.auth.schemas import (
     CodeIn,
+    EnrollConfirmIn,
     EnrollOut,
     LoginIn,
     LoginOut,
     MeOut,
     NoticeOut,
+    PasswordChangeIn,
     RecoveryCodesOut,
 )
 from registry.db.pool import DB
@@ -51,10 +53,12 @@ async def enroll(db: DB, runtime: RuntimeDep, ctx: Ctx, user: Me) -> EnrollOut:
 
 @post("/mfa/enroll/confirm", status_code=HTTP_200_OK, opt={"permission": Permission.MFA_PENDING})
 async def enroll_confirm(
-    data: JSONBody[CodeIn], db: DB, runtime: RuntimeDep, ctx: Ctx, user: Me
+    data: JSONBody[EnrollConfirmIn], db: DB, runtime: RuntimeDep, ctx: Ctx, user: Me
 ) -> Response[RecoveryCodesOut]:
-    """Confirm enrollment with a first code. Answers the recovery codes, shown this once."""
-    token, codes = await service.confirm_enrollment(db, runtime, ctx, user, data.code)
+    """Confirm enrollment with a first code (and, after a reset or for a role that reads
+    identities, the one-time enrollment code a second person gave). Answers the recovery
+    codes, shown this once."""
+    token, codes = await service.confirm_enrollment(db, runtime, ctx, user, data.code, data.enrollment_code)
     return Response(RecoveryCodesOut(recovery_codes=codes), cookies=[sessions.cookie(runtime, token)])
 
 
@@ -78,7 +82,15 @@ async def me(user: Me) -> MeOut:
         display_name=user.display_name,
         roles=list(user.roles),
         permissions=sorted(p.value for p in user.permissions),
+        password_change_required=user.password_change_required,
     )
+
+
+@post("/api/me/password", status_code=HTTP_204_NO_CONTENT, opt={"permission": Permission.SELF})
+async def change_password(data: JSONBody[PasswordChangeIn], runtime: RuntimeDep, ctx: Ctx, user: Me) -> None:
+    """Replace your password (a temporary one included) with your current one and a fresh code;
+    your other sessions end."""
+    await service.change_password(runtime, ctx, user, data.current_password, data.new_password, data.totp_code)
 
 
 auth_router = Router(
@@ -86,4 +98,4 @@ auth_router = Router(
     route_handlers=[notice, login, mfa, enroll, enroll_confirm, recovery, logout],
     tags=["auth"],
 )
-routes: list[ControllerRouterHandler] = [auth_router, me]
+routes: list[ControllerRouterHandler] = [auth_router, me, change_password]

@@ -22,10 +22,25 @@ class CodeIn(msgspec.Struct, forbid_unknown_fields=True):
     code: Code
 
 
+class EnrollConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+    # The one-time code a second person handed over, when the enrollment follows an
+    # authenticator reset or a grant of a role that reads identities.
+    enrollment_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+
+
+class PasswordChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    new_password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    totp_code: Code
+
+
 class EnrollOut(msgspec.Struct):
     secret: str
     otpauth_uri: str
     qr_svg: str
+    # Whether confirming needs the one-time enrollment code a second person handed over.
+    enrollment_code_required: bool = False
 
 
 class RecoveryCodesOut(msgspec.Struct):
@@ -43,3 +58,5 @@ class MeOut(msgspec.Struct):
     display_name: str
     roles: list[str]
     permissions: list[str]
+    # Signed in with a temporary password: replace it (POST /api/me/password) before anything else.
+    password_change_required: bool = False

@@ -13,10 +13,16 @@ Reservations use a small pool of their own (`Runtime.security_pool`): a code is 
 the request's transaction, which already holds a main-pool connection, and must not wait for a
 second one. A reservation holds nothing of the main pool and comes before the request's
 transaction touches the user's row, so neither pool waits on the other in a cycle.
+
+A lock stops new sign-ins (and codes); it does not end sessions that already passed MFA, or a
+stranger's five wrong passwords would sign the user out of work. Password attempts are also
+counted per client address (policy [security] address_attempt_limit), so one address cannot
+lock every account in turn.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,9 +32,18 @@ import asyncpg
 
 from registry.audit.service import record, record_failure
 from registry.auth import repo, sessions, totp
+from registry.auth.passwords import check_new_password
 from registry.auth.schemas import EnrollOut
 from registry.db.pool import transaction
-from registry.errors import Conflict, NotAuthenticated
+from registry.errors import (
+    CodeNotAccepted,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotAuthenticated,
+    TooManyAttempts,
+)
 from registry.runtime import CurrentUser, RequestContext, Runtime
 
 # One answer for every failed password sign-in: unknown user, wrong password, locked or
@@ -42,6 +57,19 @@ CODE_FAILED = (
     "wait for the next code and try again."
 )
 RECOVERY_FAILED = "That recovery code was not accepted. Each recovery code works only once."
+ADDRESS_LIMITED = (
+    "Too many failed sign-ins from your network address: try again in {minutes} minutes, or ask "
+    "an administrator if this keeps happening."
+)
+AWAITING_SECOND_PERSON = (
+    "Your authenticator cannot be enrolled yet: a {role} must first confirm it. They will give "
+    "you a one-time enrollment code."
+)
+ENROLLMENT_CODE_FAILED = (
+    "The enrollment code was not accepted. Use the one-time code the person who confirmed your "
+    "enrollment gave you; if it has expired, ask an administrator to start again."
+)
+PASSWORD_FAILED = "Your current password was not accepted."  # noqa: S105 - a message
 RECOVERY_CODES = 10
 
 
@@ -67,8 +95,9 @@ def _security_pool(runtime: Runtime) -> asyncpg.Pool:
 
 
 async def _lock_consequences(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID, failures: int) -> None:
-    """An account has just locked: its sessions end, and the lock is audited."""
-    await repo.revoke_user_sessions(conn, user_id, ctx.now)
+    """An account has just locked: sign-ins still owing their code end (sessions that passed
+    MFA stay, see the module's docstring), and the lock is audited."""
+    await repo.revoke_partial_sessions(conn, user_id, ctx.now)
     await record(
         conn,
         ctx,
@@ -127,6 +156,29 @@ def _give_back_later(ctx: RequestContext, user_id: UUID) -> None:
     ctx.defer(write)
 
 
+def _start_afresh_later(ctx: RequestContext, user_id: UUID) -> None:
+    """A right code from the enrolled authenticator: the count of consecutive failures starts
+    afresh once the request's transaction is over, whether it committed or not."""
+
+    async def write(conn: asyncpg.Connection) -> None:
+        await repo.record_success(conn, user_id, ctx.now)
+
+    ctx.defer(write)
+
+
+async def _reserve_address_attempt(runtime: Runtime, ctx: RequestContext) -> bool:
+    """Take one of the client address's failed sign-ins before a password is checked (on the
+    security pool, committed at once, like the account's). No address (the console): no limit."""
+    if ctx.ip is None:
+        return True
+    security = runtime.policy.security
+    window = timedelta(minutes=security.address_window_minutes)
+    async with _security_pool(runtime).acquire() as conn:
+        return await repo.reserve_address_attempt(
+            conn, ctx.ip, ctx.now, ctx.now - window, security.address_attempt_limit
+        )
+
+
 async def login(runtime: Runtime, ctx: RequestContext, username: str, password: str) -> tuple[str, str]:
     """Check the password; on success return a new password-stage session token and what
     the MFA step is ('verify' or 'enroll').
@@ -134,6 +186,12 @@ async def login(runtime: Runtime, ctx: RequestContext, username: str, password: 
     No connection is held while argon2 runs (a hash may queue behind others): the account is
     read, the attempt reserved, the connections released, the hash checked, and only then is
     the one transaction of the request opened."""
+    if not await _reserve_address_attempt(runtime, ctx):
+        # Refused unchecked, and without touching the account: an address that has used its
+        # attempts can lock no one.
+        record_failure(ctx, "auth.login", details={"reason": "address limit"})
+        minutes = runtime.policy.security.address_window_minutes
+        raise TooManyAttempts(ADDRESS_LIMITED.format(minutes=minutes), retry_after=minutes * 60)
     async with runtime.db_pool().acquire() as conn:
         user = await repo.user_for_login(conn, username.strip().lower())
     attempt = await reserve_attempt(runtime, ctx, user["id"]) if user is not None else None
@@ -155,6 +213,8 @@ async def login(runtime: Runtime, ctx: RequestContext, username: str, password: 
         # sign-in (else knowing the password would buy more guesses at the code). The user's
         # row is written before any session row, as a lock does (user, then sessions).
         await repo.release_attempt(conn, user["id"], ctx.now)
+        if ctx.ip is not None:
+            await repo.release_address_attempt(conn, ctx.ip)
         if new_hash is not None:
             await repo.update_password_hash(conn, user["id"], new_hash)
         # Signing in again from a browser that holds a session ends that session.
@@ -169,21 +229,28 @@ async def check_code(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user_id: UUID, code: str, action: str
 ) -> None:
     """Accept a TOTP code from the user's enrolled authenticator, once, for an approval or
-    authorization, which carries a fresh code in the same request. Its attempt is given back
-    afterwards: a right code counts neither for nor against the lockout."""
-    await _check_code(conn, runtime, ctx, user_id, code, action)
-    _give_back_later(ctx, user_id)
+    authorization, which carries a fresh code in the same request. A wrong one is refused as
+    "code not accepted" (the session stands, unlike a 401); a right one starts the count of
+    consecutive failures afresh."""
+    await _check_code(conn, runtime, ctx, user_id, code, action, CodeNotAccepted)
+    _start_afresh_later(ctx, user_id)
 
 
 async def _check_code(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user_id: UUID, code: str, action: str
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    ctx: RequestContext,
+    user_id: UUID,
+    code: str,
+    action: str,
+    refusal: type[DomainError] = NotAuthenticated,
 ) -> None:
     # Reserved before the request's transaction touches the user's row (user_mfa is a plain
     # read), so this transaction holds no lock a reservation could wait for.
     attempt = await reserve_attempt(runtime, ctx, user_id)
     if not attempt.reserved:
         count_failure(runtime, ctx, user_id, action, "account locked", attempt)
-        raise NotAuthenticated(CODE_FAILED, field="code")
+        raise refusal(CODE_FAILED, field="code")
     row = await repo.user_mfa(conn, user_id)
     step = None
     if row["totp_secret"] is not None:
@@ -196,7 +263,7 @@ async def _check_code(
             else ("wrong code" if step is None else "code already used")
         )
         count_failure(runtime, ctx, user_id, action, reason, attempt)
-        raise NotAuthenticated(CODE_FAILED, field="code")
+        raise refusal(CODE_FAILED, field="code")
 
 
 async def _promote(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user: CurrentUser, how: str) -> str:
@@ -215,6 +282,15 @@ async def verify_mfa(
     return await _promote(conn, runtime, ctx, user, "totp")
 
 
+async def _gate(conn: asyncpg.Connection, runtime: Runtime, user_id: UUID) -> asyncpg.Record | None:
+    """The enrollment gate (see migration 0008), refusing an enrollment still waiting for its
+    second person: the password alone never enrolls an authenticator there."""
+    gate = await repo.enrollment_gate(conn, user_id)
+    if gate is not None and gate["confirmed_at"] is None:
+        raise Forbidden(AWAITING_SECOND_PERSON.format(role=runtime.policy.security.confirms_accounts))
+    return gate
+
+
 async def begin_enrollment(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user: CurrentUser
 ) -> EnrollOut:
@@ -224,21 +300,38 @@ async def begin_enrollment(
             "An authenticator is already enrolled; sign in with its code, or ask an "
             "administrator to reset MFA if it is lost."
         )
+    gate = await _gate(conn, runtime, user.id)
     secret = totp.new_secret()
     encrypted = runtime.keyring.encrypt(secret, f"users.totp_pending:{user.id}")
     await repo.set_pending_totp(conn, user.id, encrypted, ctx.now)
     await record(conn, ctx, "auth.mfa.enroll.start", target_type="user", target_id=user.id)
     uri = totp.provisioning_uri(secret, user.username)
-    return EnrollOut(secret=secret, otpauth_uri=uri, qr_svg=totp.qr_svg(uri))
+    return EnrollOut(secret=secret, otpauth_uri=uri, qr_svg=totp.qr_svg(uri), enrollment_code_required=gate is not None)
+
+
+def enrollment_code_digest(runtime: Runtime, user_id: UUID, code: str) -> bytes:
+    return runtime.keyring.digest(f"enrollment:{user_id}:{_normal(code)}")
 
 
 async def confirm_enrollment(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user: CurrentUser, code: str
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    ctx: RequestContext,
+    user: CurrentUser,
+    code: str,
+    enrollment_code: str | None = None,
 ) -> tuple[str, list[str]]:
     row = await repo.user_mfa(conn, user.id)
     if row["totp_secret"] is not None or row["totp_pending"] is None:
         raise Conflict("There is no enrollment to confirm: start it with POST /api/auth/mfa/enroll.")
+    gate = await _gate(conn, runtime, user.id)
     attempt = await reserve_attempt(runtime, ctx, user.id)
+    if gate is not None and attempt.reserved:
+        # The second person's one-time code, within its time: a wrong one is a failed guess.
+        given = enrollment_code_digest(runtime, user.id, enrollment_code or "")
+        if not hmac.compare_digest(given, bytes(gate["code_hash"])) or gate["expires_at"] <= ctx.now:
+            count_failure(runtime, ctx, user.id, "auth.mfa.enroll.confirm", "wrong enrollment code", attempt)
+            raise NotAuthenticated(ENROLLMENT_CODE_FAILED, field="enrollment_code")
     secret = runtime.keyring.decrypt(bytes(row["totp_pending"]), f"users.totp_pending:{user.id}")
     step = totp.matching_step(secret, code, ctx.now) if attempt.reserved else None
     if step is None:
@@ -246,13 +339,58 @@ async def confirm_enrollment(
         count_failure(runtime, ctx, user.id, "auth.mfa.enroll.confirm", reason, attempt)
         raise NotAuthenticated(CODE_FAILED, field="code")
     sealed = runtime.keyring.encrypt(secret, f"users.totp_secret:{user.id}")
-    if not await repo.confirm_totp(conn, user.id, sealed, step, ctx.now):
+    # Vouched for when a second person's code came with it (or no gate was ever set: an
+    # account made at the console, or one without roles that read identities).
+    vouched = gate is not None or await repo.mfa_vouched(conn, user.id)
+    if not await repo.confirm_totp(conn, user.id, sealed, step, ctx.now, vouched=vouched):
         _give_back_later(ctx, user.id)  # the code was right; another request confirmed first
         raise Conflict("This enrollment was already confirmed.")
+    if gate is not None:
+        await repo.open_enrollment_gate(conn, user.id)
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
     await repo.replace_recovery_codes(conn, user.id, [runtime.keyring.digest(_normal(c)) for c in codes])
-    await record(conn, ctx, "auth.mfa.enroll.confirm", target_type="user", target_id=user.id)
+    await record(
+        conn,
+        ctx,
+        "auth.mfa.enroll.confirm",
+        target_type="user",
+        target_id=user.id,
+        details={"enrollment_code": gate is not None, "reason": gate["reason"] if gate else None},
+    )
     return await _promote(conn, runtime, ctx, user, "enrollment"), codes
+
+
+async def change_password(
+    runtime: Runtime, ctx: RequestContext, user: CurrentUser, current: str, new: str, code: str
+) -> None:
+    """A user replaces their own password (a temporary one included) with their current one
+    and a fresh code. The hashes run with no connection held; other sessions end."""
+    check_new_password(new, username=user.username, display_name=user.display_name)
+    if new == current:
+        raise Invalid("Choose a new password, not the current one.", field="new_password")
+    async with runtime.db_pool().acquire() as conn:
+        stored = await repo.password_hash(conn, user.id)
+    attempt = await reserve_attempt(runtime, ctx, user.id)
+    ok = await runtime.hasher.verify(stored if attempt.reserved else None, current)
+    if not attempt.reserved or not ok:
+        reason = "wrong password" if attempt.reserved else "account locked"
+        count_failure(runtime, ctx, user.id, "auth.password.change", reason, attempt)
+        raise CodeNotAccepted(PASSWORD_FAILED, field="current_password")
+    _give_back_later(ctx, user.id)
+    new_hash = await runtime.hasher.hash(new)
+    async with transaction(runtime) as conn:
+        await check_code(conn, runtime, ctx, user.id, code, "auth.password.change")
+        await repo.set_password(conn, user.id, new_hash, ctx.now, change_required=False)
+        # Whoever else knew the old password (an administrator who set it) is signed out.
+        await repo.revoke_other_sessions(conn, user.id, user.session, ctx.now)
+        await record(
+            conn,
+            ctx,
+            "auth.password.change",
+            target_type="user",
+            target_id=user.id,
+            details={"was_temporary": user.password_change_required},
+        )
 
 
 async def use_recovery_code(

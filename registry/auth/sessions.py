@@ -13,6 +13,7 @@ import asyncpg
 from litestar.datastructures import Cookie
 
 from registry.auth import repo
+from registry.permissions import Permission
 from registry.runtime import CurrentUser, Runtime
 
 COOKIE = "registry_session"
@@ -74,12 +75,15 @@ async def authenticate(conn: asyncpg.Connection, runtime: Runtime, token: str, n
     if now - row["last_seen_at"] >= TOUCH_EVERY:
         await repo.touch_session(conn, token_hash, now)
     roles = tuple(row["roles"])
+    change = row["password_change_required"]
     return CurrentUser(
         id=row["id"],
         username=row["username"],
         display_name=row["display_name"],
         roles=roles,
-        permissions=runtime.permissions.for_roles(roles),
+        # A temporary password (set by an administrator) buys nothing but replacing it.
+        permissions=frozenset({Permission.SELF}) if change else runtime.permissions.for_roles(roles),
         session=token_hash,
         stage=row["stage"],
+        password_change_required=change,
     )

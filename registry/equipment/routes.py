@@ -33,7 +33,7 @@ async def register(data: JSONBody[EquipmentCreate], db: DB, ctx: Ctx) -> Equipme
 async def list_equipment(
     db: DB,
     ctx: Ctx,
-    status: Annotated[str | None, QueryParameter(pattern="^(available|assigned|quarantined|retired)$")] = None,
+    status: Annotated[str | None, QueryParameter(pattern=r"\A(available|assigned|quarantined|retired)\Z")] = None,
 ) -> EquipmentList:
     return await service.list_equipment(db, ctx, status)
 

@@ -10,7 +10,7 @@ Kind = Literal["laptop", "desktop", "phone", "tablet", "other"]
 
 
 class EquipmentCreate(msgspec.Struct, forbid_unknown_fields=True):
-    asset_tag: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")]
+    asset_tag: Annotated[str, msgspec.Meta(pattern=r"\A[A-Za-z0-9][A-Za-z0-9._-]{1,39}\Z")]
     kind: Kind
     serial: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     # Anything but "department" is refused with the clause (003 IV.B.2.a).

@@ -11,7 +11,7 @@ Code = Annotated[str, msgspec.Meta(min_length=6, max_length=32, description="a f
 
 
 class InvestigationCreate(msgspec.Struct, forbid_unknown_fields=True):
-    case_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9/._-]{1,39}$")]
+    case_number: Annotated[str, msgspec.Meta(pattern=r"\A[A-Za-z0-9][A-Za-z0-9/._-]{1,39}\Z")]
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     purpose: Text
     # What the authorizing official weighs (003 IV.B.1.a, IV.B.3.a).

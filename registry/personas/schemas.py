@@ -13,7 +13,7 @@ Code = Annotated[str, msgspec.Meta(min_length=6, max_length=32, description="a f
 Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=4000)]
 Codename = Annotated[
     str,
-    msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9 -]{2,39}$", description="3-40 letters, digits, spaces or dashes"),
+    msgspec.Meta(pattern=r"\A[A-Za-z][A-Za-z0-9 -]{2,39}\Z", description="3-40 letters, digits, spaces or dashes"),
 ]
 
 

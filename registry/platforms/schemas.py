@@ -6,7 +6,7 @@ from uuid import UUID
 
 import msgspec
 
-Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]{3,500}$", description="an http(s) URL")]
+Url = Annotated[str, msgspec.Meta(pattern=r"\Ahttps?://[^\s]{3,500}\Z", description="an http(s) URL")]
 
 
 class PlatformCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Request, Response, get, patch, post
+from litestar import Response, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
@@ -53,9 +53,9 @@ async def reschedule(
 
 
 @post("/api/me/calendar-token", status_code=HTTP_201_CREATED, opt={"permission": Permission.REVIEW_READ}, tags=TAGS)
-async def calendar_token(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> CalendarToken:
+async def calendar_token(db: DB, runtime: RuntimeDep, ctx: Ctx) -> CalendarToken:
     """A new secret calendar feed URL for your calendar application; the previous URL stops working."""
-    return await service.issue_calendar_token(db, runtime, ctx, str(request.base_url))
+    return await service.issue_calendar_token(db, runtime, ctx)
 
 
 @get("/calendar/{feed_name:str}", opt={"permission": Permission.PUBLIC}, tags=TAGS)

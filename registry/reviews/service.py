@@ -312,11 +312,10 @@ async def complete(
     return Completed(review=review_out(held, runtime.policy, today), next_due_on=next_due)
 
 
-async def issue_calendar_token(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, base_url: str
-) -> CalendarToken:
+async def issue_calendar_token(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> CalendarToken:
     """A new secret feed URL for the caller's calendar application; the old one stops working."""
     token = secrets.token_urlsafe(32)
     await repo.set_calendar_token(conn, ctx.me.id, runtime.keyring.digest(f"calendar:{token}"))
     await record(conn, ctx, "calendar.token_issued", target_type="user", target_id=ctx.me.id)
-    return CalendarToken(url=f"{base_url.rstrip('/')}/calendar/{token}.ics", issued_at=ctx.now)
+    # The configured address, never the request's Host header (a sender could put theirs there).
+    return CalendarToken(url=f"{runtime.settings.public_url}/calendar/{token}.ics", issued_at=ctx.now)

@@ -1,8 +1,18 @@
-"""Account administration: create, change roles, disable, unlock, reset MFA.
+"""Account administration: create, change roles, disable, unlock, reset a password or MFA.
 
 Administrators manage accounts but hold no right to read personas (IT staff are not cleared
 for identities); an administrator cannot disable themselves or drop their own administrator
-role, so the department cannot lock itself out by accident."""
+role, so the department cannot lock itself out by accident.
+
+Nothing an administrator does alone reaches an identity:
+- a password they set (a new account, a reset) is temporary: it signs in only to be replaced
+  by the user's own (registry.auth.service.change_password);
+- a role that reads identities is only proposed: a second person (the policy's
+  `security.confirms_accounts`) confirms it with a fresh code (registry.users.grants);
+- an authenticator reset, or the first enrollment of an account created with such a role,
+  puts a gate in front of enrollment: the password alone cannot enroll until a second person
+  confirms with their own code and hands the user a one-time enrollment code.
+Only `registry user add` at the console (bootstrap) and the demo make accounts directly."""
 
 from __future__ import annotations
 
@@ -12,110 +22,151 @@ import asyncpg
 import msgspec
 
 from registry.audit.service import record
+from registry.auth import repo as auth_repo
 from registry.auth.passwords import check_new_password
-from registry.auth.repo import revoke_user_sessions
+from registry.auth.service import check_code
 from registry.db.pool import transaction
-from registry.errors import Conflict, Forbidden, Invalid, NotFound
-from registry.permissions import Permission
+from registry.errors import Conflict, Forbidden, NotFound
 from registry.runtime import RequestContext, Runtime
-from registry.users import repo
-from registry.users.schemas import UserCreate, UserOut, UserPatch
+from registry.users import grants, repo, rules
+from registry.users.schemas import EnrollmentCode, PasswordReset, RoleGrantOut, UserCreate, UserOut, UserPatch
 
 
-def _out(row: asyncpg.Record) -> UserOut:
-    return UserOut(
-        id=row["id"],
-        username=row["username"],
-        display_name=row["display_name"],
-        roles=list(row["roles"]),
-        active=row["active"],
-        locked=row["locked_at"] is not None,
-        mfa_enrolled=row["mfa_enrolled"],
-        created_at=row["created_at"],
-        email=row["email"],
-    )
-
-
-async def create(runtime: Runtime, ctx: RequestContext, data: UserCreate) -> UserOut:
-    """Check and hash the password with no connection held, then write the account."""
+async def create(
+    runtime: Runtime, ctx: RequestContext, data: UserCreate, *, by_console: bool = False
+) -> tuple[UserOut, RoleGrantOut | None]:
+    """Check and hash the password with no connection held, then write the account. Roles that
+    read identities are proposed, not granted (unless at the console): the grant is returned."""
     password_hash = await hash_new_password(runtime, data)
     async with transaction(runtime) as conn:
-        return await insert(conn, ctx, data, password_hash)
+        return await insert(conn, runtime, ctx, data, password_hash, by_console=by_console)
 
 
 async def hash_new_password(runtime: Runtime, data: UserCreate) -> str:
-    check_roles(runtime, list(data.roles))
+    rules.check_roles(runtime, list(data.roles))
     check_new_password(data.password, username=data.username, display_name=data.display_name)
     return await runtime.hasher.hash(data.password)
 
 
-async def insert(conn: asyncpg.Connection, ctx: RequestContext, data: UserCreate, password_hash: str) -> UserOut:
+async def insert(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    ctx: RequestContext,
+    data: UserCreate,
+    password_hash: str,
+    *,
+    by_console: bool = False,
+) -> tuple[UserOut, RoleGrantOut | None]:
     roles: list[str] = sorted(set(data.roles))
-    row = await repo.insert(conn, data.username, data.display_name, roles, password_hash, ctx.now, data.email)
-    if row is None:
+    proposed = [] if by_console else grants.needing_confirmation(runtime, roles)
+    held = [r for r in roles if r not in proposed]
+    user_id = await repo.insert(
+        conn, data.username, data.display_name, held, password_hash, ctx.now, data.email, temporary=not by_console
+    )
+    if user_id is None:
         raise Conflict(f"The username {data.username!r} is taken; choose another.", field="username")
     await record(
         conn,
         ctx,
         "user.create",
         target_type="user",
-        target_id=row["id"],
-        details={"username": data.username, "roles": roles},
+        target_id=user_id,
+        details={"username": data.username, "roles": held, "proposed": proposed, "temporary_password": not by_console},
     )
-    return _out(row)
+    grant = None
+    if proposed:
+        # Whoever the administrator made this account for enrolls with a code the confirmer
+        # hands over in person; the administrator, who knows the password, cannot enroll it.
+        await repo.close_enrollment(conn, user_id, "new_account", ctx.user.id if ctx.user else None, ctx.now)
+        grant = await grants.propose(conn, ctx, user_id, proposed)
+    return await rules.get(conn, user_id), grant
 
 
 async def list_users(conn: asyncpg.Connection) -> list[UserOut]:
-    return [_out(row) for row in await repo.list_all(conn)]
-
-
-def check_roles(runtime: Runtime, roles: list[str]) -> None:
-    """IT staff are not cleared for identities: an administrator account holds no role that
-    reads personas (DESIGN: roles)."""
-    if "administrator" not in roles:
-        return
-    cleared = [r for r in roles if Permission.PERSONA_READ in runtime.permissions.for_roles([r])]
-    if cleared:
-        raise Invalid(
-            f"An administrator account cannot also be {', '.join(cleared)}: administrators are not cleared to "
-            "read personas. Use a separate account.",
-            field="roles",
-        )
+    return [rules.out(row) for row in await repo.list_all(conn)]
 
 
 async def update(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user_id: UUID, patch: UserPatch
-) -> UserOut:
+) -> tuple[UserOut, RoleGrantOut | None]:
+    """Roles given replace the user's: those removed go at once, any that read identities and
+    are new are proposed (a grant for a second person), and earlier proposals are superseded."""
     if ctx.user is not None and ctx.user.id == user_id:
         if patch.active is False:
             raise Forbidden("You cannot disable your own account; ask another administrator.")
         if patch.roles is not None:
             raise Forbidden("You cannot change your own roles; ask another administrator.")
-    if patch.roles is not None:
-        check_roles(runtime, list(patch.roles))
-    roles: list[str] | None = sorted(set(patch.roles)) if patch.roles is not None else None
-    row = await repo.update(conn, user_id, roles, patch.active, patch.display_name, ctx.now, patch.email)
-    if row is None:
+    current = await repo.get(conn, user_id)
+    if current is None:
         raise NotFound("No such user.")
+    held: list[str] | None = None
+    proposed: list[str] = []
+    if patch.roles is not None:
+        rules.check_roles(runtime, list(patch.roles))
+        wanted = sorted(set(patch.roles))
+        proposed = [r for r in grants.needing_confirmation(runtime, wanted) if r not in current["roles"]]
+        held = [r for r in wanted if r not in proposed]
+        await grants.supersede(conn, ctx, user_id)
+    await repo.update(conn, user_id, held, patch.active, patch.display_name, ctx.now, patch.email)
     if patch.active is False:
         # A disabled account's sessions die now, not at their timeout.
-        await revoke_user_sessions(conn, user_id, ctx.now)
-    await record(conn, ctx, "user.update", target_type="user", target_id=user_id, details=msgspec.to_builtins(patch))
-    return _out(row)
+        await auth_repo.revoke_user_sessions(conn, user_id, ctx.now)
+    details = msgspec.to_builtins(patch) | ({"roles": held, "proposed": proposed} if held is not None else {})
+    await record(conn, ctx, "user.update", target_type="user", target_id=user_id, details=details)
+    grant = await grants.propose(conn, ctx, user_id, proposed) if proposed else None
+    return await rules.get(conn, user_id), grant
 
 
 async def unlock(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID) -> UserOut:
-    row = await repo.unlock(conn, user_id, ctx.now)
-    if row is None:
+    if not await repo.unlock(conn, user_id, ctx.now):
         raise NotFound("No such user.")
     await record(conn, ctx, "user.unlock", target_type="user", target_id=user_id)
-    return _out(row)
+    return await rules.get(conn, user_id)
+
+
+async def reset_password(runtime: Runtime, ctx: RequestContext, user_id: UUID, data: PasswordReset) -> UserOut:
+    """A temporary password for a user who forgot theirs: it signs in once, to be replaced. The
+    authenticator stays, so knowing the password gives the administrator nothing."""
+    if ctx.user is not None and ctx.user.id == user_id:
+        raise Forbidden("Change your own password with POST /api/me/password (your current one and a code).")
+    async with runtime.db_pool().acquire() as conn:
+        user = await rules.get(conn, user_id)
+    check_new_password(data.password, username=user.username, display_name=user.display_name)
+    password_hash = await runtime.hasher.hash(data.password)
+    async with transaction(runtime) as conn:
+        await auth_repo.set_password(conn, user_id, password_hash, ctx.now, change_required=True)
+        await auth_repo.revoke_user_sessions(conn, user_id, ctx.now)
+        await record(conn, ctx, "user.reset_password", target_type="user", target_id=user_id)
+        return await rules.get(conn, user_id)
 
 
 async def reset_mfa(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID) -> UserOut:
-    row = await repo.reset_mfa(conn, user_id, ctx.now)
-    if row is None:
+    """Forget the authenticator (lost or stolen: it stops working now) and its recovery codes.
+    The user enrolls again only once a second person has confirmed (confirm_mfa_reset)."""
+    if not await repo.reset_mfa(conn, user_id, ctx.now):
         raise NotFound("No such user.")
-    await revoke_user_sessions(conn, user_id, ctx.now)
+    await auth_repo.revoke_user_sessions(conn, user_id, ctx.now)
+    await repo.close_enrollment(conn, user_id, "mfa_reset", ctx.user.id if ctx.user else None, ctx.now)
     await record(conn, ctx, "user.reset_mfa", target_type="user", target_id=user_id)
-    return _out(row)
+    return await rules.get(conn, user_id)
+
+
+async def confirm_mfa_reset(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user_id: UUID, code: str
+) -> EnrollmentCode:
+    """The second person confirms an authenticator reset with their own fresh code, and gets the
+    one-time enrollment code to hand to the user. Never for themselves, never their own request."""
+    me = ctx.me
+    gate = await repo.enrollment_gate(conn, user_id)
+    if gate is None:
+        raise NotFound("This user has no authenticator reset waiting for confirmation.")
+    if me.id == user_id:
+        raise Forbidden("You cannot confirm a reset of your own authenticator; another must.")
+    if gate["requested_by"] == me.id:
+        raise Forbidden("You asked for this reset: another person must confirm it.")
+    await check_code(conn, runtime, ctx, me.id, code, "user.reset_mfa.confirm")
+    issued = await rules.issue_enrollment_code(conn, runtime, ctx, user_id, gate["reason"])
+    await record(
+        conn, ctx, "user.reset_mfa.confirm", target_type="user", target_id=user_id, details={"reason": gate["reason"]}
+    )
+    return issued

@@ -36,10 +36,15 @@ DONE = {
     "retired": "Device retired.",
     "platform": "Platform added to the catalog.",
     "reviewed": "Terms-of-service review recorded.",
-    "created": "Account created. The user enrolls an authenticator at first sign-in.",
+    "created": "Account created. At first sign-in the user enrolls an authenticator and replaces the password.",
+    "created_pending": (
+        "Account created. Its roles that read identities wait for a second person's confirmation, "
+        "who then hands the user a one-time enrollment code."
+    ),
     "updated": "Account updated; the change applies from the user's next request.",
+    "updated_pending": "Account updated; its new roles that read identities wait for a second person's confirmation.",
     "unlocked": "Account unlocked.",
-    "mfa": "Authenticator reset; the user enrolls a new one at next sign-in.",
+    "mfa": "Authenticator reset; the user enrolls a new one once a second person confirms and gives them a code.",
 }
 
 
@@ -272,12 +277,12 @@ async def user_create(request: Request[Any, Any, Any], db: DB, runtime: RuntimeD
     try:
         data = convert(fields, UserCreate)
         # The service hashes with no connection held and writes in a transaction of its own.
-        await attempt(db, lambda: users.create(runtime, ctx, data))
+        _, grant = await attempt(db, lambda: users.create(runtime, ctx, data))
     except FormErrors as exc:
         values.pop("password", None)
         values["roles"] = fields["roles"]
         return await _users_page(request, db, errors=exc.errors, values=values, status=exc.status)
-    return see_other("/users?done=created")
+    return see_other("/users?done=created" + ("_pending" if grant else ""))
 
 
 @post("/users/{user_id:uuid}", opt={"permission": P.USER_MANAGE})
@@ -291,11 +296,11 @@ async def user_update(
     } | given(display_name=text(form, "display_name"))
     try:
         data = convert(fields, UserPatch)
-        await attempt(db, lambda: users.update(db, runtime, ctx, user_id, data))
+        _, grant = await attempt(db, lambda: users.update(db, runtime, ctx, user_id, data))
     except FormErrors as exc:
         errors = {f"{user_id}.{k or 'roles'}": m for k, m in exc.errors.items()}
         return await _users_page(request, db, errors=errors, status=exc.status)
-    return see_other("/users?done=updated")
+    return see_other("/users?done=updated" + ("_pending" if grant else ""))
 
 
 @post("/users/{user_id:uuid}/unlock", opt={"permission": P.USER_MANAGE})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -11,7 +9,6 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
-from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -22,15 +19,11 @@ from registry.auth.sessions import COOKIE
 from registry.errors import DomainError, NotAuthenticated
 from registry.permissions import Permission
 from registry.runtime import CurrentUser, RequestContext
-from registry.settings import Settings
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 SIGN_IN = "/sign-in"
-CSRF_COOKIE = "registry_csrf"
-# Paths whose clients are programs, not browsers with our forms: no CSRF token there.
-NOT_FORMS = ["^/api/", "^/calendar/", "^/healthz$", "^/readyz$", "^/metrics$", "^/schema"]
 
 
 @dataclass(frozen=True)
@@ -110,18 +103,6 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     )
     env.filters.update(when=_when, day=_day, words=_words, shown=_shown)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
-
-
-def csrf_config(settings: Settings) -> CSRFConfig:
-    secret = hmac.new(settings.secret_key, b"registry/csrf/v1", hashlib.sha256).hexdigest()
-    return CSRFConfig(
-        secret=secret,
-        cookie_name=CSRF_COOKIE,
-        cookie_secure=settings.cookie_secure,
-        cookie_httponly=True,
-        cookie_samesite="strict",
-        exclude=NOT_FORMS,
-    )
 
 
 def context_of(request: Request[Any, Any, Any]) -> RequestContext:

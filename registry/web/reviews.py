@@ -241,7 +241,7 @@ async def feed_page(request: Request[Any, Any, Any]) -> Template:
 @post("/reviews/feed", opt={"permission": P.REVIEW_READ})
 async def feed_issue(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Template:
     """A new secret feed URL, shown this once; the previous one stops working."""
-    issued = await reviews.issue_calendar_token(db, runtime, ctx, str(request.base_url))
+    issued = await reviews.issue_calendar_token(db, runtime, ctx)
     return page(request, "review_feed.html", title="Calendar feed", feed=issued)
 
 

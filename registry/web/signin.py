@@ -13,14 +13,16 @@ from litestar.types import ControllerRouterHandler
 
 from registry.auth import service, sessions
 from registry.db.pool import DB
-from registry.errors import Conflict, NotAuthenticated
+from registry.errors import Conflict, DomainError, NotAuthenticated
 from registry.permissions import Permission
-from registry.runtime import Ctx, RuntimeDep
-from registry.web.forms import FormErrors, attempt, text
+from registry.runtime import Ctx, RequestContext, RuntimeDep
+from registry.web.forms import FormErrors, attempt, refusal, text
 from registry.web.render import SIGN_IN, page, see_other
 
 PUBLIC = {"permission": Permission.PUBLIC}
 PENDING = {"permission": Permission.MFA_PENDING}
+SELF = {"permission": Permission.SELF}
+CHANGE_PAGE = "/account/password"
 
 
 def _notice(runtime: RuntimeDep) -> dict[str, Any]:
@@ -77,9 +79,14 @@ async def code(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx
         token = await attempt(db, lambda: service.verify_mfa(db, runtime, ctx, ctx.me, text(form, "totp_code") or ""))
     except FormErrors as exc:
         return page(request, "sign_in_code.html", status=exc.status, errors=exc.errors)
-    response = see_other("/")
+    response = see_other(_after_sign_in(ctx))
     response.set_cookie(sessions.cookie(runtime, token))
     return response
+
+
+def _after_sign_in(ctx: RequestContext) -> str:
+    """A temporary password is replaced before anything else."""
+    return CHANGE_PAGE if ctx.me.password_change_required else "/"
 
 
 @get(f"{SIGN_IN}/recovery", opt=PENDING)
@@ -96,7 +103,7 @@ async def recovery(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep,
     except FormErrors as exc:
         errors = {"recovery_code": next(iter(exc.errors.values()))}
         return page(request, "sign_in_recovery.html", status=exc.status, errors=errors)
-    response = see_other("/")
+    response = see_other(_after_sign_in(ctx))
     response.set_cookie(sessions.cookie(runtime, token))
     return response
 
@@ -108,23 +115,54 @@ async def enroll_form(request: Request[Any, Any, Any], db: DB, runtime: RuntimeD
         enrollment = await service.begin_enrollment(db, runtime, ctx, ctx.me)
     except Conflict:
         return see_other(f"{SIGN_IN}/code")
-    return page(request, "sign_in_enroll.html", enrollment=enrollment, errors={})
+    return page(
+        request, "sign_in_enroll.html", enrollment=enrollment, needs_code=enrollment.enrollment_code_required, errors={}
+    )
 
 
 @post(f"{SIGN_IN}/enroll", opt=PENDING)
 async def enroll(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
     form = await request.form()
+    given = text(form, "enrollment_code")
     try:
         token, codes = await attempt(
-            db, lambda: service.confirm_enrollment(db, runtime, ctx, ctx.me, text(form, "totp_code") or "")
+            db, lambda: service.confirm_enrollment(db, runtime, ctx, ctx.me, text(form, "totp_code") or "", given)
         )
     except FormErrors as exc:
         # The pending secret stays the same: show the same QR code again with the error.
-        enrollment = None
-        return page(request, "sign_in_enroll.html", status=exc.status, enrollment=enrollment, errors=exc.errors)
-    response = page(request, "recovery_codes.html", codes=codes)
+        needs_code = given is not None or "enrollment_code" in exc.errors
+        return page(
+            request, "sign_in_enroll.html", status=exc.status, enrollment=None, needs_code=needs_code, errors=exc.errors
+        )
+    response = page(request, "recovery_codes.html", codes=codes, next=_after_sign_in(ctx))
     response.set_cookie(sessions.cookie(runtime, token))
     return response
+
+
+@get(CHANGE_PAGE, opt=SELF)
+async def password_form(request: Request[Any, Any, Any], done: FromQuery[bool] = False) -> Template:
+    return page(request, "password.html", errors={}, done=done)
+
+
+@post(CHANGE_PAGE, opt=SELF)
+async def password_change(request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
+    form = await request.form()
+    current, new = str(form.get("current_password") or ""), str(form.get("new_password") or "")
+    errors, status = {}, 400
+    if not current:
+        errors["current_password"] = "Enter your current password."  # noqa: S105 - a message
+    if not new:
+        errors["new_password"] = "Enter a new password."  # noqa: S105 - a message
+    if not errors:
+        try:
+            await service.change_password(
+                runtime, ctx, ctx.me, current[:1024], new[:1024], text(form, "totp_code") or ""
+            )
+        except DomainError as exc:
+            errors, status = refusal(exc).errors, exc.status
+        else:
+            return see_other(f"{CHANGE_PAGE}?done=1")
+    return page(request, "password.html", status=status, errors=errors)
 
 
 @post("/sign-out", opt=PUBLIC)
@@ -144,5 +182,7 @@ routes: list[ControllerRouterHandler] = [
     recovery,
     enroll_form,
     enroll,
+    password_form,
+    password_change,
     sign_out,
 ]

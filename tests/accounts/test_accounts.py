@@ -139,7 +139,7 @@ async def test_the_authorizing_official_authorizes_with_a_fresh_code(world: Worl
     # The code was spent: it authorizes nothing else.
     other = await _request(t.dana, persona["id"], platform_id=await _platform(world, "Chatter"), handle="jc2")
     replayed = await t.alex.post(f"/api/accounts/{other.json()['id']}/authorize", json={"totp_code": code})
-    assert replayed.status_code == 401
+    assert replayed.status_code == 403  # code not accepted; the session stands
     assert (await _account(world, other.json()["id"]))["status"] == "requested"
     again = await t.alex.post(f"/api/accounts/{account_id}/authorize", json={"totp_code": world.code(t.official)})
     assert again.status_code == 409
@@ -166,7 +166,7 @@ async def test_the_requester_cannot_authorize_their_own_account(world: World) ->
     assert refused.status_code == 403
     assert "another official" in refused.json()["detail"]
     assert by_detective.status_code == 403
-    assert by_wrong_code.status_code == 401
+    assert by_wrong_code.status_code == 403  # code not accepted; the session stands
     row = await _account(world, account_id)
     assert (row["status"], row["authorized_by"]) == ("requested", None)
     assert [e["outcome"] for e in await world.events("account.authorize")] == ["denied", "failure"]

@@ -3,6 +3,8 @@ that tampering behind the database's back is found."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncpg
 import httpx
 import pyotp
@@ -65,7 +67,7 @@ async def test_failed_attempts_are_recorded_although_the_request_rolls_back(worl
 
 async def test_a_business_event_commits_with_its_change_and_not_without(world: World) -> None:
     admin = await world.signin(await world.user("ada", "administrator"))
-    body = {"username": "bob", "display_name": "Bob", "roles": ["detective"], "password": "copper lantern meadow forty"}
+    body = {"username": "bob", "display_name": "Bob", "roles": ["legal"], "password": "copper lantern meadow forty"}
     assert (await admin.post("/api/users", json=body)).status_code == 201
     assert (await admin.post("/api/users", json=body)).status_code == 409  # rolled back
 
@@ -248,19 +250,33 @@ async def test_no_password_code_or_token_reaches_the_audit_log(world: World) -> 
     await client.post("/api/auth/mfa", json={"code": good_code})
     secrets_used += [wrong_password, bad_code, good_code, client.cookies["registry_session"]]
 
-    # A user created through the API, enrolled, signed in with a recovery code.
+    # A user created through the API, confirmed by a commander, enrolled with the code she
+    # handed over, signed in with a recovery code, with the temporary password replaced.
     new_password = "copper lantern meadow forty"
     body = {"username": "bob", "display_name": "Bob", "roles": ["detective"], "password": new_password}
-    assert (await admin.post("/api/users", json=body)).status_code == 201
+    grant = await admin.post("/api/users", json=body)
+    assert grant.status_code == 202
+    cora_person = await world.user("cora", "commander")
+    cora = await world.signin(cora_person)
+    cora_code = world.code(cora_person)
+    confirmed = await cora.post(f"/api/role-grants/{grant.json()['id']}/confirm", json={"totp_code": cora_code})
+    enrollment_code = confirmed.json()["enrollment"]["enrollment_code"]
     bob = world.client()
     await bob.post("/api/auth/login", json={"username": "bob", "password": new_password})
     secret = (await bob.post("/api/auth/mfa/enroll")).json()["secret"]
     code = pyotp.TOTP(secret).at(world.clock.now())
-    recovery = (await bob.post("/api/auth/mfa/enroll/confirm", json={"code": code})).json()["recovery_codes"]
+    enrolled = await bob.post("/api/auth/mfa/enroll/confirm", json={"code": code, "enrollment_code": enrollment_code})
+    recovery = enrolled.json()["recovery_codes"]
     other = world.client()
     await other.post("/api/auth/login", json={"username": "bob", "password": new_password})
     assert (await other.post("/api/auth/recovery", json={"code": recovery[0]})).status_code == 200
+    own_password = "quiet harbor pebble sixteen"
+    world.clock.advance(timedelta(seconds=30))
+    change_code = pyotp.TOTP(secret).at(world.clock.now())
+    change = {"current_password": new_password, "new_password": own_password, "totp_code": change_code}
+    assert (await other.post("/api/me/password", json=change)).status_code == 204
     secrets_used += [new_password, secret, code, *recovery, *(c.replace("-", "") for c in recovery)]
+    secrets_used += [cora_code, enrollment_code, enrollment_code.replace("-", ""), own_password, change_code]
     assert dana.secret is not None
     secrets_used.append(dana.secret)
 

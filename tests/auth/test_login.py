@@ -88,7 +88,7 @@ async def test_weak_or_short_passwords_are_refused_at_creation_with_the_reason(w
     admin = await world.signin(await world.user("ada", "administrator"))
 
     def new_user(password: str) -> dict[str, object]:
-        return {"username": "bob", "display_name": "Bob Smith", "roles": ["detective"], "password": password}
+        return {"username": "bob", "display_name": "Bob Smith", "roles": ["legal"], "password": password}
 
     short = await admin.post("/api/users", json=new_user("tiny words"))
     common = await admin.post("/api/users", json=new_user("password123456"))
@@ -262,5 +262,5 @@ async def test_a_burst_of_failed_sign_ins_is_answered_not_stalled(world: World) 
 async def test_the_harness_password_is_strong_enough(world: World) -> None:
     """Guards the other tests: the shared password passes the creation rules."""
     admin = await world.signin(await world.user("ada", "administrator"))
-    body = {"username": "eve", "display_name": "Eve", "roles": ["detective"], "password": PASSWORD}
+    body = {"username": "eve", "display_name": "Eve", "roles": ["auditor"], "password": PASSWORD}
     assert (await admin.post("/api/users", json=body)).status_code == 201

@@ -160,7 +160,7 @@ async def test_an_authorization_code_is_accepted_once(world: World) -> None:
 
     replayed = await alex.post(f"/api/investigations/{second}/authorize", json={"totp_code": code})
 
-    assert replayed.status_code == 401
+    assert replayed.status_code == 403  # code not accepted; the session stands
     assert await world.db.fetchval("SELECT status FROM investigations WHERE id = $1", uuid.UUID(second)) == (
         "pending_authorization"
     )
@@ -178,7 +178,7 @@ async def test_a_wrong_code_does_not_authorize(world: World) -> None:
         f"/api/investigations/{inv}/authorize", json={"totp_code": wrong_code(world, alex_person)}
     )
 
-    assert refused.status_code == 401
+    assert refused.status_code == 403  # code not accepted; the session stands
     assert await world.db.fetchval("SELECT status FROM investigations WHERE id = $1", uuid.UUID(inv)) == (
         "pending_authorization"
     )

@@ -98,9 +98,9 @@ async def test_an_approval_code_cannot_be_used_twice(world: World) -> None:
     replayed = await t.sam.post(f"/api/personas/{second['id']}/approve", json={"totp_code": code})
     renewal = await t.sam.post(f"/api/personas/{first['id']}/renew", json={"totp_code": code})
 
-    assert replayed.status_code == 401
+    assert replayed.status_code == 403  # code not accepted; the session stands
     assert replayed.json()["detail"]
-    assert renewal.status_code == 401
+    assert renewal.status_code == 403  # code not accepted; the session stands
     assert (await persona_row(world, second["id"]))["status"] == "submitted"
     assert (await persona_row(world, second["id"]))["approved_by"] is None
     assert [e["target_id"] for e in await world.events("persona.approve") if e["outcome"] == "success"] == [first["id"]]
@@ -394,7 +394,7 @@ async def test_an_approval_lapses_and_renewal_needs_a_fresh_code(world: World) -
     no_code = await sam.post(f"/api/personas/{pid}/renew", json={})
     assert no_code.status_code == 400
     wrong = await sam.post(f"/api/personas/{pid}/renew", json={"totp_code": wrong_code(world, t.supervisor)})
-    assert wrong.status_code == 401
+    assert wrong.status_code == 403  # code not accepted; the session stands
     assert (await persona_row(world, pid))["approval_expires_at"] < world.clock.now()
 
     code = world.code(t.supervisor)
@@ -405,7 +405,7 @@ async def test_an_approval_lapses_and_renewal_needs_a_fresh_code(world: World) -
     assert datetime.fromisoformat(renewed.json()["approval_expires_at"]) == renewed_at + timedelta(days=180)
     assert (await _get(dana, pid))["approval_current"] is True
     replay = await sam.post(f"/api/personas/{pid}/renew", json={"totp_code": code})
-    assert replay.status_code == 401
+    assert replay.status_code == 403  # code not accepted; the session stands
     outcomes = [e["outcome"] for e in await world.events("persona.renew")]
     assert outcomes == ["failure", "success", "failure"]  # wrong code, renewal, replay
 

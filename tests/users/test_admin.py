@@ -13,7 +13,8 @@ def new_user(**fields: object) -> dict[str, object]:
     body: dict[str, object] = {
         "username": "bob",
         "display_name": "Bob Builder",
-        "roles": ["detective"],
+        # Roles that read identities take a second person (tests/users/test_grants.py).
+        "roles": ["legal"],
         "password": "copper lantern meadow forty",
     }
     return body | fields
@@ -59,7 +60,7 @@ async def test_administrator_routes_need_a_session(world: World) -> None:
 async def test_an_administrator_creates_a_user_who_can_then_sign_in(world: World) -> None:
     admin = await admin_client(world)
 
-    response = await admin.post("/api/users", json=new_user(roles=["detective", "supervisor"]))
+    response = await admin.post("/api/users", json=new_user(roles=["legal", "equipment_officer"]))
 
     assert response.status_code == 201
     body = response.json()
@@ -67,9 +68,10 @@ async def test_an_administrator_creates_a_user_who_can_then_sign_in(world: World
     assert (body["username"], body["display_name"], body["roles"]) == (
         "bob",
         "Bob Builder",
-        ["detective", "supervisor"],
+        ["equipment_officer", "legal"],
     )
     assert (body["active"], body["locked"], body["mfa_enrolled"]) == (True, False, False)
+    assert body["password_change_required"] is True
     created = await world.events("user.create")
     assert [(e["actor"], e["target_id"]) for e in created] == [("ada", body["id"])]
     login = await world.client().post(
@@ -181,6 +183,9 @@ async def test_the_user_list_holds_no_password_hashes_or_secrets(world: World) -
             "mfa_enrolled",
             "created_at",
             "email",
+            "password_change_required",
+            "pending_roles",
+            "enrollment_gate",
         }
     text = response.text
     assert "argon2" not in text

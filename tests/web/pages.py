@@ -31,8 +31,10 @@ async def post_form(client: httpx.AsyncClient, path: str, data: dict[str, Any], 
     return await client.post(path, data={"_csrf_token": token, **data})
 
 
-async def sign_in_with_forms(world: World, person: Person) -> httpx.AsyncClient:
-    client = world.client()
+async def sign_in_with_forms(
+    world: World, person: Person, client: httpx.AsyncClient | None = None
+) -> httpx.AsyncClient:
+    client = client or world.client()
     response = await post_form(
         client, "/sign-in", {"username": person.username, "password": person.password}, form_on="/sign-in"
     )
