@@ -17,7 +17,8 @@ from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from registry.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 
-# The largest body any route takes (a persona's identity with its legend is well under this).
+# The largest body a route takes (a persona's identity with its legend is well under this); a
+# route that takes more says so in its opt ("max_body": a photo's file).
 MAX_BODY = 1024 * 1024
 # Our deepest body (an identity's photo provenance) nests four levels; this leaves room.
 MAX_DEPTH = 32
@@ -49,8 +50,12 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, list[ReceiveMessage]]:
-    """The whole body, refused as soon as it passes MAX_BODY; the messages, to replay."""
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The request body is larger than {limit // 1024} KiB.")
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, list[ReceiveMessage]]:
+    """The whole body, refused as soon as it passes `limit`; the messages, to replay."""
     chunks: list[bytes] = []
     size = 0
     messages: list[ReceiveMessage] = []
@@ -61,8 +66,8 @@ async def _read_body(receive: Receive) -> tuple[bytes, list[ReceiveMessage]]:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise PayloadTooLarge(f"The request body is larger than {MAX_BODY // 1024} KiB.")
+        if size > limit:
+            raise _too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
@@ -75,15 +80,16 @@ class EdgeMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if "\x00" in scope.get("path", ""):
             raise NotFound("There is no such path.")
-        length = _content_length(scope)
-        if length is not None and length > MAX_BODY:
-            raise PayloadTooLarge(f"The request body is larger than {MAX_BODY // 1024} KiB.")
         handler = scope.get("route_handler")
+        limit: int = handler.opt.get("max_body", MAX_BODY) if handler is not None else MAX_BODY
+        length = _content_length(scope)
+        if length is not None and length > limit:
+            raise _too_large(limit)
         if handler is None or handler.parsed_data_field is None:
             await next_app(scope, receive, send)
             return
         # A route that takes a JSON body (an empty one is the route's to refuse or accept).
-        body, messages = await _read_body(receive)
+        body, messages = await _read_body(receive, limit)
         if body and _media_type(scope) != JSON:
             raise UnsupportedMediaType(f"Send the body as JSON, with the header Content-Type: {JSON}.")
         if nesting_depth(body) > MAX_DEPTH:

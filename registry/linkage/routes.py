@@ -9,12 +9,16 @@ from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
 from registry.linkage import service
-from registry.linkage.schemas import AssessmentIn, AssessmentOut, LinkageReport, PhotoIn, PhotoOut
+from registry.linkage.schemas import MAX_PHOTO_BODY, AssessmentIn, AssessmentOut, LinkageReport, PhotoIn, PhotoOut
 from registry.permissions import Permission
 from registry.runtime import Ctx, RuntimeDep
 
 
-@post("/{persona_id:uuid}/photos", status_code=HTTP_201_CREATED, opt={"permission": Permission.PERSONA_EDIT})
+@post(
+    "/{persona_id:uuid}/photos",
+    status_code=HTTP_201_CREATED,
+    opt={"permission": Permission.PERSONA_EDIT, "max_body": MAX_PHOTO_BODY},
+)
 async def add_photo(
     persona_id: FromPath[UUID], data: JSONBody[PhotoIn], db: DB, runtime: RuntimeDep, ctx: Ctx
 ) -> PhotoOut:

@@ -220,3 +220,22 @@ async def test_a_new_persona_reusing_a_burned_photo_recovery_contact_or_device_i
 
     clean = await erin.post(f"/api/personas/{fresh['id']}/photos", json=_b64(_photo(23)))
     assert clean.json()["warnings"] == []
+
+
+async def test_a_real_sized_photo_is_taken_while_other_routes_keep_their_small_limit(world):
+    import os
+
+    t = await team(world)
+    persona = await request_persona(t.dana, t.investigation_id)
+    noisy = Image.frombytes("RGB", (900, 900), os.urandom(900 * 900 * 3))
+    out = io.BytesIO()
+    noisy.save(out, format="PNG")
+    assert len(out.getvalue()) > 2 * 1024 * 1024
+
+    photo = await t.dana.post(f"/api/personas/{persona['id']}/photos", json=_b64(out.getvalue()))
+    elsewhere = await t.dana.post(
+        "/api/deconfliction", json={"alias_name": "x" * 100, "padding": "y" * (2 * 1024 * 1024)}
+    )
+
+    assert photo.status_code == 201, photo.text
+    assert elsewhere.status_code == 413
