@@ -12,13 +12,14 @@ import re
 from itertools import accumulate
 
 from litestar.enums import ScopeType
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from registry.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 
 # The largest body a route takes (a persona's identity with its legend is well under this); a
-# route that takes more says so in its opt ("max_body": a photo's file).
+# route that takes more (a photo's file) sets its own `request_max_body_size`.
 MAX_BODY = 1024 * 1024
 # Our deepest body (an identity's photo provenance) nests four levels; this leaves room.
 MAX_DEPTH = 32
@@ -81,7 +82,7 @@ class EdgeMiddleware(ASGIMiddleware):
         if "\x00" in scope.get("path", ""):
             raise NotFound("There is no such path.")
         handler = scope.get("route_handler")
-        limit: int = handler.opt.get("max_body", MAX_BODY) if handler is not None else MAX_BODY
+        limit = (handler.resolve_request_max_body_size() if isinstance(handler, HTTPRouteHandler) else None) or MAX_BODY
         length = _content_length(scope)
         if length is not None and length > limit:
             raise _too_large(limit)

@@ -17,7 +17,8 @@ from registry.runtime import Ctx, RuntimeDep
 @post(
     "/{persona_id:uuid}/photos",
     status_code=HTTP_201_CREATED,
-    opt={"permission": Permission.PERSONA_EDIT, "max_body": MAX_PHOTO_BODY},
+    opt={"permission": Permission.PERSONA_EDIT},
+    request_max_body_size=MAX_PHOTO_BODY,
 )
 async def add_photo(
     persona_id: FromPath[UUID], data: JSONBody[PhotoIn], db: DB, runtime: RuntimeDep, ctx: Ctx
