@@ -1,7 +1,9 @@
 """The Helm charts, rendered by Helm's own engine (helm-python-sdk binds Helm's Go SDK), every
 object validated against the Kubernetes API schemas (kubernetes-validate, strict: unknown fields
-refused) and the CloudNativePG CRD schemas (@kubernetes-models/cloudnative-pg, through node),
-then the settings a security review looks for, asserted one by one."""
+refused) and the CloudNativePG CRD schemas (@kubernetes-models/cloudnative-pg, through node: its
+compiled validators for types, enums and required fields, and its TypeScript types with tsc for
+unknown fields, which the API server would drop without a word), then the settings a security
+review looks for, asserted one by one."""
 
 from __future__ import annotations
 
@@ -49,14 +51,19 @@ def one(objects: list[Object], kind: str) -> Object:
     return found
 
 
+def node() -> str:
+    found = shutil.which("node")
+    assert found, "node is needed for the CloudNativePG schemas (scripts/setup installs it)"
+    assert (CNPG_TYPES / "Cluster.d.ts").is_file(), "run scripts/setup: it installs tests/deploy/package.json"
+    return found
+
+
+CNPG_TYPES = HERE / "node_modules" / "@kubernetes-models" / "cloudnative-pg" / "postgresql.cnpg.io" / "v1"
+
+
 def validate_cnpg(objects: list[Object]) -> list[dict[str, Any]]:
-    node = shutil.which("node")
-    assert node, "node is needed for the CloudNativePG schemas (scripts/setup installs it)"
-    assert (HERE / "node_modules" / "@kubernetes-models" / "cloudnative-pg").is_dir(), (
-        "run scripts/setup: it installs tests/deploy/package.json"
-    )
     done = subprocess.run(  # noqa: S603 (a fixed script on our own rendered objects)
-        [node, str(HERE / "validate_cnpg.mjs")],
+        [node(), str(HERE / "validate_cnpg.mjs")],
         input=json.dumps(objects),
         capture_output=True,
         text=True,
@@ -92,6 +99,28 @@ def test_the_cloudnativepg_validator_refuses_a_wrong_cluster() -> None:
     cluster["spec"]["postgresql"]["synchronous"]["method"] = "sometimes"
     [result] = validate_cnpg([cluster])
     assert result["error"] and "instances" in result["error"]
+
+
+def test_cloudnativepg_objects_use_only_fields_the_crd_knows(tmp_path: Path) -> None:
+    """Each object as a typed TypeScript literal: tsc refuses any property the CRD's types lack.
+    A misspelt copy goes through the same run, so the check is seen to fail where it should."""
+    objects = [o for size in SIZES for o in database(size) + database(size, recovery=recovery())]
+    misspelt = json.loads(json.dumps(one(database("values-small.yaml"), "Cluster")))
+    misspelt["spec"]["postgresql"]["synchronus"] = misspelt["spec"]["postgresql"].pop("synchronous")
+    kinds = sorted({o["kind"] for o in objects})
+    lines = [f'import type {{ I{kind} }} from "{CNPG_TYPES / kind}.js";' for kind in kinds]
+    lines += [f"export const checked{i}: I{o['kind']} = {json.dumps(o)};" for i, o in enumerate(objects)]
+    lines.append(f"export const misspelt: ICluster = {json.dumps(misspelt)};")
+    source = tmp_path / "rendered.ts"
+    source.write_text("\n".join(lines) + "\n")
+    tsc = HERE / "node_modules" / "typescript" / "bin" / "tsc"
+    flags = ["--noEmit", "--strict", "--skipLibCheck", "--module", "esnext", "--moduleResolution", "bundler"]
+    done = subprocess.run(  # noqa: S603 (the TypeScript checker on a file this test wrote)
+        [node(), str(tsc), *flags, "--target", "es2022", str(source)], capture_output=True, text=True, timeout=120
+    )
+    errors = [line for line in done.stdout.splitlines() if "error TS" in line]
+    assert len(errors) == 1, done.stdout + done.stderr
+    assert f"rendered.ts({len(lines)}," in errors[0] and "'\"synchronus\"' does not exist" in errors[0]
 
 
 def test_the_kubernetes_validator_refuses_an_unknown_field() -> None:
