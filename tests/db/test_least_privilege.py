@@ -122,6 +122,28 @@ async def test_only_the_app_role_may_call_the_sealer(owned: tuple[str, str], ser
         await admin.close()
 
 
+async def test_a_look_alike_table_does_not_fool_the_sealer(owned: tuple[str, str]) -> None:
+    """The sealer runs with its owner's rights, so the search path it resolves names on is pinned:
+    a temporary table the caller makes in its own schema is not the chain's head."""
+    _, app_url = owned
+    conn = await asyncpg.connect(app_url)
+    try:
+        await conn.execute("CREATE TEMP TABLE audit_chain_head (singleton boolean, seq bigint, hash bytea)")
+        await conn.execute("INSERT INTO audit_chain_head VALUES (true, 41, '\\x00')")
+        await conn.execute(f"GRANT ALL ON audit_chain_head TO {OWNER}")  # so the owner's code could use it
+        await conn.execute(
+            "INSERT INTO audit_event (occurred_at, action, outcome) VALUES (now(), 'persona.approve', 'success')"
+        )
+
+        assert await conn.fetchval("SELECT audit_seal(10)") == 1
+
+        assert await conn.fetchval("SELECT seq FROM audit_event") == 1
+        assert await conn.fetchval("SELECT seq FROM public.audit_chain_head") == 1
+        assert await conn.fetchval("SELECT seq FROM pg_temp.audit_chain_head") == 41
+    finally:
+        await conn.close()
+
+
 async def test_the_service_does_its_work_as_the_app_role(
     owned: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
