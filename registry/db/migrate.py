@@ -47,6 +47,9 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         if not match:
             raise ConfigurationError(f"migration file {path.name} is not named NNNN_lower_snake.sql")
         found.append(Migration(int(match.group(1)), path.name, path.read_text()))
+    if not found:
+        # An installation without its migrations would call any database up to date.
+        raise ConfigurationError(f"no migrations found in {directory}: the installation is incomplete")
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise ConfigurationError("two migration files share a number")

