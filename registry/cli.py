@@ -69,7 +69,7 @@ async def cli_runtime(settings: Settings) -> AsyncIterator[Runtime]:
 def _migrate(settings: Settings) -> Settings:
     """Bring the database up to date; the settings, now naming the database in use."""
     url = database_url(settings)
-    for name in asyncio.run(migrate(url)):
+    for name in asyncio.run(migrate(url, app_role=settings.database_app_role)):
         print(f"applied {name}")
     return msgspec.structs.replace(settings, database_url=url)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -47,6 +48,10 @@ _SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
     database_url: str | None
+    # The role the service connects as in production, when it is not the one that runs the
+    # migrations: `registry migrate` (as the owner) ends by granting it what the service needs and
+    # nothing more (registry/db/grants.py). Unset: one role does both, as in development.
+    database_app_role: str | None = None
     policy_path: Path
     secret_key: bytes
     cookie_secure: bool = True
@@ -75,9 +80,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("REGISTRY_DATA_DIR", "./.registry")).expanduser().resolve()
-        return cls(
+        settings = cls(
             data_dir=data_dir,
             database_url=env.get("REGISTRY_DATABASE_URL") or None,
+            database_app_role=_role(env.get("REGISTRY_DATABASE_APP_ROLE", "")),
             policy_path=Path(env.get("REGISTRY_POLICY", "policies/department.toml")).expanduser().resolve(),
             secret_key=_secret_key(env.get("REGISTRY_SECRET_KEY"), data_dir, env.get("REGISTRY_DATABASE_URL")),
             cookie_secure=_flag(env.get("REGISTRY_COOKIE_SECURE", "true"), "REGISTRY_COOKIE_SECURE"),
@@ -89,6 +95,41 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             if env.get("REGISTRY_CLOCK_FILE")
             else None,
         )
+        return msgspec.structs.replace(settings, **_sizes(env))
+
+
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _role(value: str) -> str | None:
+    role = value.strip()
+    if not role:
+        return None
+    if not _ROLE.match(role):
+        raise ConfigurationError(
+            f"REGISTRY_DATABASE_APP_ROLE must be a plain PostgreSQL role name (lower case, digits, _), not {role!r}"
+        )
+    return role
+
+
+def _sizes(env: dict[str, str]) -> dict[str, int]:
+    """Counts a container sets because the defaults follow the host: os.cpu_count() is the node's
+    cores, not the pod's CPU limit, and each argon2id hash holds `memory_cost` KiB."""
+    names = {
+        "password_hash_concurrency": "REGISTRY_PASSWORD_HASH_CONCURRENCY",
+        "pool_max_size": "REGISTRY_DB_POOL_MAX_SIZE",
+    }
+    sizes: dict[str, int] = {}
+    for field, name in names.items():
+        value = env.get(name, "").strip()
+        if not value:
+            continue
+        if not value.isdigit() or int(value) < 1:
+            raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}")
+        sizes[field] = int(value)
+    if sizes.get("pool_max_size", 2) < 2:
+        raise ConfigurationError("REGISTRY_DB_POOL_MAX_SIZE must be at least 2 (the pool keeps 2 connections open)")
+    return sizes
 
 
 def _seconds(env: dict[str, str], name: str, default: str) -> float:

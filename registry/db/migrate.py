@@ -11,6 +11,7 @@ from pathlib import Path
 
 import asyncpg
 
+from registry.db.grants import grant_app_role
 from registry.errors import ConfigurationError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -46,6 +47,9 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         if not match:
             raise ConfigurationError(f"migration file {path.name} is not named NNNN_lower_snake.sql")
         found.append(Migration(int(match.group(1)), path.name, path.read_text()))
+    if not found:
+        # An installation without its migrations would call any database up to date.
+        raise ConfigurationError(f"no migrations found in {directory}: the installation is incomplete")
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise ConfigurationError("two migration files share a number")
@@ -72,33 +76,55 @@ async def _check_applied(conn: asyncpg.Connection, migrations: list[Migration]) 
     return applied
 
 
-async def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply what is pending; return the names applied."""
+async def migrate(url: str, directory: Path = MIGRATIONS_DIR, *, app_role: str | None = None) -> list[str]:
+    """Apply what is pending; then, with `app_role`, grant that role the service's privileges
+    (registry/db/grants.py). Return the names applied."""
     migrations = discover(directory)
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
         try:
-            await conn.execute(_LEDGER)
-            applied = await _check_applied(conn, migrations)
-            done: list[str] = []
-            for migration in migrations:
-                if migration.version in applied:
-                    continue
-                async with conn.transaction():
-                    await conn.execute(migration.sql)
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                        migration.version,
-                        migration.name,
-                        migration.checksum,
-                    )
-                done.append(migration.name)
+            done = await _apply(conn, migrations)
+            if app_role:
+                await grant_app_role(conn, app_role)
             return done
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     finally:
         await conn.close()
+
+
+async def _apply(conn: asyncpg.Connection, migrations: list[Migration]) -> list[str]:
+    # Nothing is written when nothing is pending: the service's own role, which may not create
+    # anything, starts against an up-to-date database as well as the owner does.
+    if not await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+        await _as_owner(conn, "the migration ledger", _LEDGER)
+    applied = await _check_applied(conn, migrations)
+    done: list[str] = []
+    for migration in migrations:
+        if migration.version in applied:
+            continue
+        async with conn.transaction():
+            await _as_owner(conn, migration.name, migration.sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                migration.version,
+                migration.name,
+                migration.checksum,
+            )
+        done.append(migration.name)
+    return done
+
+
+async def _as_owner(conn: asyncpg.Connection, what: str, sql: str) -> None:
+    try:
+        await conn.execute(sql)
+    except asyncpg.InsufficientPrivilegeError as exc:
+        user = conn.get_settings().session_authorization
+        raise ConfigurationError(
+            f"{what} is pending and role {user!r} may not apply it ({exc}): run `registry migrate` "
+            "with REGISTRY_DATABASE_URL naming the database owner"
+        ) from exc
 
 
 async def pending(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:

@@ -122,3 +122,13 @@ async def test_concurrent_runs_apply_each_migration_once(empty_database_url: str
 
     assert sorted(results, key=len) == [[], [], names]
     assert [r["name"] for r in await ledger(empty_database_url)] == names
+
+
+async def test_an_installation_without_its_migrations_calls_nothing_up_to_date(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "migrations").mkdir()
+    with pytest.raises(ConfigurationError, match=r"no migrations found in .*: the installation is incomplete"):
+        await migrate(empty_database_url, tmp_path / "migrations")
+    with pytest.raises(ConfigurationError, match="no migrations found"):
+        await migrate(empty_database_url, tmp_path / "elsewhere")
