@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
+from registry.audit.actions import Action
 from registry.audit.service import record
 from registry.auth import repo as auth_repo
 from registry.auth import totp
@@ -51,7 +52,7 @@ async def seed(runtime: Runtime, ctx: RequestContext) -> None:
                 await auth_repo.set_pending_totp(conn, user.id, blob, ctx.now)
                 sealed = runtime.keyring.encrypt(secret, f"users.totp_secret:{user.id}")
                 await auth_repo.confirm_totp(conn, user.id, sealed, 0, ctx.now)
-            await record(conn, ctx, "demo.seed", details={"users": len(USERS)})
+            await record(conn, ctx, Action.DEMO_SEED, details={"users": len(USERS)})
     if secrets:
         await seed_case(runtime.settings, secrets, PASSWORD)
     print("Demo department ready" + (" (already seeded; data kept)." if seeded else "."))

@@ -22,6 +22,7 @@ from registry.accounts.schemas import (
     DeclineAccount,
     DisabledIn,
 )
+from registry.audit.actions import Action, History
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
@@ -123,14 +124,14 @@ async def request(
         conn,
         persona_id,
         ctx.now,
-        "account_requested",
+        History.ACCOUNT_REQUESTED,
         me.id,
         {"account_id": str(account_id), "platform_id": str(data.platform_id)},
     )
     await record(
         conn,
         ctx,
-        "account.request",
+        Action.ACCOUNT_REQUEST,
         target_type="platform_account",
         target_id=account_id,
         details={"codename": persona["codename"], "platform_id": str(data.platform_id)},
@@ -156,7 +157,7 @@ async def authorize(
     if me.id in (row["requested_by"], row["handler_id"]):
         record_failure(
             ctx,
-            "account.authorize",
+            Action.ACCOUNT_AUTHORIZE,
             outcome="denied",
             target_type="platform_account",
             target_id=account_id,
@@ -164,21 +165,21 @@ async def authorize(
         )
         raise Forbidden("You requested this account or handle its persona: another official must authorize it.")
     _only_requested(row, "authorized")
-    await check_code(conn, runtime, ctx, me.id, data.totp_code, "account.authorize")
+    await check_code(conn, runtime, ctx, me.id, data.totp_code, Action.ACCOUNT_AUTHORIZE)
     if not await repo.authorize(conn, account_id, me.id, ctx.now):
         raise InvalidTransition("The account changed meanwhile; reload and try again.")
     await personas_repo.add_history(
         conn,
         row["persona_id"],
         ctx.now,
-        "account_authorized",
+        History.ACCOUNT_AUTHORIZED,
         me.id,
         {"account_id": str(account_id), "policy_version": runtime.policy.version},
     )
     await record(
         conn,
         ctx,
-        "account.authorize",
+        Action.ACCOUNT_AUTHORIZE,
         target_type="platform_account",
         target_id=account_id,
         details={"codename": row["codename"]},
@@ -205,14 +206,14 @@ async def decline(
     if me.id in (row["requested_by"], row["handler_id"]):
         raise Forbidden("You requested this account or handle its persona: another official must decide it.")
     _only_requested(row, "declined")
-    await check_code(conn, runtime, ctx, me.id, data.totp_code, "account.decline")
+    await check_code(conn, runtime, ctx, me.id, data.totp_code, Action.ACCOUNT_DECLINE)
     if not await repo.decline(conn, account_id, me.id, ctx.now, data.reason):
         raise InvalidTransition("The account changed meanwhile; reload and try again.")
     await personas_repo.add_history(
         conn,
         row["persona_id"],
         ctx.now,
-        "account_declined",
+        History.ACCOUNT_DECLINED,
         me.id,
         {
             "account_id": str(account_id),
@@ -224,7 +225,7 @@ async def decline(
     await record(
         conn,
         ctx,
-        "account.decline",
+        Action.ACCOUNT_DECLINE,
         target_type="platform_account",
         target_id=account_id,
         details={"codename": row["codename"]},
@@ -251,7 +252,7 @@ async def record_created_on(
     await record(
         conn,
         ctx,
-        "account.created_on",
+        Action.ACCOUNT_CREATED_ON,
         target_type="platform_account",
         target_id=account_id,
         details={"codename": row["codename"], "created_on": data.created_on.isoformat()},
@@ -270,12 +271,12 @@ async def disabled_by_site(
     if not await repo.mark_disabled(conn, account_id, data.note):
         raise InvalidTransition(f"The account is {row['status']}; nothing to disable.")
     await personas_repo.add_history(
-        conn, row["persona_id"], ctx.now, "account_disabled", me.id, {"account_id": str(account_id)}
+        conn, row["persona_id"], ctx.now, History.ACCOUNT_DISABLED, me.id, {"account_id": str(account_id)}
     )
     await record(
         conn,
         ctx,
-        "account.disabled",
+        Action.ACCOUNT_DISABLED,
         target_type="platform_account",
         target_id=account_id,
         details={"codename": row["codename"]},

@@ -14,6 +14,7 @@ import asyncpg
 
 from registry.activity import repo
 from registry.activity.schemas import ActivityIn, ActivityList, ActivityOut
+from registry.audit.actions import Action
 from registry.audit.service import record
 from registry.errors import Invalid
 from registry.personas.lookup import visible_persona
@@ -66,7 +67,7 @@ async def log(
     await record(
         conn,
         ctx,
-        "activity.record",
+        Action.ACTIVITY_RECORD,
         target_type="persona",
         target_id=persona_id,
         details={"codename": persona["codename"], "activity_id": str(activity_id), "warming": data.warming},
@@ -96,7 +97,7 @@ async def list_for(
     await record(
         conn,
         ctx,
-        "activity.read",
+        Action.ACTIVITY_READ,
         target_type="persona",
         target_id=persona_id,
         details={"codename": persona["codename"], "entries": len(rows)},

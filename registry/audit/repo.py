@@ -40,18 +40,40 @@ async def seal(conn: asyncpg.Connection, batch: int = 5000) -> int:
     return sealed
 
 
-async def page(conn: asyncpg.Connection, before_id: int | None, limit: int) -> list[asyncpg.Record]:
+async def page(
+    conn: asyncpg.Connection,
+    before_id: int | None,
+    limit: int,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    codename: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[asyncpg.Record]:
+    """Newest first, keyset by id; each filter optional. A codename matches an event naming the
+    persona (`details.codename`, or among `details.codenames`)."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT id, occurred_at, actor_id, actor, action, target_type, target_id, outcome, ip, request_id,
                details, seq, encode(hash, 'hex') AS hash
           FROM audit_event
-         WHERE $1::bigint IS NULL OR id < $1
+         WHERE ($1::bigint IS NULL OR id < $1)
+           AND ($3::text IS NULL OR action = $3)
+           AND ($4::text IS NULL OR actor = $4)
+           AND ($5::text IS NULL OR details->>'codename' = $5 OR details->'codenames' ? $5)
+           AND ($6::timestamptz IS NULL OR occurred_at >= $6)
+           AND ($7::timestamptz IS NULL OR occurred_at <= $7)
          ORDER BY id DESC
          LIMIT $2
         """,
         before_id,
         limit,
+        action,
+        actor,
+        codename,
+        start,
+        end,
     )
     return rows
 

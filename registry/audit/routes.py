@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from litestar import Router, get
@@ -7,6 +8,7 @@ from litestar.params import QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from registry.audit import service
+from registry.audit.actions import Action
 from registry.audit.schemas import AuditPage, VerifyResult
 from registry.db.pool import DB
 from registry.permissions import Permission
@@ -20,9 +22,15 @@ async def list_events(
     db: DB,
     cursor: Annotated[str | None, QueryParameter(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    action: Annotated[Action | None, QueryParameter(description="one action, such as persona.approve")] = None,
+    actor: Annotated[str | None, QueryParameter(max_length=63, description="the actor's username")] = None,
+    codename: Annotated[str | None, QueryParameter(max_length=40, description="events naming this persona")] = None,
+    start: Annotated[datetime | None, QueryParameter(name="from")] = None,
+    end: Annotated[datetime | None, QueryParameter(name="to")] = None,
 ) -> AuditPage:
-    """Newest first; pass `next_cursor` back as `cursor` for the next page."""
-    return await service.page(db, cursor, limit)
+    """Newest first, filtered by action, actor, codename and time; pass `next_cursor` back as
+    `cursor` (with the same filters) for the next page."""
+    return await service.page(db, cursor, limit, action=action, actor=actor, codename=codename, start=start, end=end)
 
 
 @get("/verify", opt=READ)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from registry.audit import repo
+from registry.audit.actions import Action
 from registry.audit.schemas import AuditEvent, AuditPage, VerifyResult
 from registry.errors import BadRequest
 from registry.runtime import RequestContext
@@ -26,7 +28,7 @@ _GENESIS = hashlib.sha256(b"").digest()
 async def record(
     conn: asyncpg.Connection,
     ctx: RequestContext,
-    action: str,
+    action: Action,
     *,
     target_type: str | None = None,
     target_id: object = None,
@@ -51,7 +53,7 @@ async def record(
 
 def record_failure(
     ctx: RequestContext,
-    action: str,
+    action: Action,
     *,
     outcome: str = "failure",
     target_type: str | None = None,
@@ -98,13 +100,25 @@ async def verify(conn: asyncpg.Connection) -> VerifyResult:
         return VerifyResult(ok=True, events=count, head=expected_prev.hex())
 
 
-async def page(conn: asyncpg.Connection, cursor: str | None, limit: int) -> AuditPage:
-    """Newest first; `cursor` is the `next_cursor` of the previous page."""
+async def page(
+    conn: asyncpg.Connection,
+    cursor: str | None,
+    limit: int,
+    *,
+    action: Action | None = None,
+    actor: str | None = None,
+    codename: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> AuditPage:
+    """Newest first; `cursor` is the `next_cursor` of the previous page (of the same filters)."""
     before = None
     if cursor is not None:
         if not re.fullmatch(r"[0-9]{1,18}", cursor):
             raise BadRequest("cursor must be the next_cursor of a previous page", field="cursor")
         before = int(cursor)
-    rows = await repo.page(conn, before, limit)
+    if start and end and end < start:
+        raise BadRequest("to must not be before from.", field="to")
+    rows = await repo.page(conn, before, limit, action=action, actor=actor, codename=codename, start=start, end=end)
     items = [msgspec.convert(dict(r), AuditEvent) for r in rows]
     return AuditPage(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)

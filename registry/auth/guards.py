@@ -9,6 +9,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from registry.audit.actions import Action
 from registry.audit.service import record_failure
 from registry.errors import Forbidden, NotAuthenticated
 from registry.permissions import Permission
@@ -46,7 +47,7 @@ async def require_permission(connection: ASGIConnection[Any, Any, Any, Any], han
     if permission not in user.permissions:
         record_failure(
             ctx,
-            "access.denied",
+            Action.ACCESS_DENIED,
             outcome="denied",
             details={"permission": permission.value, "route": connection.scope.get("path_template", "")},
         )

@@ -30,6 +30,7 @@ from uuid import UUID
 
 import asyncpg
 
+from registry.audit.actions import Action
 from registry.audit.service import record, record_failure
 from registry.auth import repo, sessions, totp
 from registry.auth.passwords import check_new_password
@@ -101,7 +102,7 @@ async def _lock_consequences(conn: asyncpg.Connection, ctx: RequestContext, user
     await record(
         conn,
         ctx,
-        "auth.account.locked",
+        Action.AUTH_ACCOUNT_LOCKED,
         target_type="user",
         target_id=user_id,
         details={"consecutive_failures": failures},
@@ -128,7 +129,7 @@ async def reserve_attempt(runtime: Runtime, ctx: RequestContext, user_id: UUID) 
 
 
 def count_failure(
-    runtime: Runtime, ctx: RequestContext, user_id: UUID, action: str, reason: str, attempt: Attempt
+    runtime: Runtime, ctx: RequestContext, user_id: UUID, action: Action, reason: str, attempt: Attempt
 ) -> None:
     """A failed attempt, already counted by its reservation (or refused: "account locked"):
     audited and, if the count has reached the threshold, the account locks. Deferred to a
@@ -189,7 +190,7 @@ async def login(runtime: Runtime, ctx: RequestContext, username: str, password: 
     if not await _reserve_address_attempt(runtime, ctx):
         # Refused unchecked, and without touching the account: an address that has used its
         # attempts can lock no one.
-        record_failure(ctx, "auth.login", details={"reason": "address limit"})
+        record_failure(ctx, Action.AUTH_LOGIN, details={"reason": "address limit"})
         minutes = runtime.policy.security.address_window_minutes
         raise TooManyAttempts(ADDRESS_LIMITED.format(minutes=minutes), retry_after=minutes * 60)
     async with runtime.db_pool().acquire() as conn:
@@ -200,11 +201,11 @@ async def login(runtime: Runtime, ctx: RequestContext, username: str, password: 
     stored = user["password_hash"] if user is not None and attempt is not None and attempt.reserved else None
     ok = await runtime.hasher.verify(stored, password)
     if user is None or attempt is None:
-        record_failure(ctx, "auth.login", details={"reason": "unknown username"})
+        record_failure(ctx, Action.AUTH_LOGIN, details={"reason": "unknown username"})
         raise NotAuthenticated(LOGIN_FAILED)
     if not attempt.reserved or not ok or not user["active"]:
         reason = "account locked" if not attempt.reserved else ("wrong password" if not ok else "account disabled")
-        count_failure(runtime, ctx, user["id"], "auth.login", reason, attempt)
+        count_failure(runtime, ctx, user["id"], Action.AUTH_LOGIN, reason, attempt)
         raise NotAuthenticated(LOGIN_FAILED)
 
     new_hash = await runtime.hasher.hash(password) if runtime.hasher.needs_rehash(user["password_hash"]) else None
@@ -221,12 +222,14 @@ async def login(runtime: Runtime, ctx: RequestContext, username: str, password: 
         await logout(conn, ctx)
         token = await sessions.start(conn, runtime, user["id"], "password", ctx.now, ctx.ip)
         mfa = "verify" if user["enrolled"] else "enroll"
-        await record(conn, ctx, "auth.login.password", target_type="user", target_id=user["id"], details={"mfa": mfa})
+        await record(
+            conn, ctx, Action.AUTH_LOGIN_PASSWORD, target_type="user", target_id=user["id"], details={"mfa": mfa}
+        )
     return token, mfa
 
 
 async def check_code(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user_id: UUID, code: str, action: str
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user_id: UUID, code: str, action: Action
 ) -> None:
     """Accept a TOTP code from the user's enrolled authenticator, once, for an approval or
     authorization, which carries a fresh code in the same request. A wrong one is refused as
@@ -242,7 +245,7 @@ async def _check_code(
     ctx: RequestContext,
     user_id: UUID,
     code: str,
-    action: str,
+    action: Action,
     refusal: type[DomainError] = NotAuthenticated,
 ) -> None:
     # Reserved before the request's transaction touches the user's row (user_mfa is a plain
@@ -271,14 +274,14 @@ async def _promote(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestConte
     await repo.revoke_session(conn, user.session, ctx.now)
     await repo.record_success(conn, user.id, ctx.now)
     token = await sessions.start(conn, runtime, user.id, "full", ctx.now, ctx.ip)
-    await record(conn, ctx, "auth.login.mfa", target_type="user", target_id=user.id, details={"method": how})
+    await record(conn, ctx, Action.AUTH_LOGIN_MFA, target_type="user", target_id=user.id, details={"method": how})
     return token
 
 
 async def verify_mfa(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, user: CurrentUser, code: str
 ) -> str:
-    await _check_code(conn, runtime, ctx, user.id, code, "auth.mfa")
+    await _check_code(conn, runtime, ctx, user.id, code, Action.AUTH_MFA)
     return await _promote(conn, runtime, ctx, user, "totp")
 
 
@@ -304,7 +307,7 @@ async def begin_enrollment(
     secret = totp.new_secret()
     encrypted = runtime.keyring.encrypt(secret, f"users.totp_pending:{user.id}")
     await repo.set_pending_totp(conn, user.id, encrypted, ctx.now)
-    await record(conn, ctx, "auth.mfa.enroll.start", target_type="user", target_id=user.id)
+    await record(conn, ctx, Action.AUTH_MFA_ENROLL_START, target_type="user", target_id=user.id)
     uri = totp.provisioning_uri(secret, user.username)
     return EnrollOut(secret=secret, otpauth_uri=uri, qr_svg=totp.qr_svg(uri), enrollment_code_required=gate is not None)
 
@@ -330,13 +333,13 @@ async def confirm_enrollment(
         # The second person's one-time code, within its time: a wrong one is a failed guess.
         given = enrollment_code_digest(runtime, user.id, enrollment_code or "")
         if not hmac.compare_digest(given, bytes(gate["code_hash"])) or gate["expires_at"] <= ctx.now:
-            count_failure(runtime, ctx, user.id, "auth.mfa.enroll.confirm", "wrong enrollment code", attempt)
+            count_failure(runtime, ctx, user.id, Action.AUTH_MFA_ENROLL_CONFIRM, "wrong enrollment code", attempt)
             raise NotAuthenticated(ENROLLMENT_CODE_FAILED, field="enrollment_code")
     secret = runtime.keyring.decrypt(bytes(row["totp_pending"]), f"users.totp_pending:{user.id}")
     step = totp.matching_step(secret, code, ctx.now) if attempt.reserved else None
     if step is None:
         reason = "wrong code" if attempt.reserved else "account locked"
-        count_failure(runtime, ctx, user.id, "auth.mfa.enroll.confirm", reason, attempt)
+        count_failure(runtime, ctx, user.id, Action.AUTH_MFA_ENROLL_CONFIRM, reason, attempt)
         raise NotAuthenticated(CODE_FAILED, field="code")
     sealed = runtime.keyring.encrypt(secret, f"users.totp_secret:{user.id}")
     # Vouched for when a second person's code came with it (or no gate was ever set: an
@@ -352,7 +355,7 @@ async def confirm_enrollment(
     await record(
         conn,
         ctx,
-        "auth.mfa.enroll.confirm",
+        Action.AUTH_MFA_ENROLL_CONFIRM,
         target_type="user",
         target_id=user.id,
         details={"enrollment_code": gate is not None, "reason": gate["reason"] if gate else None},
@@ -374,19 +377,19 @@ async def change_password(
     ok = await runtime.hasher.verify(stored if attempt.reserved else None, current)
     if not attempt.reserved or not ok:
         reason = "wrong password" if attempt.reserved else "account locked"
-        count_failure(runtime, ctx, user.id, "auth.password.change", reason, attempt)
+        count_failure(runtime, ctx, user.id, Action.AUTH_PASSWORD_CHANGE, reason, attempt)
         raise CodeNotAccepted(PASSWORD_FAILED, field="current_password")
     _give_back_later(ctx, user.id)
     new_hash = await runtime.hasher.hash(new)
     async with transaction(runtime) as conn:
-        await check_code(conn, runtime, ctx, user.id, code, "auth.password.change")
+        await check_code(conn, runtime, ctx, user.id, code, Action.AUTH_PASSWORD_CHANGE)
         await repo.set_password(conn, user.id, new_hash, ctx.now, change_required=False)
         # Whoever else knew the old password (an administrator who set it) is signed out.
         await repo.revoke_other_sessions(conn, user.id, user.session, ctx.now)
         await record(
             conn,
             ctx,
-            "auth.password.change",
+            Action.AUTH_PASSWORD_CHANGE,
             target_type="user",
             target_id=user.id,
             details={"was_temporary": user.password_change_required},
@@ -398,10 +401,10 @@ async def use_recovery_code(
 ) -> str:
     attempt = await reserve_attempt(runtime, ctx, user.id)
     if not attempt.reserved:
-        count_failure(runtime, ctx, user.id, "auth.recovery", "account locked", attempt)
+        count_failure(runtime, ctx, user.id, Action.AUTH_RECOVERY, "account locked", attempt)
         raise NotAuthenticated(RECOVERY_FAILED, field="code")
     if not await repo.use_recovery_code(conn, user.id, runtime.keyring.digest(_normal(code)), ctx.now):
-        count_failure(runtime, ctx, user.id, "auth.recovery", "wrong or used recovery code", attempt)
+        count_failure(runtime, ctx, user.id, Action.AUTH_RECOVERY, "wrong or used recovery code", attempt)
         raise NotAuthenticated(RECOVERY_FAILED, field="code")
     return await _promote(conn, runtime, ctx, user, "recovery_code")
 
@@ -409,7 +412,7 @@ async def use_recovery_code(
 async def logout(conn: asyncpg.Connection, ctx: RequestContext) -> None:
     if ctx.user is not None:
         await repo.revoke_session(conn, ctx.user.session, ctx.now)
-        await record(conn, ctx, "auth.logout", target_type="user", target_id=ctx.user.id)
+        await record(conn, ctx, Action.AUTH_LOGOUT, target_type="user", target_id=ctx.user.id)
 
 
 def _recovery_code() -> str:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from registry.audit.actions import Action, History
 from registry.audit.service import record
 from registry.equipment import repo
 from registry.equipment.schemas import (
@@ -59,7 +60,7 @@ async def register(conn: asyncpg.Connection, ctx: RequestContext, data: Equipmen
     await record(
         conn,
         ctx,
-        "equipment.register",
+        Action.EQUIPMENT_REGISTER,
         target_type="equipment",
         target_id=equipment_id,
         details={"asset_tag": data.asset_tag, "kind": data.kind},
@@ -112,7 +113,7 @@ async def inspect(
     await record(
         conn,
         ctx,
-        "equipment.inspect",
+        Action.EQUIPMENT_INSPECT,
         target_type="equipment",
         target_id=equipment_id,
         details={"passed": row["passed"], "failed_checks": failed},
@@ -141,7 +142,7 @@ async def retire(conn: asyncpg.Connection, ctx: RequestContext, equipment_id: UU
     await record(
         conn,
         ctx,
-        "equipment.retire",
+        Action.EQUIPMENT_RETIRE,
         target_type="equipment",
         target_id=equipment_id,
         details={"asset_tag": equipment["asset_tag"]},
@@ -177,14 +178,14 @@ async def assign(
         conn,
         persona_id,
         ctx.now,
-        "equipment_assigned",
+        History.EQUIPMENT_ASSIGNED,
         ctx.me.id,
         {"equipment_id": str(data.equipment_id), "asset_tag": equipment["asset_tag"]},
     )
     await record(
         conn,
         ctx,
-        "equipment.assign",
+        Action.EQUIPMENT_ASSIGN,
         target_type="equipment",
         target_id=data.equipment_id,
         details={"codename": persona["codename"], "asset_tag": equipment["asset_tag"]},
@@ -233,12 +234,12 @@ async def unassign(
     if not await repo.release(conn, equipment_id, persona_id, ctx.me.id, ctx.now, "released", "available"):
         raise NotFound("That device is not assigned to this persona.")
     await personas_repo.add_history(
-        conn, persona_id, ctx.now, "equipment_released", ctx.me.id, {"equipment_id": str(equipment_id)}
+        conn, persona_id, ctx.now, History.EQUIPMENT_RELEASED, ctx.me.id, {"equipment_id": str(equipment_id)}
     )
     await record(
         conn,
         ctx,
-        "equipment.release",
+        Action.EQUIPMENT_RELEASE,
         target_type="equipment",
         target_id=equipment_id,
         details={"codename": persona["codename"]},
@@ -247,16 +248,16 @@ async def unassign(
 
 async def quarantine_for(conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID) -> None:
     """A compromised persona's devices leave service until a new passing inspection."""
-    await _release_all(conn, ctx, persona_id, "persona compromised", "quarantined", "equipment.quarantine")
+    await _release_all(conn, ctx, persona_id, "persona compromised", "quarantined", Action.EQUIPMENT_QUARANTINE)
 
 
 async def release_all(conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID) -> None:
     """A retired persona's devices return to the pool."""
-    await _release_all(conn, ctx, persona_id, "persona retired", "available", "equipment.release")
+    await _release_all(conn, ctx, persona_id, "persona retired", "available", Action.EQUIPMENT_RELEASE)
 
 
 async def _release_all(
-    conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID, reason: str, to_status: str, action: str
+    conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID, reason: str, to_status: str, action: Action
 ) -> None:
     for device in await repo.assigned_to_persona(conn, persona_id):
         await repo.release(conn, device["equipment_id"], persona_id, ctx.me.id, ctx.now, reason, to_status)

@@ -5,6 +5,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from registry.audit.actions import Action
 from registry.audit.service import record
 from registry.errors import NotFound
 from registry.internal_affairs import repo
@@ -46,7 +47,7 @@ async def officer_report(conn: asyncpg.Connection, ctx: RequestContext, user_id:
     await record(
         conn,
         ctx,
-        "internal_affairs.officer_report",
+        Action.INTERNAL_AFFAIRS_OFFICER_REPORT,
         target_type="user",
         target_id=user_id,
         details={"username": found["username"], "personas": len(report.personas), "accounts": len(report.accounts)},

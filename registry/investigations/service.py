@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from registry.audit.actions import Action
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.errors import Conflict, Forbidden, InvalidTransition, NotFound
@@ -46,7 +47,7 @@ async def create(conn: asyncpg.Connection, ctx: RequestContext, data: Investigat
     await record(
         conn,
         ctx,
-        "investigation.create",
+        Action.INVESTIGATION_CREATE,
         target_type="investigation",
         target_id=row["id"],
         details={"case_number": data.case_number},
@@ -122,7 +123,7 @@ async def add_member(
         await record(
             conn,
             ctx,
-            "investigation.member.add",
+            Action.INVESTIGATION_MEMBER_ADD,
             target_type="investigation",
             target_id=investigation_id,
             details={"user_id": str(data.user_id)},
@@ -142,7 +143,7 @@ async def authorize(
     if row["opened_by"] == me.id:
         record_failure(
             ctx,
-            "investigation.authorize",
+            Action.INVESTIGATION_AUTHORIZE,
             outcome="denied",
             target_type="investigation",
             target_id=investigation_id,
@@ -154,7 +155,7 @@ async def authorize(
             f"Case {row['case_number']} was refused on {row['refused_at']:%Y-%m-%d}: it is closed; a new request "
             "needs a new investigation."
         )
-    await check_code(conn, runtime, ctx, me.id, data.totp_code, "investigation.authorize")
+    await check_code(conn, runtime, ctx, me.id, data.totp_code, Action.INVESTIGATION_AUTHORIZE)
     until = ctx.now + timedelta(days=runtime.policy.investigations.authorization_valid_days)
     updated = await repo.authorize(conn, investigation_id, me.id, ctx.now, until, data.note)
     if updated is None:
@@ -162,7 +163,7 @@ async def authorize(
     await record(
         conn,
         ctx,
-        "investigation.authorize",
+        Action.INVESTIGATION_AUTHORIZE,
         target_type="investigation",
         target_id=investigation_id,
         details={"authorized_until": until.isoformat(), "policy_version": runtime.policy.version},
@@ -188,13 +189,13 @@ async def refuse(
             f"Case {row['case_number']} is authorized until {row['authorized_until']:%Y-%m-%d}: a current "
             "authorization is not refused; it lapses, and its renewal may be refused."
         )
-    await check_code(conn, runtime, ctx, me.id, data.totp_code, "investigation.refuse")
+    await check_code(conn, runtime, ctx, me.id, data.totp_code, Action.INVESTIGATION_REFUSE)
     if await repo.refuse(conn, investigation_id, me.id, ctx.now, data.reason) is None:
         raise Conflict("The investigation changed meanwhile; reload it.")
     await record(
         conn,
         ctx,
-        "investigation.refuse",
+        Action.INVESTIGATION_REFUSE,
         target_type="investigation",
         target_id=investigation_id,
         details={"case_number": row["case_number"], "policy_version": runtime.policy.version},

@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from registry.audit.actions import Action
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.errors import Invalid
@@ -43,14 +44,14 @@ async def _separation_then_code(
     if me.id in (facts["handler_id"], facts["requested_by"]):
         record_failure(
             ctx,
-            f"persona.{action}",
+            Action.persona_step(action),
             outcome="denied",
             target_type="persona",
             target_id=persona_id,
             details={"reason": "own persona"},
         )
     gate.require(facts, action, runtime, ctx, action)
-    await check_code(conn, runtime, ctx, me.id, code, f"persona.{action}")
+    await check_code(conn, runtime, ctx, me.id, code, Action.persona_step(action))
 
 
 async def approve(
@@ -159,7 +160,7 @@ async def changes(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContex
     await record(
         conn,
         ctx,
-        "persona.read_identity",
+        Action.PERSONA_READ_IDENTITY,
         target_type="persona",
         target_id=persona_id,
         details={"codename": facts["codename"], "purpose": "approval changes"},

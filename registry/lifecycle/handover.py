@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from registry.audit.actions import Action, History
 from registry.audit.service import record
 from registry.errors import Conflict, Invalid
 from registry.investigations import repo as investigations_repo
@@ -41,7 +42,7 @@ async def handover(
     if updated is None:
         raise Conflict("The persona changed meanwhile; reload and try again.")
     details = {"from_user_id": str(row["handler_id"]), "to_user_id": str(data.to_user_id), "reason": data.reason}
-    await repo.add_history(conn, persona_id, ctx.now, "handover", me.id, details)
+    await repo.add_history(conn, persona_id, ctx.now, History.HANDOVER, me.id, details)
     # The new handler joins the investigation's team, as any detective working the case would.
     await investigations_repo.add_member(conn, row["investigation_id"], data.to_user_id, me.id, ctx.now)
     if row["approved_at"] is not None:
@@ -53,7 +54,7 @@ async def handover(
     await record(
         conn,
         ctx,
-        "persona.handover",
+        Action.PERSONA_HANDOVER,
         target_type="persona",
         target_id=persona_id,
         details={

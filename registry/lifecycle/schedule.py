@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from registry.audit.actions import Action
 from registry.audit.service import record
 from registry.reviews import repo as reviews_repo
 from registry.runtime import RequestContext, Runtime
@@ -33,4 +34,4 @@ async def release_review(
     leaves the calendar, unless it has come due (then it stays until held)."""
     cancelled = await reviews_repo.cancel_if_uncovered(conn, investigation_id, handler_id, ctx.now)
     if cancelled is not None:
-        await record(conn, ctx, "review.cancel", target_type="conduct_review", target_id=cancelled, details={})
+        await record(conn, ctx, Action.REVIEW_CANCEL, target_type="conduct_review", target_id=cancelled, details={})

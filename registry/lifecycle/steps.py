@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from registry.audit.actions import Action, History
 from registry.audit.service import record
 from registry.equipment import service as equipment_service
 from registry.errors import Conflict, DomainError, Stale
@@ -63,11 +64,11 @@ async def take(
     details = {**(history or {}), "policy_version": runtime.policy.version}
     if approval is not None:
         details["version"] = row["version"]  # what was approved
-    await repo.add_history(conn, persona_id, ctx.now, action, me.id, details)
+    await repo.add_history(conn, persona_id, ctx.now, History(action), me.id, details)
     await record(
         conn,
         ctx,
-        f"persona.{action}",
+        Action.persona_step(action),
         target_type="persona",
         target_id=persona_id,
         details={"codename": row["codename"], "status": row["status"]},

@@ -18,6 +18,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from registry.audit.actions import Action, History
 from registry.audit.service import record
 from registry.lifecycle import conditions, repo
 from registry.lifecycle.schemas import Condition
@@ -97,12 +98,12 @@ async def _lapse_batch(
                     continue
                 result.suspended += 1
                 await personas_repo.add_history(
-                    conn, row["id"], now, "suspend", None, {"reason": reason, "lapsed": names}
+                    conn, row["id"], now, History.SUSPEND, None, {"reason": reason, "lapsed": names}
                 )
                 await record(
                     conn,
                     ctx,
-                    "persona.suspend",
+                    Action.PERSONA_SUSPEND,
                     target_type="persona",
                     target_id=row["id"],
                     details={"codename": row["codename"], "status": "suspended", "reason": "lapsed", "lapsed": names},
@@ -124,7 +125,7 @@ async def _lapse_batch(
                 await record(
                     conn,
                     ctx,
-                    "persona.lapse_report",
+                    Action.PERSONA_LAPSE_REPORT,
                     target_type="persona",
                     target_id=row["id"],
                     details={"codename": row["codename"], "lapsed": names},

@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from registry.audit.actions import Action
 from registry.audit.service import record
 from registry.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from registry.lifecycle import gate, steps
@@ -70,7 +71,7 @@ async def add_photo(
     await record(
         conn,
         ctx,
-        "persona.photo_add",
+        Action.PERSONA_PHOTO_ADD,
         target_type="persona",
         target_id=persona_id,
         details={"codename": persona["codename"], "photo_id": str(photo_id), "warnings": len(found)},
@@ -105,7 +106,7 @@ async def report(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
     await record(
         conn,
         ctx,
-        "persona.linkage_read",
+        Action.PERSONA_LINKAGE_READ,
         target_type="persona",
         target_id=persona_id,
         details={"codename": persona["codename"], "linked": [x.codename for x in linked]},
@@ -146,7 +147,7 @@ async def assess(
     await record(
         conn,
         ctx,
-        "persona.linkage_assess",
+        Action.PERSONA_LINKAGE_ASSESS,
         target_type="persona",
         target_id=other_id,
         details={"codename": found["codename"], "burned": burned["codename"], "decision": data.decision},

@@ -15,6 +15,7 @@ import msgspec
 
 from registry.accounts.service import for_persona as accounts_for_persona
 from registry.accounts.service import handle_index
+from registry.audit.actions import Action, History
 from registry.audit.service import record
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from registry.identifiers import spells
@@ -129,9 +130,9 @@ async def create(
     else:  # pragma: no cover - 64,000 combinations
         raise Conflict("Could not find a free codename; give one.", field="codename")
     reused = {"reused_retired_alias": True} if data.acknowledge_retired else {}
-    await repo.add_history(conn, persona_id, ctx.now, "requested", me.id, {"version": 1, **reused})
+    await repo.add_history(conn, persona_id, ctx.now, History.REQUESTED, me.id, {"version": 1, **reused})
     await record(
-        conn, ctx, "persona.create", target_type="persona", target_id=persona_id, details={"codename": codename}
+        conn, ctx, Action.PERSONA_CREATE, target_type="persona", target_id=persona_id, details={"codename": codename}
     )
     return PersonaCreated(id=persona_id, codename=codename, status="draft")
 
@@ -144,7 +145,7 @@ async def get(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, p
     await record(
         conn,
         ctx,
-        "persona.read_identity",
+        Action.PERSONA_READ_IDENTITY,
         target_type="persona",
         target_id=persona_id,
         details={"codename": row["codename"]},
@@ -219,11 +220,11 @@ async def update_identity(
         raise Conflict("The persona changed while you were editing it; reload and try again.")
     material = row["status"] in S.approved_like()
     details = {"version": updated["version"], **({"resubmitted": True} if material else {})}
-    await repo.add_history(conn, persona_id, ctx.now, "identity_changed", me.id, details)
+    await repo.add_history(conn, persona_id, ctx.now, History.IDENTITY_CHANGED, me.id, details)
     await record(
         conn,
         ctx,
-        "persona.identity_change",
+        Action.PERSONA_IDENTITY_CHANGE,
         target_type="persona",
         target_id=persona_id,
         details={
@@ -256,7 +257,7 @@ async def deconflict(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestCon
     await record(
         conn,
         ctx,
-        "persona.deconflict",
+        Action.PERSONA_DECONFLICT,
         details={
             "checked": [k for k in ("alias_name", "handle") if getattr(data, k) is not None],
             "conflicts": len(found),

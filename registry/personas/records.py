@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from registry.audit.actions import Action
 from registry.audit.service import record
 from registry.personas import repo
 from registry.personas.schemas import AwaitingApproval, CentralInvestigation, CentralRecord, CentralRecordRow
@@ -92,7 +93,7 @@ async def central_record(
     await record(
         conn,
         ctx,
-        "central_record.read",
+        Action.CENTRAL_RECORD_READ,
         details={"personas": len(items), "investigations": len(investigations), "status": status},
     )
     return CentralRecord(items=items, investigations=investigations)

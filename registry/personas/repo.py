@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from registry.access import persona_visible, visible_personas
+from registry.audit.actions import History
 from registry.status import PersonaStatus, values
 
 # Targets of `transition` besides a plain status:
@@ -168,7 +169,12 @@ async def history(conn: asyncpg.Connection, persona_id: UUID) -> list[asyncpg.Re
 
 
 async def add_history(
-    conn: asyncpg.Connection, persona_id: UUID, at: datetime, action: str, actor: UUID | None, details: dict[str, Any]
+    conn: asyncpg.Connection,
+    persona_id: UUID,
+    at: datetime,
+    action: History,
+    actor: UUID | None,
+    details: dict[str, Any],
 ) -> None:
     await conn.execute(
         "INSERT INTO persona_history (persona_id, at, action, actor_id, details) VALUES ($1, $2, $3, $4, $5)",

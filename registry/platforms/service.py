@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from registry.audit.actions import Action
 from registry.audit.service import record
 from registry.errors import Conflict, Forbidden, Invalid, NotFound
 from registry.personas.lookup import visible_persona
@@ -28,7 +29,7 @@ async def create(conn: asyncpg.Connection, ctx: RequestContext, data: PlatformCr
     if row is None:
         raise Conflict(f"A platform named {data.name!r} is already in the catalog.", field="name")
     await record(
-        conn, ctx, "platform.create", target_type="platform", target_id=row["id"], details={"name": row["name"]}
+        conn, ctx, Action.PLATFORM_CREATE, target_type="platform", target_id=row["id"], details={"name": row["name"]}
     )
     return PlatformOut(id=row["id"], name=row["name"], url=row["url"], tos_url=row["tos_url"])
 
@@ -84,7 +85,7 @@ async def review_terms(
     await record(
         conn,
         ctx,
-        "platform.tos_review",
+        Action.PLATFORM_TOS_REVIEW,
         target_type="platform",
         target_id=platform_id,
         details={"tos_version": data.tos_version, "risk": data.risk},
@@ -120,7 +121,7 @@ async def acknowledge(
     await record(
         conn,
         ctx,
-        "persona.tos_acknowledge",
+        Action.PERSONA_TOS_ACKNOWLEDGE,
         target_type="persona",
         target_id=persona_id,
         details={

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 from icalendar import Calendar, Event
 
+from registry.audit.actions import Action
 from registry.audit.service import record
 from registry.errors import NotFound
 from registry.permissions import Permission
@@ -91,7 +92,7 @@ async def render(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
     await record(
         conn,
         ctx,
-        "calendar.feed_read",
+        Action.CALENDAR_FEED_READ,
         target_type="user",
         target_id=owner["id"],
         details={"username": owner["username"], "reviews": len(rows)},

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 import asyncpg
 import msgspec
 
+from registry.audit.actions import Action, History
 from registry.audit.service import record
 from registry.notify import repo as outbox
 from registry.personas import repo as personas_repo
@@ -109,11 +110,11 @@ async def _enforce(conn: asyncpg.Connection, runtime: Runtime, now: datetime) ->
                 ]
                 suspended = await personas_repo.suspend_by_system(conn, covered_ids, now)
                 for persona in suspended:
-                    await personas_repo.add_history(conn, persona["id"], now, "suspend", None, {"reason": reason})
+                    await personas_repo.add_history(conn, persona["id"], now, History.SUSPEND, None, {"reason": reason})
                     await record(
                         conn,
                         ctx,
-                        "persona.suspend",
+                        Action.PERSONA_SUSPEND,
                         target_type="persona",
                         target_id=persona["id"],
                         details={"codename": persona["codename"], "status": "suspended", "reason": "overdue review"},
@@ -123,7 +124,7 @@ async def _enforce(conn: asyncpg.Connection, runtime: Runtime, now: datetime) ->
             await record(
                 conn,
                 ctx,
-                "review.overdue",
+                Action.REVIEW_OVERDUE,
                 target_type="conduct_review",
                 target_id=review["id"],
                 details={

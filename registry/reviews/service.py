@@ -17,6 +17,7 @@ import asyncpg
 import msgspec
 
 from registry.activity import service as activity_service
+from registry.audit.actions import Action, History
 from registry.audit.service import record
 from registry.errors import BadRequest, Forbidden, Invalid, InvalidTransition, NotFound
 from registry.permissions import Permission
@@ -150,7 +151,7 @@ async def detail(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
     await record(
         conn,
         ctx,
-        "review.read",
+        Action.REVIEW_READ,
         target_type="conduct_review",
         target_id=review_id,
         details={"codenames": list(row["codenames"]), "activity_entries": len(activity)},
@@ -199,7 +200,7 @@ async def reschedule(
     await record(
         conn,
         ctx,
-        "review.reschedule",
+        Action.REVIEW_RESCHEDULE,
         target_type="conduct_review",
         target_id=review_id,
         details={
@@ -276,7 +277,7 @@ async def complete(
             conn,
             p["id"],
             ctx.now,
-            "review",
+            History.REVIEW,
             me.id,
             {"review_id": str(review_id), "outcome": data.outcome, "policy_version": runtime.policy.version},
         )
@@ -297,7 +298,7 @@ async def complete(
     await record(
         conn,
         ctx,
-        "review.hold",
+        Action.REVIEW_HOLD,
         target_type="conduct_review",
         target_id=review_id,
         details={
@@ -316,6 +317,6 @@ async def issue_calendar_token(conn: asyncpg.Connection, runtime: Runtime, ctx: 
     """A new secret feed URL for the caller's calendar application; the old one stops working."""
     token = secrets.token_urlsafe(32)
     await repo.set_calendar_token(conn, ctx.me.id, runtime.keyring.digest(f"calendar:{token}"))
-    await record(conn, ctx, "calendar.token_issued", target_type="user", target_id=ctx.me.id)
+    await record(conn, ctx, Action.CALENDAR_TOKEN_ISSUED, target_type="user", target_id=ctx.me.id)
     # The configured address, never the request's Host header (a sender could put theirs there).
     return CalendarToken(url=f"{runtime.settings.public_url}/calendar/{token}.ics", issued_at=ctx.now)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
+from registry.audit.actions import Action
 from registry.audit.service import record
 from registry.auth import repo as auth_repo
 from registry.auth.service import check_code
@@ -47,7 +48,7 @@ async def propose(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID, 
     await record(
         conn,
         ctx,
-        "role_grant.propose",
+        Action.ROLE_GRANT_PROPOSE,
         target_type="user",
         target_id=user_id,
         details={"grant": str(grant_id), "roles": roles},
@@ -61,7 +62,12 @@ async def supersede(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID
     """A new set of roles for the user replaces whatever was still waiting for confirmation."""
     for grant_id in await repo.supersede_grants(conn, user_id, ctx.now):
         await record(
-            conn, ctx, "role_grant.supersede", target_type="user", target_id=user_id, details={"grant": str(grant_id)}
+            conn,
+            ctx,
+            Action.ROLE_GRANT_SUPERSEDE,
+            target_type="user",
+            target_id=user_id,
+            details={"grant": str(grant_id)},
         )
 
 
@@ -82,7 +88,7 @@ async def confirm(
         raise Forbidden("You proposed this grant: another person must confirm it.")
     if row["status"] != "pending":
         raise Conflict(f"This grant is {row['status']}, no longer waiting for confirmation.")
-    await check_code(conn, runtime, ctx, me.id, code, "role_grant.confirm")
+    await check_code(conn, runtime, ctx, me.id, code, Action.ROLE_GRANT_CONFIRM)
     user_id = await repo.confirm_grant(conn, grant_id, me.id, ctx.now)
     if user_id is None:
         raise Conflict("This grant was decided by another request first.")
@@ -105,7 +111,7 @@ async def confirm(
     await record(
         conn,
         ctx,
-        "role_grant.confirm",
+        Action.ROLE_GRANT_CONFIRM,
         target_type="user",
         target_id=user_id,
         details={"grant": str(grant_id), "roles": list(row["roles"]), "enrollment_code_issued": enrollment is not None},

@@ -21,6 +21,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from registry.audit.actions import Action
 from registry.audit.service import record
 from registry.auth import repo as auth_repo
 from registry.auth.passwords import check_new_password
@@ -68,7 +69,7 @@ async def insert(
     await record(
         conn,
         ctx,
-        "user.create",
+        Action.USER_CREATE,
         target_type="user",
         target_id=user_id,
         details={"username": data.username, "roles": held, "proposed": proposed, "temporary_password": not by_console},
@@ -112,7 +113,7 @@ async def update(
         # A disabled account's sessions die now, not at their timeout.
         await auth_repo.revoke_user_sessions(conn, user_id, ctx.now)
     details = msgspec.to_builtins(patch) | ({"roles": held, "proposed": proposed} if held is not None else {})
-    await record(conn, ctx, "user.update", target_type="user", target_id=user_id, details=details)
+    await record(conn, ctx, Action.USER_UPDATE, target_type="user", target_id=user_id, details=details)
     grant = await grants.propose(conn, ctx, user_id, proposed) if proposed else None
     return await rules.get(conn, user_id), grant
 
@@ -120,7 +121,7 @@ async def update(
 async def unlock(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID) -> UserOut:
     if not await repo.unlock(conn, user_id, ctx.now):
         raise NotFound("No such user.")
-    await record(conn, ctx, "user.unlock", target_type="user", target_id=user_id)
+    await record(conn, ctx, Action.USER_UNLOCK, target_type="user", target_id=user_id)
     return await rules.get(conn, user_id)
 
 
@@ -136,7 +137,7 @@ async def reset_password(runtime: Runtime, ctx: RequestContext, user_id: UUID, d
     async with transaction(runtime) as conn:
         await auth_repo.set_password(conn, user_id, password_hash, ctx.now, change_required=True)
         await auth_repo.revoke_user_sessions(conn, user_id, ctx.now)
-        await record(conn, ctx, "user.reset_password", target_type="user", target_id=user_id)
+        await record(conn, ctx, Action.USER_RESET_PASSWORD, target_type="user", target_id=user_id)
         return await rules.get(conn, user_id)
 
 
@@ -147,7 +148,7 @@ async def reset_mfa(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID
         raise NotFound("No such user.")
     await auth_repo.revoke_user_sessions(conn, user_id, ctx.now)
     await repo.close_enrollment(conn, user_id, "mfa_reset", ctx.user.id if ctx.user else None, ctx.now)
-    await record(conn, ctx, "user.reset_mfa", target_type="user", target_id=user_id)
+    await record(conn, ctx, Action.USER_RESET_MFA, target_type="user", target_id=user_id)
     return await rules.get(conn, user_id)
 
 
@@ -164,9 +165,14 @@ async def confirm_mfa_reset(
         raise Forbidden("You cannot confirm a reset of your own authenticator; another must.")
     if gate["requested_by"] == me.id:
         raise Forbidden("You asked for this reset: another person must confirm it.")
-    await check_code(conn, runtime, ctx, me.id, code, "user.reset_mfa.confirm")
+    await check_code(conn, runtime, ctx, me.id, code, Action.USER_RESET_MFA_CONFIRM)
     issued = await rules.issue_enrollment_code(conn, runtime, ctx, user_id, gate["reason"])
     await record(
-        conn, ctx, "user.reset_mfa.confirm", target_type="user", target_id=user_id, details={"reason": gate["reason"]}
+        conn,
+        ctx,
+        Action.USER_RESET_MFA_CONFIRM,
+        target_type="user",
+        target_id=user_id,
+        details={"reason": gate["reason"]},
     )
     return issued
