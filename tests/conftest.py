@@ -16,6 +16,7 @@ import pytest
 from registry.db.embedded import start_embedded
 from registry.db.migrate import migrate
 from tests.harness import World
+from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test module
 
 TEMPLATE = "registry_template"
 _counter = itertools.count()

@@ -27,6 +27,7 @@ from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from registry.linkage import warnings as linkage_warnings
+from registry.notify import waiting
 from registry.personas import repo as personas_repo
 from registry.personas.deconfliction import refuse_clashes
 from registry.personas.lookup import visible_persona
@@ -135,6 +136,16 @@ async def request(
         target_type="platform_account",
         target_id=account_id,
         details={"codename": persona["codename"], "platform_id": str(data.platform_id)},
+    )
+    await waiting.tell(
+        conn,
+        roles=[runtime.policy.placeholders.authorizes_sites],
+        exclude=[me.id, persona["handler_id"]],
+        key=f"account:{account_id}",
+        subject=f"{persona['codename']}: a site or profile waits for authorization",
+        body=f"Persona {persona['codename']} asks for an account that needs its own authorization (003 IV.B.1.b).",
+        link=f"{runtime.settings.public_url}/queue",
+        now=ctx.now,
     )
     warnings = await linkage_warnings.for_contacts(conn, persona_id, data.platform_id, contacts)
     return AccountCreated(id=account_id, status="requested", warnings=warnings)

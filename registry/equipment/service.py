@@ -246,20 +246,21 @@ async def unassign(
     )
 
 
-async def quarantine_for(conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID) -> None:
-    """A compromised persona's devices leave service until a new passing inspection."""
-    await _release_all(conn, ctx, persona_id, "persona compromised", "quarantined", Action.EQUIPMENT_QUARANTINE)
+async def quarantine_for(conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID) -> list[str]:
+    """A compromised persona's devices leave service until a new passing inspection; their tags."""
+    return await _release_all(conn, ctx, persona_id, "persona compromised", "quarantined", Action.EQUIPMENT_QUARANTINE)
 
 
-async def release_all(conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID) -> None:
-    """A retired persona's devices return to the pool."""
-    await _release_all(conn, ctx, persona_id, "persona retired", "available", Action.EQUIPMENT_RELEASE)
+async def release_all(conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID) -> list[str]:
+    """A retired persona's devices return to the pool; their tags."""
+    return await _release_all(conn, ctx, persona_id, "persona retired", "available", Action.EQUIPMENT_RELEASE)
 
 
 async def _release_all(
     conn: asyncpg.Connection, ctx: RequestContext, persona_id: UUID, reason: str, to_status: str, action: Action
-) -> None:
-    for device in await repo.assigned_to_persona(conn, persona_id):
+) -> list[str]:
+    released = await repo.assigned_to_persona(conn, persona_id)
+    for device in released:
         await repo.release(conn, device["equipment_id"], persona_id, ctx.me.id, ctx.now, reason, to_status)
         await record(
             conn,
@@ -269,3 +270,4 @@ async def _release_all(
             target_id=device["equipment_id"],
             details={"asset_tag": device["asset_tag"], "reason": reason},
         )
+    return [d["asset_tag"] for d in released]

@@ -24,8 +24,8 @@ from registry.runtime import Ctx, RuntimeDep
 
 
 @post("/", status_code=HTTP_201_CREATED, opt={"permission": Permission.INVESTIGATION_CREATE})
-async def create(data: JSONBody[InvestigationCreate], db: DB, ctx: Ctx) -> InvestigationSummary:
-    return await service.create(db, ctx, data)
+async def create(data: JSONBody[InvestigationCreate], db: DB, runtime: RuntimeDep, ctx: Ctx) -> InvestigationSummary:
+    return await service.create(db, runtime, ctx, data)
 
 
 @get("/", opt={"permission": Permission.INVESTIGATION_READ})

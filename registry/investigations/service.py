@@ -26,6 +26,7 @@ from registry.investigations.schemas import (
     MemberAdd,
     Refuse,
 )
+from registry.notify import waiting
 from registry.runtime import RequestContext, Runtime
 
 NOT_FOUND = "No such investigation, or it is outside your need-to-know."
@@ -35,7 +36,9 @@ def _current(until: datetime | None, now: datetime) -> bool:
     return until is not None and until > now
 
 
-async def create(conn: asyncpg.Connection, ctx: RequestContext, data: InvestigationCreate) -> InvestigationSummary:
+async def create(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, data: InvestigationCreate
+) -> InvestigationSummary:
     me = ctx.me
     row = await repo.insert(conn, msgspec.structs.asdict(data), me.id, ctx.now)
     if row is None:
@@ -51,6 +54,16 @@ async def create(conn: asyncpg.Connection, ctx: RequestContext, data: Investigat
         target_type="investigation",
         target_id=row["id"],
         details={"case_number": data.case_number},
+    )
+    await waiting.tell(
+        conn,
+        roles=[runtime.policy.placeholders.authorizes_false_identities],
+        exclude=[me.id],
+        key=f"investigation:{row['id']}",
+        subject=f"Case {data.case_number} waits for authorization to use false identities",
+        body=f"Case {data.case_number} asks to use false identities (003 IV.B.1.a, IV.B.3.a).",
+        link=f"{runtime.settings.public_url}/investigations/{row['id']}#authorize",
+        now=ctx.now,
     )
     return InvestigationSummary(
         id=row["id"],

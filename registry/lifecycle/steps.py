@@ -18,6 +18,7 @@ from registry.equipment import service as equipment_service
 from registry.errors import Conflict, DomainError, Stale
 from registry.lifecycle import gate
 from registry.lifecycle.schedule import release_review
+from registry.notify import waiting
 from registry.personas import repo
 from registry.personas.schemas import CompromiseIn, ReasonIn, StatusOut
 from registry.runtime import RequestContext, Runtime
@@ -105,18 +106,27 @@ def stale(facts: asyncpg.Record, version: int) -> Stale:
 
 
 async def submit(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> StatusOut:
-    return StatusOut.of(
-        await take(
-            conn,
-            runtime,
-            ctx,
-            persona_id,
-            "submit",
-            allowed_from=(S.DRAFT, S.REJECTED),
-            to=S.SUBMITTED,
-            who=repo.HANDLER,
-        )
+    row = await take(
+        conn,
+        runtime,
+        ctx,
+        persona_id,
+        "submit",
+        allowed_from=(S.DRAFT, S.REJECTED),
+        to=S.SUBMITTED,
+        who=repo.HANDLER,
     )
+    await waiting.tell(
+        conn,
+        roles=[runtime.policy.placeholders.approves_identity_details],
+        exclude=[row["handler_id"], row["requested_by"]],
+        key=f"submitted:{persona_id}:{row['version']}",
+        subject=f"{row['codename']} waits for the approval of its documented details",
+        body=f"Persona {row['codename']} was submitted for approval before use (003 IV.B.3.b.2).",
+        link=f"{runtime.settings.public_url}/personas/{persona_id}#decide",
+        now=ctx.now,
+    )
+    return StatusOut.of(row)
 
 
 async def activate(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> StatusOut:
@@ -208,5 +218,17 @@ async def compromise(
 ) -> StatusOut:
     row = await _end(conn, runtime, ctx, persona_id, "compromise", S.COMPROMISED, {"report": data.report})
     # A burned persona's devices may carry its traces: out of service until re-inspected.
-    await equipment_service.quarantine_for(conn, ctx, persona_id)
+    tags = await equipment_service.quarantine_for(conn, ctx, persona_id)
+    if tags:
+        await waiting.tell(
+            conn,
+            roles=["equipment_officer"],
+            exclude=[],
+            key=f"quarantine:{persona_id}",
+            subject=f"Quarantined, waiting for inspection: {', '.join(tags)}",
+            body=f"{', '.join(tags)} served a compromised persona and are out of service until a new passing "
+            "isolation inspection (003 IV.B.2).",
+            link=f"{runtime.settings.public_url}/equipment",
+            now=ctx.now,
+        )
     return StatusOut.of(row)

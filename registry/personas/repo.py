@@ -188,7 +188,7 @@ async def add_history(
 
 # What a step's statement returns: the persona as it now is.
 _STEPPED = """p.id, p.codename, p.status, p.suspended_from, p.version, p.approval_expires_at, p.handler_id,
-              p.investigation_id, p.review_interval_days"""
+              p.requested_by, p.investigation_id, p.review_interval_days"""
 
 # Who may take a step, as SQL over the persona `p` and the caller `$2` (unit roles in `$3`).
 HANDLER = "p.handler_id = $2"

@@ -59,7 +59,7 @@ async def investigation_open(request: Request[Any, Any, Any], db: DB, runtime: R
     names = ("case_number", "title", "purpose", "necessity", "proportionality", "collateral_intrusion")
     try:
         data = convert(given(**{n: text(form, n) for n in names}), InvestigationCreate)
-        created = await attempt(db, lambda: investigations.create(db, ctx, data))
+        created = await attempt(db, lambda: investigations.create(db, runtime, ctx, data))
     except FormErrors as exc:
         return await _investigations_page(request, db, runtime, ctx, exc.errors, form, exc.status)
     return see_other(f"/investigations/{created.id}?done=opened")

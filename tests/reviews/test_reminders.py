@@ -3,53 +3,16 @@ decision and delivered by email to a real SMTP server, once each."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.message import Message
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from registry.settings import SmtpSettings
 from tests.harness import Person, World
 from tests.personas.helpers import approved_persona, identity, team
 from tests.reviews.helpers import commander
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[Message]:
-        return [m for rcpt, m in self.messages if address in rcpt]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+from tests.smtp import Inbox, free_port
 
 
 async def _with_email(world: World, admin: Any, person: Person, address: str) -> None:
@@ -99,7 +62,7 @@ async def test_a_reminder_and_an_overdue_notice_reach_handler_and_commander_once
 
 
 async def test_mail_waits_in_the_outbox_while_the_server_is_down_and_goes_later(database_url, tmp_path) -> None:
-    port = _free_port()  # nothing listens here yet
+    port = free_port()  # nothing listens here yet
     smtp = SmtpSettings(host="127.0.0.1", port=port, sender="registry@police.example", security="none")
     async with World.open(database_url, tmp_path, _start(), smtp=smtp) as world:
         t = await team(world)
@@ -110,7 +73,7 @@ async def test_mail_waits_in_the_outbox_while_the_server_is_down_and_goes_later(
 
         down = await world.jobs()
         assert (down.reminders, down.mailed) == (1, 0)
-        row = await world.db.fetchrow("SELECT attempts, last_error, delivered FROM outbox")
+        row = await world.db.fetchrow("SELECT attempts, last_error, delivered FROM outbox WHERE kind LIKE 'review_%'")
         assert (row["attempts"], row["delivered"]) == (1, None)
         assert row["last_error"] == "ConnectionRefusedError"
 
@@ -137,7 +100,7 @@ async def test_without_an_address_a_message_is_marked_and_not_retried(database_u
         result = await world.jobs()
 
         assert (result.reminders, result.mailed) == (1, 0)
-        assert await world.db.fetchval("SELECT delivered FROM outbox") == "no_address"
+        assert await world.db.fetchval("SELECT delivered FROM outbox WHERE kind LIKE 'review_%'") == "no_address"
         assert inbox.messages == []
 
 
@@ -170,7 +133,7 @@ async def test_a_postponed_review_is_reminded_again_before_its_new_date(database
 
 
 async def test_mail_for_a_user_disabled_meanwhile_is_dropped(database_url, tmp_path) -> None:
-    port = _free_port()
+    port = free_port()
     smtp = SmtpSettings(host="127.0.0.1", port=port, sender="registry@police.example", security="none")
     async with World.open(database_url, tmp_path, _start(), smtp=smtp) as world:
         t = await team(world)
@@ -192,4 +155,4 @@ async def test_mail_for_a_user_disabled_meanwhile_is_dropped(database_url, tmp_p
         finally:
             controller.stop()
         assert inbox.messages == []
-        assert await world.db.fetchval("SELECT delivered FROM outbox") == "dropped"
+        assert await world.db.fetchval("SELECT delivered FROM outbox WHERE kind LIKE 'review_%'") == "dropped"

@@ -1,0 +1,48 @@
+"""What waits for someone reaches them: a persona submitted for approval, an investigation or
+an account awaiting the authorizing official, a device waiting for the equipment officer. The
+message is queued in the transaction that made the request (it goes only if that commits),
+carries codenames and case numbers only, and links to the page where it is decided."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from registry.notify import repo
+
+
+async def tell(
+    conn: asyncpg.Connection,
+    *,
+    roles: Iterable[str],
+    exclude: Iterable[UUID],
+    key: str,
+    subject: str,
+    body: str,
+    link: str,
+    now: datetime,
+) -> int:
+    """Queue one message for every active holder of `roles` but those in `exclude` (who may not
+    decide their own request); the number queued."""
+    left_out = list(exclude)
+    holders = await conn.fetch(
+        "SELECT id FROM users WHERE active AND roles && $1::text[] AND NOT (id = ANY($2::uuid[])) ORDER BY id",
+        list(roles),
+        left_out,
+    )
+    sent = 0
+    for holder in holders:
+        sent += await repo.enqueue(
+            conn,
+            dedupe_key=f"{key}:{holder['id']}",
+            kind="request_waiting",
+            recipient_id=holder["id"],
+            review_id=None,
+            subject=subject,
+            body=f"{body}\nDecide it here: {link}\n",
+            now=now,
+        )
+    return sent
