@@ -19,6 +19,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from registry.accounts.routes import routes as account_routes
 from registry.activity.routes import routes as activity_routes
+from registry.audit import checkpoint
 from registry.audit import repo as audit_repo
 from registry.audit.routes import routes as audit_routes
 from registry.auth.guards import permission_of, require_permission
@@ -33,6 +34,7 @@ from registry.errors import DomainError
 from registry.gate.routes import routes as gate_routes
 from registry.investigations.routes import routes as investigation_routes
 from registry.jobs import run_forever as run_jobs
+from registry.keys import service as keys
 from registry.observability import ObservabilityMiddleware, add_response_headers
 from registry.ops.routes import routes as ops_routes
 from registry.permissions import Permission, RolePermissions
@@ -50,6 +52,16 @@ log = logging.getLogger("registry.app")
 PROBLEM = "application/problem+json"
 # Connections reserved for sign-in attempt reservations, apart from the main pool.
 SECURITY_POOL_MIN, SECURITY_POOL_MAX = 1, 4
+# What a request meets while PostgreSQL restarts or fails over: connections refused or cut,
+# the server shutting down or still recovering.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
 
 
 def _problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
@@ -75,6 +87,16 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
 def _unstorable_text(_: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[dict[str, Any]]:
     # PostgreSQL text cannot hold NUL characters (and the like); the transaction rolled back.
     return _problem(400, "Invalid request", "A text field contains a character that cannot be stored (such as NUL).")
+
+
+def _database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # The database is restarting or failing over: nothing was saved, and trying again soon works.
+    log.warning("database unavailable", extra={"fields": {"error": type(exc).__name__}})
+    response = _problem(
+        503, "Service unavailable", "The database is unavailable; nothing was saved. Try again shortly."
+    )
+    response.headers["retry-after"] = "2"
+    return response
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -109,13 +131,21 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
     try:
         # Reservations of sign-in attempts only (see registry.auth.service): never waits on the main pool.
         runtime.security_pool = await create_pool(settings.database_url, SECURITY_POOL_MIN, SECURITY_POOL_MAX)
+        async with runtime.pool.acquire() as conn:
+            await keys.open_keyring(conn, runtime.keyring, runtime)
     except BaseException:
+        if runtime.security_pool is not None:
+            await runtime.security_pool.close()
+            runtime.security_pool = None
         await runtime.pool.close()
         runtime.pool = None
         raise
     background = []
     if settings.audit_seal_interval_seconds > 0:
         background.append(asyncio.create_task(_seal_audit_chain(runtime)))
+        background.append(asyncio.create_task(keys.follow(runtime)))
+    if settings.audit_checkpoint is not None and settings.audit_checkpoint_interval_seconds > 0:
+        background.append(asyncio.create_task(checkpoint.run_forever(runtime, settings.audit_checkpoint)))
     if settings.jobs_interval_seconds > 0:
         background.append(asyncio.create_task(run_jobs(runtime)))
     try:
@@ -146,7 +176,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         settings=settings,
         policy=policy,
         clock=clock or Clock(),
-        keyring=Keyring(settings.secret_key),
+        keyring=Keyring(settings.secret_key, settings.previous_secret_keys),
         hasher=Hasher(settings.password_hash, settings.password_hash_concurrency),
         permissions=RolePermissions(policy),
     )
@@ -184,6 +214,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             HTTPException: _http_error,
             asyncpg.UntranslatableCharacterError: _unstorable_text,
             asyncpg.CharacterNotInRepertoireError: _unstorable_text,
+            **dict.fromkeys(DATABASE_UNAVAILABLE, _database_unavailable),
             Exception: _unexpected,
         },
         lifespan=[_lifespan],

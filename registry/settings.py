@@ -48,6 +48,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None
     policy_path: Path
     secret_key: bytes
+    # Secrets being rotated away from: they still decrypt until `registry keys rotate` is done.
+    previous_secret_keys: tuple[bytes, ...] = ()
     cookie_secure: bool = True
     # How many argon2id hashes may run at once. Each costs `memory_cost` KiB and keeps about
     # one core busy (its lanes run on threads), so this bounds the memory a login storm can
@@ -63,6 +65,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # 0 switches it off. Claims in PostgreSQL make each item run once however many instances look.
     jobs_interval_seconds: float = 60.0
     smtp: SmtpSettings | None = None
+    # Where each instance anchors the audit chain's head outside the database:
+    # "file:/absolute/path" (appended to) or "syslog"; None writes no checkpoints.
+    audit_checkpoint: str | None = None
+    audit_checkpoint_interval_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -73,11 +79,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             database_url=env.get("REGISTRY_DATABASE_URL") or None,
             policy_path=Path(env.get("REGISTRY_POLICY", "policies/department.toml")).expanduser().resolve(),
             secret_key=_secret_key(env.get("REGISTRY_SECRET_KEY"), data_dir, env.get("REGISTRY_DATABASE_URL")),
+            previous_secret_keys=_previous_keys(env.get("REGISTRY_PREVIOUS_SECRET_KEYS", "")),
             cookie_secure=_flag(env.get("REGISTRY_COOKIE_SECURE", "true"), "REGISTRY_COOKIE_SECURE"),
             log_level=env.get("REGISTRY_LOG_LEVEL", "INFO").upper(),
             jobs_interval_seconds=_seconds(env, "REGISTRY_JOBS_INTERVAL_SECONDS", "60"),
             smtp=_smtp(env),
+            audit_checkpoint=_checkpoint_sink(env.get("REGISTRY_AUDIT_CHECKPOINT", "")),
+            audit_checkpoint_interval_seconds=_seconds(env, "REGISTRY_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "60"),
         )
+
+
+def _previous_keys(value: str) -> tuple[bytes, ...]:
+    parts = [part for part in value.split(",") if part.strip()]
+    return tuple(decode_secret_key(part, "each of REGISTRY_PREVIOUS_SECRET_KEYS") for part in parts)
+
+
+def _checkpoint_sink(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if value == "syslog" or (value.startswith("file:") and Path(value[5:]).is_absolute()):
+        return value
+    raise ConfigurationError(f"REGISTRY_AUDIT_CHECKPOINT must be file:/absolute/path or syslog, not {value!r}")
 
 
 def _seconds(env: dict[str, str], name: str, default: str) -> float:
