@@ -28,7 +28,7 @@ from registry.auth.passwords import Hasher
 from registry.auth.routes import routes as auth_routes
 from registry.clock import Clock
 from registry.crypto import Keyring
-from registry.db.pool import create_pool, provide_db
+from registry.db.pool import CONNECTION_LOST, UNAVAILABLE, create_pool, provide_db
 from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
 from registry.gate.routes import routes as gate_routes
@@ -52,16 +52,6 @@ log = logging.getLogger("registry.app")
 PROBLEM = "application/problem+json"
 # Connections reserved for sign-in attempt reservations, apart from the main pool.
 SECURITY_POOL_MIN, SECURITY_POOL_MAX = 1, 4
-# What a request meets while PostgreSQL restarts or fails over: connections refused or cut,
-# the server shutting down or still recovering.
-DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    OSError,
-    asyncpg.ConnectionDoesNotExistError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-)
 
 
 def _problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
@@ -90,13 +80,20 @@ def _unstorable_text(_: Request[Any, Any, Any], exc: asyncpg.DataError) -> Respo
 
 
 def _database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    # The database is restarting or failing over: nothing was saved, and trying again soon works.
+    # The database is restarting or failing over; trying again shortly works.
     log.warning("database unavailable", extra={"fields": {"error": type(exc).__name__}})
     response = _problem(
-        503, "Service unavailable", "The database is unavailable; nothing was saved. Try again shortly."
+        503, "Service unavailable", "The database is unavailable right now; try again in a few seconds."
     )
     response.headers["retry-after"] = "2"
     return response
+
+
+def _client_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # asyncpg's own errors are bugs, unless the request's connection was lost under it.
+    if request.scope["state"].get(CONNECTION_LOST):
+        return _database_unavailable(request, exc)
+    return _unexpected(request, exc)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -214,7 +211,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             HTTPException: _http_error,
             asyncpg.UntranslatableCharacterError: _unstorable_text,
             asyncpg.CharacterNotInRepertoireError: _unstorable_text,
-            **dict.fromkeys(DATABASE_UNAVAILABLE, _database_unavailable),
+            **dict.fromkeys(UNAVAILABLE, _database_unavailable),
+            asyncpg.InterfaceError: _client_error,
+            asyncpg.InternalClientError: _client_error,
             Exception: _unexpected,
         },
         lifespan=[_lifespan],
