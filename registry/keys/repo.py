@@ -50,6 +50,13 @@ async def allow_resealing(conn: asyncpg.Connection) -> None:
     await conn.execute("SELECT set_config('registry.rekeying', 'on', true)")
 
 
+async def sample(conn: asyncpg.Connection, table: str, column: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT id, {column} AS sealed FROM {table} WHERE {column} IS NOT NULL LIMIT 1"
+    )
+    return row
+
+
 async def stale_batch(
     conn: asyncpg.Connection, table: str, column: str, prefix: bytes, after: object, limit: int
 ) -> list[asyncpg.Record]:

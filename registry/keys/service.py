@@ -54,6 +54,7 @@ async def open_keyring(conn: asyncpg.Connection, keyring: Keyring, runtime: Runt
     record them on first start. Refuses (ConfigurationError) rather than serve garbage."""
     row = await repo.get(conn)
     if row is None:
+        await _check_existing(conn, keyring)
         sealed = keyring.encrypt(base64.b64encode(keyring.default_digest_key()).decode(), _DIGEST_KEY)
         await repo.create(conn, sealed, keyring.current_id, runtime.clock.now())
         row = await repo.get(conn)
@@ -81,14 +82,34 @@ async def open_keyring(conn: asyncpg.Connection, keyring: Keyring, runtime: Runt
     keyring.use_index_key(index_key_id)
 
 
+async def _check_existing(conn: asyncpg.Connection, keyring: Keyring) -> None:
+    """A database encrypted before it kept a key check (an upgrade): one value of each sealed
+    column must open before the configured key is recorded as the database's."""
+    for table, column in repo.SEALED:
+        sample = await repo.sample(conn, table, column)
+        if sample is None:
+            continue
+        try:
+            keyring.decrypt(bytes(sample["sealed"]), f"{table}.{column}:{sample['id']}")
+        except (InvalidTag, ValueError):
+            raise ConfigurationError(
+                f"REGISTRY_SECRET_KEY does not open this database: it cannot decrypt {table}.{column}. "
+                "Start with the secret key this database was encrypted with"
+            ) from None
+
+
 async def follow(runtime: Runtime) -> None:
     """Take up the index key a rotation moved to, continually (every seal interval)."""
     while True:
         try:
             async with runtime.db_pool().acquire() as conn:
                 row = await repo.get(conn)
-            if row is not None and bytes(row["index_key_id"]) in runtime.keyring.key_ids:
-                runtime.keyring.use_index_key(bytes(row["index_key_id"]))
+            if row is not None:
+                if bytes(row["index_key_id"]) in runtime.keyring.key_ids:
+                    runtime.keyring.use_index_key(bytes(row["index_key_id"]))
+                else:
+                    # Lookups by alias and handle would miss: the operator must restart it with the new key.
+                    log.error("blind indexes moved to a key this instance does not have; restart it with that key")
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("reading the keyring failed; will retry", extra={"fields": {"error": type(exc).__name__}})
         await asyncio.sleep(runtime.settings.audit_seal_interval_seconds)

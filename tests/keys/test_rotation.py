@@ -174,3 +174,48 @@ async def test_a_key_that_does_not_open_the_database_is_refused_at_start(
         async with World.open(database_url, tmp_path, world.clock.now(), secret_key=NEW_KEY):
             pass
     assert refused.group_contains(ConfigurationError, match="REGISTRY_SECRET_KEY does not open this database")
+
+
+async def test_a_database_from_before_the_key_check_is_checked_against_its_data(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    await world.user("dana", "detective")  # a sealed TOTP secret
+    await world.db.execute("ALTER TABLE keyring DISABLE TRIGGER USER")
+    await world.db.execute("DELETE FROM keyring")
+    await world.db.execute("ALTER TABLE keyring ENABLE TRIGGER USER")
+
+    with pytest.raises(ExceptionGroup) as refused:
+        async with World.open(database_url, tmp_path, world.clock.now(), secret_key=NEW_KEY):
+            pass
+    assert refused.group_contains(ConfigurationError, match=r"cannot decrypt users\.totp_secret")
+    assert await world.db.fetchval("SELECT count(*) FROM keyring") == 0
+
+    async with World.open(database_url, tmp_path, world.clock.now()):
+        pass
+    assert await world.db.fetchval("SELECT count(*) FROM keyring") == 1
+
+
+# bytea columns that hold no ciphertext: digests, hashes, blind indexes, the keyring's own.
+NOT_SEALED = {
+    ("users", "calendar_token"),
+    ("recovery_codes", "code_hash"),
+    ("sessions", "token_hash"),
+    ("audit_event", "prev_hash"),
+    ("audit_event", "hash"),
+    ("audit_chain_head", "hash"),
+    ("personas", "alias_index"),
+    ("platform_accounts", "handle_index"),
+    ("keyring", "digest_key"),
+    ("keyring", "index_key_id"),
+}
+
+
+async def test_every_binary_column_is_known_to_the_rotation(world: World) -> None:
+    rows = await world.db.fetch(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = 'public' AND data_type = 'bytea'"
+    )
+    found = {(r["table_name"], r["column_name"]) for r in rows}
+
+    # A new encrypted column goes in registry.keys.repo.SEALED, or rotation leaves it behind.
+    assert found - NOT_SEALED == set(SEALED)
