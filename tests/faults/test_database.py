@@ -40,12 +40,12 @@ async def test_killing_postgres_loses_no_acknowledged_write_and_instances_reconn
                 restarted = time.monotonic()
                 await asyncio.to_thread(postgres.start)
                 timings["seconds_to_restart_postgres"] = time.monotonic() - restarted
-                ready = await asyncio.gather(a.wait_for(200), b.wait_for(200))
-                timings["seconds_from_restart_to_readyz_200"] = time.monotonic() - restarted - 0 * max(ready)
+                await asyncio.gather(a.wait_for(200), b.wait_for(200))
+                timings["seconds_from_restart_to_readyz_200"] = time.monotonic() - restarted
+                timings["seconds_postgres_was_down"] = restarted - killed
                 back = tally.acked_count(len(tally.acked) + 30)
                 await asyncio.wait_for(back.wait(), PATIENCE)
                 timings["seconds_from_restart_to_first_ack"] = tally.first_ack_after(restarted) or -1.0
-                timings["seconds_down_for_writers"] = tally.first_ack_after(killed) or -1.0
                 timings["acked_before_kill"] = acked_before
             finally:
                 stop.set()
