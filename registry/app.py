@@ -26,15 +26,15 @@ from registry.auth.guards import permission_of, require_permission
 from registry.auth.middleware import SessionMiddleware
 from registry.auth.passwords import Hasher
 from registry.auth.routes import routes as auth_routes
-from registry.clock import Clock
+from registry.clock import Clock, OffsetClock
 from registry.crypto import Keyring
 from registry.db.pool import CONNECTION_LOST, UNAVAILABLE, create_pool, provide_db
 from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
-from registry.gate.routes import routes as gate_routes
 from registry.investigations.routes import routes as investigation_routes
 from registry.jobs import run_forever as run_jobs
 from registry.keys import service as keys
+from registry.lifecycle.routes import routes as lifecycle_routes
 from registry.observability import ObservabilityMiddleware, add_response_headers
 from registry.ops.routes import routes as ops_routes
 from registry.permissions import Permission, RolePermissions
@@ -172,7 +172,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
     runtime = Runtime(
         settings=settings,
         policy=policy,
-        clock=clock or Clock(),
+        clock=clock or (OffsetClock(settings.clock_file) if settings.clock_file else Clock()),
         keyring=Keyring(settings.secret_key, settings.previous_secret_keys),
         hasher=Hasher(settings.password_hash, settings.password_hash_concurrency),
         permissions=RolePermissions(policy),
@@ -185,7 +185,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             *audit_routes,
             *investigation_routes,
             *persona_routes,
-            *gate_routes,
+            *lifecycle_routes,
             *equipment_routes,
             *activity_routes,
             *account_routes,

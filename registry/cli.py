@@ -1,4 +1,4 @@
-"""`registry serve | migrate | user add | audit verify | keys rotate | demo`."""
+"""`registry serve | migrate | user add | audit verify | keys rotate | jobs run | clock | demo`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import asyncio
 import base64
 import contextlib
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -18,9 +20,12 @@ from registry import demo
 from registry.app import create_app
 from registry.audit import checkpoint
 from registry.audit import service as audit_service
+from registry.clock import read_offset, write_offset
 from registry.db.embedded import start_embedded
 from registry.db.migrate import migrate
 from registry.errors import ConfigurationError, DomainError
+from registry.jobs import JobsResult
+from registry.jobs import run_once as run_jobs
 from registry.keys import service as keys
 from registry.observability import configure_logging
 from registry.policy import ROLES, load_policy
@@ -190,6 +195,56 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_jobs_run(settings: Settings, _: argparse.Namespace) -> int:
+    """One round of the periodic work, now (what each instance does every interval)."""
+    settings = _migrate(settings)
+
+    async def run() -> JobsResult:
+        async with cli_runtime(settings) as runtime:
+            return await run_jobs(runtime)
+
+    print(msgspec.json.encode(asyncio.run(run())).decode())
+    return 0
+
+
+_DURATION = re.compile(r"\A(-?\d+)([dhms])\Z")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def _duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ConfigurationError(f"a duration is a whole number and d, h, m or s (such as 90d), not {text!r}")
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+def cmd_clock(settings: Settings, args: argparse.Namespace) -> int:
+    """Show or move the time the rules see, through REGISTRY_CLOCK_FILE (every instance that
+    reads the file follows at once)."""
+    if settings.clock_file is None:
+        raise ConfigurationError("set REGISTRY_CLOCK_FILE to a file every instance reads to move its clock")
+    offset = read_offset(settings.clock_file)
+    if args.action == "advance":
+        offset += _duration(args.value or "")
+    elif args.action == "set":
+        try:
+            when = datetime.fromisoformat(args.value or "")
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"give the time as ISO 8601, such as 2027-06-01T09:00:00Z, not {args.value!r}"
+            ) from exc
+        if when.tzinfo is None:
+            raise ConfigurationError("give the time with a time zone, such as 2027-06-01T09:00:00Z")
+        offset = when - datetime.now(UTC)
+    elif args.action == "reset":
+        offset = timedelta(0)
+    if args.action != "show":
+        write_offset(settings.clock_file, offset)
+    now = datetime.now(UTC) + offset
+    print(msgspec.json.encode({"now": now.isoformat(), "offset_seconds": int(offset.total_seconds())}).decode())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="registry", description="The Persona Registry")
     sub = p.add_subparsers(dest="command", required=True)
@@ -227,6 +282,14 @@ def parser() -> argparse.ArgumentParser:
         help="wait after the index switch for instances to follow (a few seal intervals), then rebuild once more",
     )
     rotate.set_defaults(func=cmd_keys_rotate)
+
+    jobs = sub.add_parser("jobs", help="periodic work").add_subparsers(dest="jobs_command", required=True)
+    jobs.add_parser("run", help="run one round of the periodic work now").set_defaults(func=cmd_jobs_run)
+
+    clock = sub.add_parser("clock", help="show or move the time the rules see (REGISTRY_CLOCK_FILE)")
+    clock.add_argument("action", choices=["show", "advance", "set", "reset"])
+    clock.add_argument("value", nargs="?", help="advance: a duration such as 90d or -2h; set: an ISO 8601 time")
+    clock.set_defaults(func=cmd_clock)
 
     demo_cmd = sub.add_parser("demo", help="seed a demo department and print how to sign in")
     demo_cmd.add_argument(

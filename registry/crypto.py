@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import unicodedata
 from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from registry.identifiers import skeleton
 
 # Version 1: version, nonce, ciphertext (before key ids). Version 2 adds the key id.
 _V1 = b"\x01"
@@ -111,8 +112,9 @@ class Keyring:
         return blob[1 : 1 + KEY_ID_LENGTH] if blob[:1] == _V2 else None
 
     def blind_index(self, value: str, scope: str) -> bytes:
-        """Keyed digest for exact-match lookups, insensitive to case and spacing."""
-        normal = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+        """Keyed digest for exact-match lookups of a name, by its confusable skeleton: insensitive
+        to case, spacing, invisible characters and look-alike letters (registry.identifiers)."""
+        normal = skeleton(value)
         return hmac.new(self._index_key, f"{scope}\x00{normal}".encode(), hashlib.sha256).digest()
 
     def digest(self, secret: str) -> bytes:

@@ -55,3 +55,9 @@ class InvalidTransition(Conflict):
 
 class GateFailed(Conflict):
     title = "Conditions not met"
+
+
+class Stale(Conflict):
+    """The record changed since the caller read it: a decision must be about what they saw."""
+
+    title = "Changed since you opened it"

@@ -60,6 +60,13 @@ class Personas(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     # How many days before a conduct review its handler and the commander are reminded.
     review_reminder_days: Annotated[int, msgspec.Meta(ge=0, le=60)]
     overdue_review_action: Literal["suspend", "report"]
+    # An active persona that stops meeting a condition of use (approval, investigation
+    # authorization, device inspection, terms of service, accounts) is suspended by the
+    # periodic sweep, or only reported (003 IV.B.2, IV.B.3.b.2).
+    lapse_action: Literal["suspend", "report"] = "suspend"
+    # Days before an approval, an investigation's authorization or a device's inspection lapses
+    # when the handler and whoever can renew it are reminded.
+    lapse_reminder_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 14
 
 
 class Investigations(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

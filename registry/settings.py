@@ -69,6 +69,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # "file:/absolute/path" (appended to) or "syslog"; None writes no checkpoints.
     audit_checkpoint: str | None = None
     audit_checkpoint_interval_seconds: float = 60.0
+    # REGISTRY_CLOCK_FILE: time as the rules see it is moved by the offset in this file
+    # (`registry clock`); for acceptance runs and training, never production.
+    clock_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -86,6 +89,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             smtp=_smtp(env),
             audit_checkpoint=_checkpoint_sink(env.get("REGISTRY_AUDIT_CHECKPOINT", "")),
             audit_checkpoint_interval_seconds=_seconds(env, "REGISTRY_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "60"),
+            clock_file=Path(env["REGISTRY_CLOCK_FILE"]).expanduser().resolve()
+            if env.get("REGISTRY_CLOCK_FILE")
+            else None,
         )
 
 

@@ -137,3 +137,41 @@ async def test_demo_without_a_database_url_runs_its_own_and_keeps_the_data(
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+async def test_an_operator_moves_the_clock_and_runs_the_periodic_work(
+    world: World, cli_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import json
+    from datetime import timedelta
+
+    from tests.lifecycle.setup import prepare
+
+    r = await prepare(world)
+    assert (await r.t.dana.post(f"/api/personas/{r.pid}/activate")).status_code == 200
+    monkeypatch.setenv("REGISTRY_CLOCK_FILE", str(tmp_path / "clock"))
+    start = world.clock.now()
+
+    # Ten days on, nothing is due: the sweep leaves the persona alone.
+    assert await run(monkeypatch, ["clock", "set", (start + timedelta(days=10)).isoformat()], "") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["now"].startswith((start + timedelta(days=10)).date().isoformat())
+    assert await run(monkeypatch, ["jobs", "run"], "") == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["suspended"] == 0
+
+    # Forty days on, the review (due on day 30, 7 days of grace) was missed: suspended.
+    assert await run(monkeypatch, ["clock", "advance", "30d"], "") == 0
+    capsys.readouterr()
+    assert await run(monkeypatch, ["jobs", "run"], "") == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["suspended"] == 1
+    status = await world.db.fetchval("SELECT status FROM personas WHERE id = $1::uuid", r.pid)
+    assert status == "suspended"
+
+
+async def test_the_clock_command_says_what_to_set_without_a_clock_file(
+    world: World, cli_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("REGISTRY_CLOCK_FILE", raising=False)
+
+    assert await run(monkeypatch, ["clock", "advance", "1d"], "") == 78
+    assert "REGISTRY_CLOCK_FILE" in capsys.readouterr().err

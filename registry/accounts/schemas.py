@@ -28,6 +28,8 @@ class AccountCreate(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")] | None = None
     phone: Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()-]{5,30}$")] | None = None
     credential_ref: CredentialRef | None = None
+    # Reuse, knowingly, a handle a retired persona carried on this platform.
+    acknowledge_retired: bool = False
     # Accepted only to be refused with a clear message: the registry never holds credentials.
     password: str | None = None
 

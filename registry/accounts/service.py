@@ -23,9 +23,11 @@ from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from registry.personas import repo as personas_repo
+from registry.personas.deconfliction import refuse_clashes
 from registry.personas.lookup import visible_persona
 from registry.platforms import repo as platforms_repo
 from registry.runtime import RequestContext, Runtime
+from registry.status import PersonaStatus
 
 NOT_FOUND = "No such account, or it is outside your need-to-know."
 
@@ -73,19 +75,15 @@ async def request(
     persona = await visible_persona(conn, runtime, ctx, persona_id)
     if persona["handler_id"] != me.id:
         raise Forbidden("Only the persona's handler requests accounts for it.")
-    if persona["status"] not in personas_repo.LIVE:
+    if persona["status"] not in PersonaStatus.live():
         raise InvalidTransition(f"The persona is {persona['status']}; it takes no new accounts.")
     if not await platforms_repo.exists(conn, data.platform_id):
         raise NotFound("No such platform; legal or communications add platforms to the catalog.", field="platform_id")
     index = handle_index(runtime, data.platform_id, data.handle)
     clashes = await personas_repo.handle_conflicts(conn, data.platform_id, index, None)
-    if clashes:
-        raise Conflict(
-            "This handle on this platform is already used by a live persona. Contact its handler: "
-            + "; ".join(f"{c['codename']} (handler {c['handler']})" for c in clashes),
-            field="handle",
-            conflicts=[{"codename": c["codename"], "handler": c["handler"]} for c in clashes],
-        )
+    refuse_clashes(
+        clashes, what="handle on this platform", field="handle", acknowledge_retired=data.acknowledge_retired
+    )
     account_id = uuid.uuid4()
     details = AccountDetails(handle=data.handle, profile_url=data.profile_url, email=data.email, phone=data.phone)
     sealed = runtime.keyring.encrypt(msgspec.json.encode(details).decode(), _context(account_id))

@@ -11,6 +11,7 @@ from litestar.types import ControllerRouterHandler
 from registry.activity import service
 from registry.activity.schemas import ActivityIn, ActivityList, ActivityOut
 from registry.db.pool import DB
+from registry.lifecycle import use
 from registry.permissions import Permission
 from registry.runtime import Ctx, RuntimeDep
 
@@ -24,8 +25,9 @@ from registry.runtime import Ctx, RuntimeDep
 async def record_activity(
     persona_id: FromPath[UUID], data: JSONBody[ActivityIn], db: DB, runtime: RuntimeDep, ctx: Ctx
 ) -> ActivityOut:
-    """Record what was done online with an active persona, on which assigned device."""
-    return await service.log(db, runtime, ctx, persona_id, data)
+    """Record what was done online with an active persona, on which assigned device; 409 with
+    every unmet condition when the persona may not be used now."""
+    return await use.record_activity(db, runtime, ctx, persona_id, data)
 
 
 @get("/api/personas/{persona_id:uuid}/activity", opt={"permission": Permission.ACTIVITY_READ}, tags=["activity"])

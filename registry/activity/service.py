@@ -5,7 +5,9 @@ of secrecy. Append-only; summaries are encrypted."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -13,7 +15,7 @@ import asyncpg
 from registry.activity import repo
 from registry.activity.schemas import ActivityIn, ActivityList, ActivityOut
 from registry.audit.service import record
-from registry.errors import Forbidden, Invalid, InvalidTransition
+from registry.errors import Invalid
 from registry.personas.lookup import visible_persona
 from registry.runtime import RequestContext, Runtime
 
@@ -25,19 +27,20 @@ def _context(activity_id: UUID) -> str:
     return f"activity_log.summary:{activity_id}"
 
 
-async def log(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: ActivityIn
-) -> ActivityOut:
-    me = ctx.me
-    persona = await visible_persona(conn, runtime, ctx, persona_id)
-    if persona["handler_id"] != me.id:
-        raise Forbidden("Only the persona's handler records its activity.")
-    if persona["status"] != "active":
-        raise InvalidTransition(f"The persona is {persona['status']}; activity is recorded only for an active persona.")
+def check_time(data: ActivityIn, ctx: RequestContext) -> None:
     if data.occurred_at.tzinfo is None:
         raise Invalid("occurred_at needs a time zone (for example 2026-03-02T10:15:00Z).", field="occurred_at")
     if data.occurred_at > ctx.now + FUTURE_TOLERANCE:
         raise Invalid("occurred_at is in the future.", field="occurred_at")
+
+
+async def log(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona: Mapping[str, Any], data: ActivityIn
+) -> ActivityOut:
+    """Append an entry for a persona the lifecycle has cleared for use now (registry.lifecycle.use)."""
+    me = ctx.me
+    persona_id: UUID = persona["id"]
+    check_time(data, ctx)
     checks = await repo.usable(conn, persona_id, data.platform_id, data.equipment_id)
     if not checks["device_assigned"]:
         raise Invalid(

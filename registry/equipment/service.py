@@ -24,6 +24,7 @@ from registry.permissions import Permission
 from registry.personas import repo as personas_repo
 from registry.personas.lookup import visible_persona
 from registry.runtime import RequestContext, Runtime
+from registry.status import PersonaStatus
 
 PERSONAL_DEVICE = (
     "Only department-owned equipment may be used for online investigations (003 IV.B.2.a); "
@@ -162,7 +163,7 @@ async def assign(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: AssignIn
 ) -> AssignmentOut:
     persona = await _persona_for_equipment(conn, runtime, ctx, persona_id)
-    if persona["status"] not in personas_repo.LIVE:
+    if persona["status"] not in PersonaStatus.live():
         raise InvalidTransition(f"The persona is {persona['status']}; it takes no equipment.")
     equipment = await repo.get(conn, data.equipment_id)
     if equipment is None:

@@ -6,19 +6,21 @@ from datetime import datetime
 
 import asyncpg
 
-# Every column sealed with registry.crypto, as (table, column). Each is sealed with the
-# associated data "table.column:id", so a rotation can re-seal it without knowing its domain.
-# A new encrypted column must be listed here, or `registry keys rotate` leaves it behind (and
-# its test, tests/keys/test_rotation.py, fails on the first value still under the old key).
-SEALED: tuple[tuple[str, str], ...] = (
-    ("users", "totp_secret"),
-    ("users", "totp_pending"),
-    ("personas", "identity"),
-    ("platform_accounts", "details"),
-    ("activity_log", "summary"),
-    ("conduct_reviews", "notes"),
-    ("conduct_reviews", "findings"),
-    ("conduct_reviews", "actions"),
+# Every column sealed with registry.crypto, as (table, column, context): each value is sealed
+# with the associated data "context:id" (its row's id), so a rotation can re-seal it without
+# knowing its domain. A new encrypted column must be listed here, or `registry keys rotate`
+# leaves it behind (tests/keys/test_rotation.py fails on any bytea column it does not know).
+SEALED: tuple[tuple[str, str, str], ...] = (
+    ("users", "totp_secret", "users.totp_secret"),
+    ("users", "totp_pending", "users.totp_pending"),
+    ("personas", "identity", "personas.identity"),
+    # A copy of `identity` taken at approval (0005), sealed as it was.
+    ("personas", "approved_identity", "personas.identity"),
+    ("platform_accounts", "details", "platform_accounts.details"),
+    ("activity_log", "summary", "activity_log.summary"),
+    ("conduct_reviews", "notes", "conduct_reviews.notes"),
+    ("conduct_reviews", "findings", "conduct_reviews.findings"),
+    ("conduct_reviews", "actions", "conduct_reviews.actions"),
 )
 
 

@@ -27,8 +27,8 @@ from registry.audit.service import record
 from registry.crypto import KEY_ID_LENGTH, Keyring
 from registry.errors import ConfigurationError
 from registry.keys import repo
+from registry.personas.identity import _alias_index
 from registry.personas.schemas import Identity
-from registry.personas.service import _alias_index
 from registry.runtime import RequestContext, Runtime
 
 log = logging.getLogger("registry.keys")
@@ -85,12 +85,12 @@ async def open_keyring(conn: asyncpg.Connection, keyring: Keyring, runtime: Runt
 async def _check_existing(conn: asyncpg.Connection, keyring: Keyring) -> None:
     """A database encrypted before it kept a key check (an upgrade): one value of each sealed
     column must open before the configured key is recorded as the database's."""
-    for table, column in repo.SEALED:
+    for table, column, context in repo.SEALED:
         sample = await repo.sample(conn, table, column)
         if sample is None:
             continue
         try:
-            keyring.decrypt(bytes(sample["sealed"]), f"{table}.{column}:{sample['id']}")
+            keyring.decrypt(bytes(sample["sealed"]), f"{context}:{sample['id']}")
         except (InvalidTag, ValueError):
             raise ConfigurationError(
                 f"REGISTRY_SECRET_KEY does not open this database: it cannot decrypt {table}.{column}. "
@@ -116,7 +116,7 @@ async def follow(runtime: Runtime) -> None:
 
 
 async def _reseal_column(
-    pool: asyncpg.Pool, keyring: Keyring, table: str, column: str, batch: int, pause: float
+    pool: asyncpg.Pool, keyring: Keyring, table: str, column: str, context: str, batch: int, pause: float
 ) -> int:
     prefix = b"\x02" + keyring.current_id
     assert len(prefix) == 1 + KEY_ID_LENGTH
@@ -129,15 +129,10 @@ async def _reseal_column(
                 rows = await repo.stale_batch(conn, table, column, prefix, after, batch)
                 if not rows:
                     break
-                context = f"{table}.{column}:"
                 values = [
-                    (
-                        r["id"],
-                        keyring.encrypt(
-                            keyring.decrypt(bytes(r["sealed"]), context + str(r["id"])), context + str(r["id"])
-                        ),
-                    )
+                    (r["id"], keyring.encrypt(keyring.decrypt(bytes(r["sealed"]), bound), bound))
                     for r in rows
+                    for bound in [f"{context}:{r['id']}"]
                 ]
                 await repo.reseal(conn, table, column, values)
             done += len(rows)
@@ -198,8 +193,8 @@ async def rotate(
             details={"key_id": new_id, "previous_key_ids": [_hex(k) for k in keyring.key_ids[1:]]},
         )
     resealed: dict[str, int] = {}
-    for table, column in repo.SEALED:
-        resealed[f"{table}.{column}"] = await _reseal_column(pool, keyring, table, column, batch, pause)
+    for table, column, context in repo.SEALED:
+        resealed[f"{table}.{column}"] = await _reseal_column(pool, keyring, table, column, context, batch, pause)
         progress(f"re-sealed {table}.{column}: {resealed[f'{table}.{column}']}")
     async with pool.acquire() as conn:
         aliases, handles = await _rebuild_indexes(conn, runtime)

@@ -10,8 +10,8 @@ from uuid import UUID
 import asyncpg
 
 from registry.access import persona_visible
+from registry.status import PersonaStatus, values
 
-LIVE = ("draft", "submitted", "rejected", "approved", "active", "suspended")
 # Targets of `transition` besides a plain status:
 RESUME = "resume"  # back to the state the suspension interrupted
 UNCHANGED = "unchanged"  # keep the status (a renewal)
@@ -50,15 +50,15 @@ async def insert(
 
 
 async def alias_conflicts(conn: asyncpg.Connection, alias_index: bytes, exclude: UUID | None) -> list[asyncpg.Record]:
+    """Every persona, live or closed, that carries this alias: a burned identity stays known."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT p.codename, u.display_name AS handler
+        SELECT p.codename, u.display_name AS handler, p.status
           FROM personas p JOIN users u ON u.id = p.handler_id
-         WHERE p.alias_index = $1 AND p.status <> ALL($2::text[]) AND ($3::uuid IS NULL OR p.id <> $3)
+         WHERE p.alias_index = $1 AND ($2::uuid IS NULL OR p.id <> $2)
          ORDER BY p.codename
         """,
         alias_index,
-        ["retired", "compromised"],
         exclude,
     )
     return rows
@@ -67,19 +67,23 @@ async def alias_conflicts(conn: asyncpg.Connection, alias_index: bytes, exclude:
 async def handle_conflicts(
     conn: asyncpg.Connection, platform_id: UUID, handle_index: bytes, exclude_persona: UUID | None
 ) -> list[asyncpg.Record]:
+    """Personas holding this handle on this platform: through a live account, or through one
+    closed with its retired or compromised persona."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT DISTINCT p.codename, u.display_name AS handler
+        SELECT DISTINCT p.codename, u.display_name AS handler, p.status
           FROM platform_accounts a
           JOIN personas p ON p.id = a.persona_id
           JOIN users u ON u.id = p.handler_id
-         WHERE a.platform_id = $1 AND a.handle_index = $2 AND a.status IN ('requested', 'authorized')
+         WHERE a.platform_id = $1 AND a.handle_index = $2
+           AND (a.status IN ('requested', 'authorized') OR p.status = ANY($4::text[]))
            AND ($3::uuid IS NULL OR p.id <> $3)
          ORDER BY p.codename
         """,
         platform_id,
         handle_index,
         exclude_persona,
+        values(PersonaStatus.closed()),
     )
     return rows
 
@@ -170,6 +174,10 @@ async def add_history(
     )
 
 
+# What a step's statement returns: the persona as it now is.
+_STEPPED = """p.id, p.codename, p.status, p.suspended_from, p.version, p.approval_expires_at, p.handler_id,
+              p.investigation_id, p.review_interval_days"""
+
 # Who may take a step, as SQL over the persona `p` and the caller `$2` (unit roles in `$3`).
 HANDLER = "p.handler_id = $2"
 NOT_OWN = "p.requested_by <> $2 AND p.handler_id <> $2"
@@ -190,10 +198,13 @@ async def transition(
     approval: tuple[UUID, datetime] | None = None,
     review_interval_days: int | None = None,
     rejection_reason: str | None = None,
+    version: int | None = None,
 ) -> asyncpg.Record | None:
     """Move a visible persona from one of `allowed_from` to `to` if `who` holds, in one
-    statement. `approval` = (approver, expires_at) records an approval or renewal. None when
-    nothing matched (the caller explains why)."""
+    statement. `approval` = (approver, expires_at) records an approval or renewal of the
+    details as they now are (and only of details not changed since: `version`, when given,
+    must still be current; a suspended persona with unapproved changes takes no approval).
+    None when nothing matched (the caller explains why)."""
     return await conn.fetchrow(
         f"""
         UPDATE personas p
@@ -203,16 +214,19 @@ async def transition(
                approved_by = CASE WHEN $7::uuid IS NULL THEN p.approved_by ELSE $7 END,
                approved_at = CASE WHEN $7::uuid IS NULL THEN p.approved_at ELSE $6 END,
                approval_expires_at = CASE WHEN $7::uuid IS NULL THEN p.approval_expires_at ELSE $8 END,
+               approved_version = CASE WHEN $7::uuid IS NULL THEN p.approved_version ELSE p.version END,
+               approved_identity = CASE WHEN $7::uuid IS NULL THEN p.approved_identity ELSE p.identity END,
                review_interval_days = coalesce($9, p.review_interval_days),
                rejection_reason = CASE WHEN $5 = 'rejected' THEN $10 WHEN $5 = 'submitted' THEN NULL
                                        ELSE p.rejection_reason END,
                updated_at = $6
          WHERE p.id = $1
            AND p.status = ANY($4::text[])
+           AND ($11::integer IS NULL OR p.version = $11)
+           AND ($7::uuid IS NULL OR p.suspended_from IS DISTINCT FROM 'submitted')
            AND {persona_visible("p", "$2", "$3")}
            AND {who}
-        RETURNING p.id, p.codename, p.status, p.approval_expires_at, p.handler_id, p.investigation_id,
-                  p.review_interval_days
+        RETURNING {_STEPPED}
         """,
         persona_id,
         me,
@@ -224,6 +238,7 @@ async def transition(
         approval[1] if approval else None,
         review_interval_days,
         rejection_reason,
+        version,
     )
 
 
@@ -239,15 +254,17 @@ async def update_identity(
     to_status: str | None,
     now: datetime,
 ) -> asyncpg.Record | None:
-    """The handler rewrites the documented identity; a material change to an approved
-    persona sends it back for approval (`to_status`)."""
+    """The handler rewrites the documented identity, and the version moves. A material change
+    to an approved persona sends it back for approval (`to_status`); a suspended one stays
+    suspended and goes back for approval when the suspension lifts."""
     return await conn.fetchrow(
         f"""
         UPDATE personas p
-           SET identity = $4, alias_index = $5, status = coalesce($7, p.status), suspended_from = NULL,
+           SET identity = $4, alias_index = $5, status = coalesce($7, p.status), version = p.version + 1,
+               suspended_from = CASE WHEN p.status = 'suspended' THEN 'submitted' END,
                updated_at = $8
          WHERE p.id = $1 AND p.status = ANY($6::text[]) AND {persona_visible("p", "$2", "$3")} AND {HANDLER}
-        RETURNING p.id, p.codename, p.status, p.approval_expires_at
+        RETURNING {_STEPPED}
         """,
         persona_id,
         me,
@@ -268,22 +285,44 @@ async def hand_over(
         UPDATE personas p SET handler_id = $4, updated_at = $5
          WHERE p.id = $1 AND p.status = ANY($6::text[]) AND {persona_visible("p", "$2", "$3")}
            AND p.handler_id <> $4 AND (p.approved_by IS NULL OR p.approved_by <> $4)
-        RETURNING p.id, p.codename, p.status, p.approval_expires_at, p.handler_id, p.investigation_id,
-                  p.review_interval_days
+        RETURNING {_STEPPED}
         """,
         persona_id,
         me,
         unit_roles,
         to_user,
         now,
-        list(LIVE),
+        values(PersonaStatus.live()),
     )
+
+
+async def approval_snapshot(conn: asyncpg.Connection, persona_id: UUID) -> asyncpg.Record:
+    """The identity as it is and as it was last approved (both sealed), with their versions."""
+    row: asyncpg.Record = await conn.fetchrow(
+        "SELECT identity, version, approved_identity, approved_version FROM personas WHERE id = $1", persona_id
+    )
+    return row
 
 
 async def active_detective(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT id, username, display_name FROM users WHERE id = $1 AND active AND 'detective' = ANY(roles)", user_id
     )
+
+
+async def suspend_by_system(conn: asyncpg.Connection, persona_ids: list[UUID], now: datetime) -> list[asyncpg.Record]:
+    """Periodic work suspends (no user acts): those of `persona_ids` still approved or active."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        UPDATE personas p SET status = 'suspended', suspended_from = p.status, updated_at = $2
+         WHERE p.id = ANY($1::uuid[]) AND p.status = ANY($3::text[])
+        RETURNING {_STEPPED}
+        """,
+        persona_ids,
+        now,
+        values(PersonaStatus.suspendable()),
+    )
+    return rows
 
 
 async def close_accounts(conn: asyncpg.Connection, persona_id: UUID, now: datetime) -> None:
@@ -329,12 +368,13 @@ async def awaiting_approval(
           JOIN users h ON h.id = p.handler_id
          WHERE {persona_visible("p", "$1", "$2")}
            AND (p.status = 'submitted'
-                OR (p.status IN ('approved', 'active', 'suspended') AND p.approval_expires_at < $3))
+                OR (p.status = ANY($4::text[]) AND p.approval_expires_at < $3))
          ORDER BY p.status = 'submitted' DESC, p.approval_expires_at NULLS FIRST, p.created_at
          LIMIT 500
         """,
         me,
         unit_roles,
         renew_before,
+        values(PersonaStatus.approved_like()),
     )
     return rows

@@ -11,38 +11,31 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
+from registry.lifecycle import listing
 from registry.permissions import Permission
-from registry.personas import service
+from registry.personas import identity, records
 from registry.personas.schemas import (
-    Approve,
     CentralRecord,
-    CompromiseIn,
     ConflictList,
     Deconflict,
-    HandoverIn,
     PersonaCreate,
     PersonaCreated,
     PersonaDetail,
     PersonaPage,
     PersonaPatch,
-    ReasonIn,
-    Reject,
-    Renew,
     StatusOut,
 )
 from registry.runtime import Ctx, RuntimeDep
+from registry.status import PersonaStatus
 
 PersonaId = FromPath[UUID]
-Status = Annotated[
-    str | None,
-    QueryParameter(pattern="^(draft|submitted|rejected|approved|active|suspended|retired|compromised)$"),
-]
+Status = Annotated[str | None, QueryParameter(pattern=PersonaStatus.pattern())]
 
 
 @post("/", status_code=HTTP_201_CREATED, opt={"permission": Permission.PERSONA_REQUEST})
 async def create_persona(data: JSONBody[PersonaCreate], db: DB, runtime: RuntimeDep, ctx: Ctx) -> PersonaCreated:
     """Request a persona: its documented identity, under an investigation you belong to."""
-    return await service.create(db, runtime, ctx, data)
+    return await identity.create(db, runtime, ctx, data)
 
 
 @get("/", opt={"permission": Permission.PERSONA_READ})
@@ -56,86 +49,37 @@ async def list_personas(
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> PersonaPage:
     """The personas you may see, newest first; codenames only, never identity fields."""
-    return await service.page(
+    return await listing.page(
         db, runtime, ctx, status=status, investigation_id=investigation_id, cursor=cursor, limit=limit
     )
 
 
 @get("/{persona_id:uuid}", opt={"permission": Permission.PERSONA_READ})
-async def get_persona(persona_id: PersonaId, db: DB, runtime: RuntimeDep, ctx: Ctx) -> PersonaDetail:
-    """Everything, identity included; the read is audited."""
-    return await service.get(db, runtime, ctx, persona_id)
+async def get_persona(persona_id: PersonaId, db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[PersonaDetail]:
+    """Everything, identity included; the read is audited. The ETag is the version that
+    approve and reject name in If-Match."""
+    detail = await identity.get(db, runtime, ctx, persona_id)
+    return Response(detail, headers={"etag": f'"{detail.version}"'})
 
 
 @patch("/{persona_id:uuid}", opt={"permission": Permission.PERSONA_EDIT})
 async def update_persona(
     persona_id: PersonaId, data: JSONBody[PersonaPatch], db: DB, runtime: RuntimeDep, ctx: Ctx
 ) -> StatusOut:
-    return await service.update_identity(db, runtime, ctx, persona_id, data.identity)
-
-
-@post("/{persona_id:uuid}/submit", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_EDIT})
-async def submit(persona_id: PersonaId, db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
-    return await service.submit(db, runtime, ctx, persona_id)
-
-
-@post("/{persona_id:uuid}/approve", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_APPROVE})
-async def approve(persona_id: PersonaId, data: JSONBody[Approve], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
-    """Approve the documented details before use (003 IV.B.3.b.2), with a fresh TOTP code."""
-    return await service.approve(db, runtime, ctx, persona_id, data)
-
-
-@post("/{persona_id:uuid}/reject", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_APPROVE})
-async def reject(persona_id: PersonaId, data: JSONBody[Reject], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
-    return await service.reject(db, runtime, ctx, persona_id, data)
-
-
-@post("/{persona_id:uuid}/renew", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_APPROVE})
-async def renew(persona_id: PersonaId, data: JSONBody[Renew], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
-    return await service.renew(db, runtime, ctx, persona_id, data)
-
-
-@post("/{persona_id:uuid}/suspend", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_SUSPEND})
-async def suspend(persona_id: PersonaId, data: JSONBody[ReasonIn], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
-    return await service.suspend(db, runtime, ctx, persona_id, data)
-
-
-@post("/{persona_id:uuid}/resume", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_SUSPEND})
-async def resume(persona_id: PersonaId, data: JSONBody[ReasonIn], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
-    return await service.resume(db, runtime, ctx, persona_id, data)
-
-
-@post("/{persona_id:uuid}/retire", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_SUSPEND})
-async def retire(persona_id: PersonaId, data: JSONBody[ReasonIn], db: DB, runtime: RuntimeDep, ctx: Ctx) -> StatusOut:
-    return await service.retire(db, runtime, ctx, persona_id, data)
-
-
-@post("/{persona_id:uuid}/compromise", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_SUSPEND})
-async def compromise(
-    persona_id: PersonaId, data: JSONBody[CompromiseIn], db: DB, runtime: RuntimeDep, ctx: Ctx
-) -> StatusOut:
-    """The persona is burned: terminal, with a report."""
-    return await service.compromise(db, runtime, ctx, persona_id, data)
-
-
-@post("/{persona_id:uuid}/handover", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_HANDOVER})
-async def handover(
-    persona_id: PersonaId, data: JSONBody[HandoverIn], db: DB, runtime: RuntimeDep, ctx: Ctx
-) -> StatusOut:
-    return await service.handover(db, runtime, ctx, persona_id, data)
+    return await identity.update_identity(db, runtime, ctx, persona_id, data.identity, data.acknowledge_retired)
 
 
 @post("/api/deconfliction", status_code=HTTP_200_OK, opt={"permission": Permission.DECONFLICT})
 async def deconfliction(data: JSONBody[Deconflict], db: DB, runtime: RuntimeDep, ctx: Ctx) -> ConflictList:
     """Would this alias or handle collide with a live persona? Answers whom to contact."""
-    return await service.deconflict(db, runtime, ctx, data)
+    return await identity.deconflict(db, runtime, ctx, data)
 
 
 @get("/api/central-record", opt={"permission": Permission.CENTRAL_RECORD_READ})
 async def central_record(request: Request[Any, Any, Any], db: DB, ctx: Ctx) -> Response[Any]:
     """Every persona's dates of request, approval, renewal, reviews, suspension, cancellation or
     compromise; codenames only. JSON, or CSV with `Accept: text/csv`."""
-    record = await service.central_record(db, ctx)
+    record = await records.central_record(db, ctx)
     if "text/csv" in request.headers.get("accept", ""):
         return Response(
             central_record_csv(record),
@@ -196,15 +140,6 @@ routes: list[ControllerRouterHandler] = [
             list_personas,
             get_persona,
             update_persona,
-            submit,
-            approve,
-            reject,
-            renew,
-            suspend,
-            resume,
-            retire,
-            compromise,
-            handover,
         ],
     ),
     deconfliction,

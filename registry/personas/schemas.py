@@ -49,25 +49,40 @@ class Identity(msgspec.Struct, forbid_unknown_fields=True):
     photo_provenance: Annotated[list[Photo], msgspec.Meta(max_length=50)] = []
 
 
+AcknowledgeRetired = Annotated[
+    bool, msgspec.Meta(description="reuse, knowingly, an alias or handle a retired persona carried")
+]
+
+
 class PersonaCreate(msgspec.Struct, forbid_unknown_fields=True):
     investigation_id: UUID
     identity: Identity
     codename: Codename | None = None
+    acknowledge_retired: AcknowledgeRetired = False
 
 
 class PersonaPatch(msgspec.Struct, forbid_unknown_fields=True):
     identity: Identity
+    acknowledge_retired: AcknowledgeRetired = False
+
+
+Version = Annotated[
+    int,
+    msgspec.Meta(ge=1, description="the persona's version the decision is about (or send it as If-Match)"),
+]
 
 
 class Approve(msgspec.Struct, forbid_unknown_fields=True):
     totp_code: Code
     review_interval_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
     note: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    version: Version | None = None
 
 
 class Reject(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
     totp_code: Code
+    version: Version | None = None
 
 
 class Renew(msgspec.Struct, forbid_unknown_fields=True):
@@ -112,6 +127,8 @@ class Conflict(msgspec.Struct):
     codename: str
     handler: str
     matched: str
+    # live states, "retired" (reusable once acknowledged) or "compromised" (never again)
+    status: str
 
 
 class ConflictList(msgspec.Struct):
@@ -154,6 +171,8 @@ class PersonaDetail(msgspec.Struct):
     id: UUID
     codename: str
     status: str
+    # Moves with every change of the documented identity; approve and reject name it.
+    version: int
     investigation_id: UUID
     case_number: str
     handler: Person
@@ -174,14 +193,35 @@ class StatusOut(msgspec.Struct):
     id: UUID
     codename: str
     status: str
+    version: int
     approval_expires_at: datetime | None = None
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> StatusOut:
         """From a persona row (or a step's RETURNING)."""
         return cls(
-            id=row["id"], codename=row["codename"], status=row["status"], approval_expires_at=row["approval_expires_at"]
+            id=row["id"],
+            codename=row["codename"],
+            status=row["status"],
+            version=row["version"],
+            approval_expires_at=row["approval_expires_at"],
         )
+
+
+class FieldChange(msgspec.Struct):
+    field: str
+    before: Any
+    after: Any
+
+
+class IdentityChanges(msgspec.Struct):
+    """What an approver decides on: the identity against what was last approved."""
+
+    version: int
+    approved_version: int | None
+    # Never approved before: every field is new.
+    first_approval: bool
+    changes: list[FieldChange]
 
 
 class CentralRecordRow(msgspec.Struct):

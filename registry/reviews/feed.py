@@ -12,6 +12,7 @@ from icalendar import Calendar, Event
 
 from registry.audit.service import record
 from registry.errors import NotFound
+from registry.permissions import Permission
 from registry.reviews import repo
 from registry.reviews.service import status_of
 from registry.runtime import RequestContext, Runtime
@@ -67,9 +68,10 @@ def _event(row: asyncpg.Record, status: str, stamp: datetime) -> Event:
 
 
 async def render(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, token: str) -> bytes:
-    """The feed behind a secret URL; 404 for a replaced token or a disabled user."""
+    """The feed behind a secret URL; 404 for a replaced token, a disabled user, or an owner
+    whose roles no longer read the calendar. It shows what the owner's calendar shows now."""
     owner = await repo.feed_owner(conn, runtime.keyring.digest(f"calendar:{token}"))
-    if owner is None:
+    if owner is None or Permission.REVIEW_READ not in runtime.permissions.for_roles(owner["roles"]):
         raise NotFound(NOT_FOUND)
     today = ctx.now.date()
     rows = await repo.in_range(

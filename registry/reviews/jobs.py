@@ -104,7 +104,10 @@ async def _enforce(conn: asyncpg.Connection, runtime: Runtime, now: datetime) ->
                     f"Conduct review overdue: due {review['due_on']:%Y-%m-%d}, not held within "
                     f"{policy.review_grace_days} days of grace (003 IV.B.4); suspended until it is held."
                 )
-                suspended = await repo.suspend_covered(conn, review["investigation_id"], review["handler_id"], now)
+                covered_ids = [
+                    p["id"] for p in await repo.covered(conn, review["investigation_id"], review["handler_id"])
+                ]
+                suspended = await personas_repo.suspend_by_system(conn, covered_ids, now)
                 for persona in suspended:
                     await personas_repo.add_history(conn, persona["id"], now, "suspend", None, {"reason": reason})
                     await record(

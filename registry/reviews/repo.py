@@ -9,18 +9,28 @@ from uuid import UUID
 import asyncpg
 
 from registry.access import review_visible
+from registry.status import PersonaStatus, values
 
-# The personas a review covers while it is open.
-COVERED_STATES = ["approved", "active", "suspended"]
+# The personas an open review covers: the handler's live personas in the investigation that
+# were ever approved. A persona sent back for approval by an edit was in use and still is
+# answerable for it, so an edit never takes a persona out of its review (003 IV.B.4).
+_COVERED_BY = (
+    """
+    p.investigation_id = {investigation} AND p.handler_id = {handler} AND p.approved_at IS NOT NULL
+    AND p.status <> ALL('{{"""
+    + ",".join(values(PersonaStatus.closed()))
+    + """}}'::text[])
+"""
+)
 
-_COVERED = """
+_COVERED = f"""
     SELECT p.id, p.codename, p.status, p.review_interval_days
       FROM personas p
-     WHERE p.investigation_id = $1 AND p.handler_id = $2 AND p.status = ANY($3::text[])
+     WHERE {_COVERED_BY.format(investigation="$1", handler="$2")}
      ORDER BY p.codename
 """
 
-_REVIEW = """
+_REVIEW = f"""
     SELECT cr.id, cr.investigation_id, i.case_number, cr.handler_id, h.username AS handler_username,
            h.display_name AS handler_name, cr.due_on, cr.scheduled_for, cr.status, cr.held_on, cr.outcome,
            cr.revision, cr.overdue_at, cr.created_at, cr.updated_at,
@@ -28,8 +38,8 @@ _REVIEW = """
                 THEN ARRAY(SELECT p.codename FROM conduct_review_personas crp JOIN personas p ON p.id = crp.persona_id
                             WHERE crp.review_id = cr.id ORDER BY p.codename)
                 ELSE ARRAY(SELECT p.codename FROM personas p
-                            WHERE p.investigation_id = cr.investigation_id AND p.handler_id = cr.handler_id
-                              AND p.status IN ('approved', 'active', 'suspended') ORDER BY p.codename)
+                            WHERE {_COVERED_BY.format(investigation="cr.investigation_id", handler="cr.handler_id")}
+                            ORDER BY p.codename)
            END AS codenames
       FROM conduct_reviews cr
       JOIN investigations i ON i.id = cr.investigation_id
@@ -74,26 +84,27 @@ async def cancel_if_uncovered(
     conn: asyncpg.Connection, investigation_id: UUID, handler_id: UUID, now: datetime
 ) -> UUID | None:
     """Cancel the open review of a handler who no longer has a persona in the investigation
-    to review (all retired, compromised or handed over). The cancelled review's id, if any."""
+    to review (all retired, compromised or handed over), while it is not yet due. A review
+    that has come due stays until it is held: retiring a persona and requesting another never
+    clears a missed review (003 IV.B.4). The cancelled review's id, if any."""
     cancelled: UUID | None = await conn.fetchval(
-        """
+        f"""
         UPDATE conduct_reviews cr
-           SET status = 'cancelled', revision = cr.revision + 1, updated_at = $4
+           SET status = 'cancelled', revision = cr.revision + 1, updated_at = $3
          WHERE cr.investigation_id = $1 AND cr.handler_id = $2 AND cr.status = 'open'
-           AND NOT EXISTS (SELECT 1 FROM personas p
-                            WHERE p.investigation_id = $1 AND p.handler_id = $2 AND p.status = ANY($3::text[]))
+           AND cr.overdue_at IS NULL AND cr.due_on > ($3::timestamptz AT TIME ZONE 'UTC')::date
+           AND NOT EXISTS (SELECT 1 FROM personas p WHERE {_COVERED_BY.format(investigation="$1", handler="$2")})
         RETURNING cr.id
         """,
         investigation_id,
         handler_id,
-        COVERED_STATES,
         now,
     )
     return cancelled
 
 
 async def covered(conn: asyncpg.Connection, investigation_id: UUID, handler_id: UUID) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(_COVERED, investigation_id, handler_id, COVERED_STATES)
+    rows: list[asyncpg.Record] = await conn.fetch(_COVERED, investigation_id, handler_id)
     return rows
 
 
@@ -301,24 +312,6 @@ async def claim_reminders(conn: asyncpg.Connection, horizon: date, limit: int) -
 
 async def mark_reminded(conn: asyncpg.Connection, review_id: UUID, now: datetime) -> None:
     await conn.execute("UPDATE conduct_reviews SET reminded_at = $2 WHERE id = $1", review_id, now)
-
-
-async def suspend_covered(
-    conn: asyncpg.Connection, investigation_id: UUID, handler_id: UUID, now: datetime
-) -> list[asyncpg.Record]:
-    """The overdue sweep's suspension: every approved or active persona the review covers."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        """
-        UPDATE personas
-           SET status = 'suspended', suspended_from = status, updated_at = $3
-         WHERE investigation_id = $1 AND handler_id = $2 AND status IN ('approved', 'active')
-        RETURNING id, codename
-        """,
-        investigation_id,
-        handler_id,
-        now,
-    )
-    return rows
 
 
 async def holders(conn: asyncpg.Connection, role: str) -> list[UUID]:

@@ -11,6 +11,7 @@ from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
 from registry.errors import NotFound
+from registry.lifecycle import reviews as lifecycle_reviews
 from registry.permissions import Permission
 from registry.reviews import feed, service
 from registry.reviews.schemas import (
@@ -64,7 +65,7 @@ async def complete(
     review_id: FromPath[UUID], data: JSONBody[Complete], db: DB, runtime: RuntimeDep, ctx: Ctx
 ) -> Completed:
     """Record a held review: outcome continue, corrective_action, suspend or terminate."""
-    return await service.complete(db, runtime, ctx, review_id, data)
+    return await lifecycle_reviews.complete(db, runtime, ctx, review_id, data)
 
 
 @post("/api/me/calendar-token", status_code=HTTP_201_CREATED, opt={"permission": Permission.REVIEW_READ}, tags=TAGS)

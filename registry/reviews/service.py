@@ -1,14 +1,15 @@
 """Conduct reviews (003 IV.B.4): handlers "meet periodically with the investigations commander
 to review the conduct of the investigation".
 
-A review is scheduled when a persona is approved (registry.personas.service) and covers every
-approved, active or suspended persona of that handler in that investigation. The commander
+A review is scheduled when a persona is approved (registry.lifecycle) and covers every live
+persona of that handler in that investigation that was ever approved. The commander
 records it (held on, attendees, confidential notes, findings, outcome); the next one is then
 due from the held date. Missed reviews are enforced by the periodic sweep (reviews.jobs)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -20,8 +21,7 @@ from registry.audit.service import record
 from registry.errors import BadRequest, Forbidden, Invalid, InvalidTransition, NotFound
 from registry.permissions import Permission
 from registry.personas import repo as personas_repo
-from registry.personas import service as personas_service
-from registry.personas.schemas import ReasonIn
+from registry.personas.schemas import ReasonIn, StatusOut
 from registry.policy import Policy
 from registry.reviews import repo
 from registry.reviews.schemas import (
@@ -39,6 +39,7 @@ from registry.reviews.schemas import (
     Status,
 )
 from registry.runtime import RequestContext, Runtime
+from registry.status import PersonaStatus
 
 NOT_FOUND = "No such conduct review, or it is not one of yours."
 # The widest calendar window one request may ask for.
@@ -211,8 +212,20 @@ async def reschedule(
     return review_out(await _visible(conn, runtime, ctx, review_id), runtime.policy, ctx.now.date())
 
 
+# A lifecycle step the outcome of a review takes on a covered persona (registry.lifecycle
+# passes its own: this domain does not reach up into the lifecycle).
+PersonaStep = Callable[[asyncpg.Connection, Runtime, RequestContext, UUID, ReasonIn], Awaitable[StatusOut]]
+
+
 async def complete(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, review_id: UUID, data: Complete
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    ctx: RequestContext,
+    review_id: UUID,
+    data: Complete,
+    *,
+    suspend: PersonaStep,
+    retire: PersonaStep,
 ) -> Completed:
     """Record a held review and act on its outcome: `continue`; `corrective_action` (the
     follow-up date becomes the next due date if sooner); `suspend` the covered personas;
@@ -264,10 +277,10 @@ async def complete(
         )
     reason = ReasonIn(reason=f"Conduct review held {data.held_on:%Y-%m-%d}: outcome {data.outcome} (003 IV.B.4).")
     for p in personas:
-        if data.outcome == "suspend" and p["status"] in ("approved", "active"):
-            await personas_service.suspend(conn, runtime, ctx, p["id"], reason)
+        if data.outcome == "suspend" and p["status"] in PersonaStatus.suspendable():
+            await suspend(conn, runtime, ctx, p["id"], reason)
         elif data.outcome == "terminate":
-            await personas_service.retire(conn, runtime, ctx, p["id"], reason)
+            await retire(conn, runtime, ctx, p["id"], reason)
     next_due = None
     remaining = await repo.covered(conn, row["investigation_id"], row["handler_id"])
     if remaining:

@@ -17,7 +17,7 @@ from registry.db.pool import DB
 from registry.equipment import service as equipment
 from registry.equipment.schemas import EquipmentCreate, InspectionIn
 from registry.permissions import Permission
-from registry.personas import service as personas
+from registry.personas import records
 from registry.personas.routes import central_record_csv
 from registry.platforms import service as platforms
 from registry.platforms.schemas import PlatformCreate, TosReviewIn
@@ -215,14 +215,14 @@ async def audit_verify(request: Request[Any, Any, Any], db: DB, runtime: Runtime
 
 @get("/central-record", opt={"permission": P.CENTRAL_RECORD_READ})
 async def central_record(request: Request[Any, Any, Any], db: DB, ctx: Ctx) -> Template:
-    record = await personas.central_record(db, ctx)
+    record = await records.central_record(db, ctx)
     return page(request, "central_record.html", title="Central record", record=record)
 
 
 @get("/central-record.csv", opt={"permission": P.CENTRAL_RECORD_READ})
 async def central_record_export(db: DB, ctx: Ctx) -> Response[str]:
     """For inspectors: the same record as `GET /api/central-record` with Accept: text/csv."""
-    record = await personas.central_record(db, ctx)
+    record = await records.central_record(db, ctx)
     return Response(
         central_record_csv(record),
         media_type="text/csv",

@@ -15,6 +15,7 @@ from litestar.response import Template
 from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
+from registry.lifecycle import reviews as lifecycle_reviews
 from registry.permissions import Permission
 from registry.reviews import service as reviews
 from registry.reviews.schemas import Complete, Reschedule, ReviewOut
@@ -223,7 +224,7 @@ async def review_record(
     ) | {"attendees": chosen, "actions": actions}
     try:
         data = convert(fields, Complete)
-        await attempt(db, lambda: reviews.complete(db, runtime, ctx, review_id, data))
+        await attempt(db, lambda: lifecycle_reviews.complete(db, runtime, ctx, review_id, data))
     except FormErrors as exc:
         errors = {_record_field(k, m): m for k, m in exc.errors.items()}
         return await _review(

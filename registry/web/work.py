@@ -20,11 +20,11 @@ from registry.activity.schemas import ActivityIn
 from registry.db.pool import DB
 from registry.equipment import service as equipment
 from registry.equipment.schemas import AssignIn
-from registry.gate import service as gate
 from registry.investigations import service as investigations
 from registry.investigations.schemas import Authorize, InvestigationCreate, MemberAdd
+from registry.lifecycle import approval, gate, listing, steps, use
 from registry.permissions import Permission
-from registry.personas import service as personas
+from registry.personas import identity, records
 from registry.personas.schemas import Approve, CompromiseIn, PersonaCreate, ReasonIn, Reject, Renew
 from registry.platforms import service as platforms
 from registry.platforms.schemas import AcknowledgeIn
@@ -70,7 +70,7 @@ async def overview(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep,
     """What each role finds first: their personas and investigations, or what waits for them."""
     me = ctx.me
     mine = (
-        await personas.page(db, runtime, ctx, status=None, investigation_id=None, cursor=None, limit=200)
+        await listing.page(db, runtime, ctx, status=None, investigation_id=None, cursor=None, limit=200)
         if me.can(P.PERSONA_READ)
         else None
     )
@@ -94,7 +94,7 @@ def _own(item: Any) -> bool:
 async def _queue(db: DB, runtime: Runtime, ctx: RequestContext) -> dict[str, list[Any]]:
     me = ctx.me
     return {
-        "personas": await personas.awaiting_approval(db, runtime, ctx, RENEW_WITHIN_DAYS)
+        "personas": await records.awaiting_approval(db, runtime, ctx, RENEW_WITHIN_DAYS)
         if me.can(P.PERSONA_APPROVE)
         else [],
         "investigations": await investigations.awaiting_authorization(db, runtime, ctx)
@@ -179,7 +179,7 @@ async def _investigation(
 ) -> Template:
     case = await investigations.get(db, runtime, ctx, investigation_id)
     listed = (
-        await personas.page(db, runtime, ctx, status=None, investigation_id=investigation_id, cursor=None, limit=200)
+        await listing.page(db, runtime, ctx, status=None, investigation_id=investigation_id, cursor=None, limit=200)
         if ctx.me.can(P.PERSONA_READ)
         else None
     )
@@ -236,7 +236,7 @@ async def persona_list(
 ) -> Template:
     known = ("draft", "submitted", "rejected", "approved", "active", "suspended", "retired", "compromised")
     chosen = status if status in known else None
-    listed = await personas.page(db, runtime, ctx, status=chosen, investigation_id=None, cursor=cursor, limit=50)
+    listed = await listing.page(db, runtime, ctx, status=chosen, investigation_id=None, cursor=cursor, limit=50)
     return page(request, "personas.html", title="Personas", listed=listed, chosen=chosen, statuses=known)
 
 
@@ -324,15 +324,15 @@ async def persona_request(request: Request[Any, Any, Any], db: DB, runtime: Runt
                 AccountCreate,
             )
 
-        async def steps() -> UUID:
-            created = await personas.create(db, runtime, ctx, data)
+        async def request_it() -> UUID:
+            created = await identity.create(db, runtime, ctx, data)
             if account is not None:
                 await accounts.request(db, runtime, ctx, created.id, account)
             if checked(form, "submit_now"):
-                await personas.submit(db, runtime, ctx, created.id)
+                await steps.submit(db, runtime, ctx, created.id)
             return created.id
 
-        persona_id = await attempt(db, steps)
+        persona_id = await attempt(db, request_it)
     except FormErrors as exc:
         return await _request_page(request, db, runtime, ctx, exc.errors, form, exc.status)
     return see_other(f"/personas/{persona_id}?done=requested")
@@ -362,7 +362,7 @@ async def _persona(
     done: FromQuery[str | None] = None,
 ) -> Template:
     me = ctx.me
-    detail = await personas.get(db, runtime, ctx, persona_id)
+    detail = await identity.get(db, runtime, ctx, persona_id)
     checklist = await gate.gate(db, runtime, ctx, persona_id)
     log = await activity.list_for(db, runtime, ctx, persona_id, 100) if me.can(P.ACTIVITY_READ) else None
     catalog = await platforms.list_all(db, runtime, ctx) if me.can(P.PLATFORM_READ) else None
@@ -435,11 +435,11 @@ def _reason(form: dict[str, Any]) -> ReasonIn:
 
 
 async def _submit(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
-    return await personas.submit(db, runtime, ctx, pid)
+    return await steps.submit(db, runtime, ctx, pid)
 
 
 async def _activate(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
-    return await gate.activate(db, runtime, ctx, pid)
+    return await steps.activate(db, runtime, ctx, pid)
 
 
 async def _approve(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
@@ -448,36 +448,39 @@ async def _approve(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, for
             totp_code=text(form, "totp_code"),
             note=text(form, "note"),
             review_interval_days=text(form, "review_interval_days"),
+            version=text(form, "version"),
         ),
         Approve,
     )
-    return await personas.approve(db, runtime, ctx, pid, data)
+    return await approval.approve(db, runtime, ctx, pid, data, data.version)
 
 
 async def _reject(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
-    data = convert(given(reason=text(form, "reason"), totp_code=text(form, "totp_code")), Reject)
-    return await personas.reject(db, runtime, ctx, pid, data)
+    data = convert(
+        given(reason=text(form, "reason"), totp_code=text(form, "totp_code"), version=text(form, "version")), Reject
+    )
+    return await approval.reject(db, runtime, ctx, pid, data, data.version)
 
 
 async def _renew(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
     data = convert(given(totp_code=text(form, "totp_code"), note=text(form, "note")), Renew)
-    return await personas.renew(db, runtime, ctx, pid, data)
+    return await approval.renew(db, runtime, ctx, pid, data)
 
 
 async def _suspend(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
-    return await personas.suspend(db, runtime, ctx, pid, _reason(form))
+    return await steps.suspend(db, runtime, ctx, pid, _reason(form))
 
 
 async def _resume(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
-    return await personas.resume(db, runtime, ctx, pid, _reason(form))
+    return await steps.resume(db, runtime, ctx, pid, _reason(form))
 
 
 async def _retire(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
-    return await personas.retire(db, runtime, ctx, pid, _reason(form))
+    return await steps.retire(db, runtime, ctx, pid, _reason(form))
 
 
 async def _compromise(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
-    return await personas.compromise(db, runtime, ctx, pid, convert(given(report=text(form, "report")), CompromiseIn))
+    return await steps.compromise(db, runtime, ctx, pid, convert(given(report=text(form, "report")), CompromiseIn))
 
 
 async def _account(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: dict[str, Any]) -> object:
@@ -503,7 +506,7 @@ async def _activity(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, fo
         equipment_id=text(form, "equipment_id"),
         summary=text(form, "summary"),
     )
-    return await activity.log(db, runtime, ctx, pid, convert(fields, ActivityIn))
+    return await use.record_activity(db, runtime, ctx, pid, convert(fields, ActivityIn))
 
 
 persona_steps = [

@@ -205,6 +205,6 @@ async def test_a_handle_in_use_by_another_persona_is_refused_naming_its_codename
 
     assert refused.status_code == 409
     assert persona["codename"] in refused.json()["detail"]
-    assert refused.json()["conflicts"] == [{"codename": persona["codename"], "handler": "Dana"}]
+    assert refused.json()["conflicts"] == [{"codename": persona["codename"], "handler": "Dana", "status": "approved"}]
     assert elsewhere.status_code == 201
     assert await world.db.fetchval("SELECT count(*) FROM platform_accounts") == 2

@@ -18,7 +18,7 @@ from registry.cli import main
 from registry.crypto import Keyring
 from registry.errors import ConfigurationError
 from registry.keys.repo import SEALED
-from tests.gate.setup import Ready, prepare
+from tests.lifecycle.setup import Ready, prepare
 from tests.harness import POLICY, SECRET_KEY, World
 from tests.personas.helpers import request_persona
 from tests.reviews.helpers import commander, completion, only_review
@@ -135,7 +135,7 @@ async def test_rotation_reseals_everything_and_the_new_key_alone_reads_it_back(
         now = during.clock.now()
 
     new = Keyring(NEW_KEY)
-    for table, column in SEALED:
+    for table, column, _ in SEALED:
         values = [bytes(v) for (v,) in await world.db.fetch(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")]
         assert values, f"{table}.{column} was not populated"
         assert all(new.is_current(v) for v in values), f"{table}.{column} holds values under the old key"
@@ -218,4 +218,4 @@ async def test_every_binary_column_is_known_to_the_rotation(world: World) -> Non
     found = {(r["table_name"], r["column_name"]) for r in rows}
 
     # A new encrypted column goes in registry.keys.repo.SEALED, or rotation leaves it behind.
-    assert found - NOT_SEALED == set(SEALED)
+    assert found - NOT_SEALED == {(table, column) for table, column, _ in SEALED}

@@ -221,7 +221,7 @@ async def test_changing_an_approved_identity_sends_it_back_for_approval(world: W
     assert shown["approval_current"] is False
     assert shown["identity"]["location"] == "Dayton, Ohio"
     assert shown["history"][-1]["action"] == "identity_changed"
-    assert shown["history"][-1]["details"] == {"resubmitted": True}
+    assert shown["history"][-1]["details"] == {"resubmitted": True, "version": 2}
     again = await t.sam.post(f"/api/personas/{pid}/approve", json={"totp_code": world.code(t.supervisor)})
     assert (again.status_code, again.json()["status"]) == (200, "approved")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from tests.gate.setup import Ready, later
 from tests.harness import Person, World
+from tests.lifecycle.setup import Ready, later
 
 
 async def commander(world: World, username: str = "cora") -> tuple[Person, httpx.AsyncClient]:

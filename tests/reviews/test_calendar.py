@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.gate.setup import prepare
+from tests.lifecycle.setup import prepare
 from tests.personas.helpers import (
     all_text,
     approved_persona,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from tests.gate.setup import Ready, prepare
 from tests.harness import POLICY, World
+from tests.lifecycle.setup import Ready, prepare
 from tests.personas.helpers import (
     approved_persona,
     event_details,

@@ -100,3 +100,19 @@ async def test_a_handlers_feed_holds_only_their_own_reviews(world):
 
     assert len(await _events(world, await _subscribe(t.dana))) == 1
     assert await _events(world, await _subscribe(kim_client)) == []
+
+
+async def test_a_feed_stops_once_its_owner_may_no_longer_read_the_calendar(world):
+    t = await team(world)
+    await approved_persona(t)
+    cora, cora_client = await commander(world)
+    path = await _subscribe(cora_client)
+    assert len(await _events(world, path)) == 1
+    admin = await world.user("ada", "administrator")
+    admin_client = await world.signin(admin)
+
+    # Moved to the audit office: an auditor reads no conduct-review calendar.
+    response = await admin_client.patch(f"/api/users/{cora.id}", json={"roles": ["auditor"]})
+
+    assert response.status_code == 200, response.text
+    assert (await world.client().get(path)).status_code == 404

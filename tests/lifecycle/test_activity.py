@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from tests.gate.setup import prepare, register_device
+from tests.lifecycle.setup import prepare, register_device
 
 
 def entry(r, **changes):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.gate.setup import inspect, prepare, register_device
+from tests.lifecycle.setup import inspect, prepare, register_device
 from tests.personas.helpers import approved_persona
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.gate.setup import inspect, later, prepare
+from tests.lifecycle.setup import inspect, later, prepare
 
 CONDITIONS = [
     "approved",
@@ -84,7 +84,7 @@ async def test_an_expired_inspection_is_reported_by_the_gate(world):
     assert gate["ready"] is False
     equipment = next(c for c in gate["conditions"] if c["condition"] == "isolated_equipment")
     assert equipment["met"] is False
-    assert "expired isolation inspection" in equipment["detail"]
+    assert "isolation inspection of" in equipment["detail"] and "expired on" in equipment["detail"]
     # A new passing inspection puts it right.
     assert (await inspect(r.equipment, r.device_id)).status_code == 201
     gate = (await r.t.dana.get(f"/api/personas/{r.pid}/gate")).json()
@@ -100,7 +100,7 @@ async def test_an_expired_approval_blocks_activation_until_renewed(world):
 
 
 async def test_a_newer_tos_review_invalidates_the_acknowledgement(world):
-    from tests.gate.setup import review_terms
+    from tests.lifecycle.setup import review_terms
 
     r = await prepare(world)
     await later(r, timedelta(days=1))

@@ -1,0 +1,84 @@
+"""The persona list: one keyset page of what the caller may see, each with the conditions an
+active persona no longer meets (judged by registry.lifecycle.conditions, like its gate)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from registry.errors import BadRequest
+from registry.lifecycle import conditions
+from registry.lifecycle import repo as lifecycle_repo
+from registry.personas import repo
+from registry.personas.identity import approval_current
+from registry.personas.schemas import PersonaPage, PersonaSummary
+from registry.runtime import RequestContext, Runtime
+from registry.status import PersonaStatus
+
+
+async def lapsed(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_ids: list[UUID]
+) -> dict[UUID, list[str]]:
+    """For active personas: the conditions they no longer meet (one query for a whole page)."""
+    if not persona_ids:
+        return {}
+    rows = await lifecycle_repo.facts(conn, persona_ids, ctx.me.id, runtime.permissions.unit_wide_roles)
+    return {
+        row["id"]: [c.condition for c in conditions.unmet(conditions.evaluate(row, runtime.policy, ctx.now))]
+        for row in rows
+    }
+
+
+def _encode_cursor(created_at: datetime, persona_id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{persona_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        stamp, _, pid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), UUID(pid)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadRequest("cursor must be the next_cursor of a previous page", field="cursor") from exc
+
+
+async def page(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    ctx: RequestContext,
+    *,
+    status: str | None,
+    investigation_id: UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> PersonaPage:
+    rows = await repo.page_visible(
+        conn,
+        ctx.me.id,
+        runtime.permissions.unit_wide_roles,
+        status=status,
+        investigation_id=investigation_id,
+        after=_decode_cursor(cursor) if cursor else None,
+        limit=limit,
+    )
+    lapses = await lapsed(conn, runtime, ctx, [r["id"] for r in rows if r["status"] == PersonaStatus.ACTIVE])
+    items = [
+        PersonaSummary(
+            id=r["id"],
+            codename=r["codename"],
+            status=r["status"],
+            handler=r["handler"],
+            investigation_id=r["investigation_id"],
+            case_number=r["case_number"],
+            approval_expires_at=r["approval_expires_at"],
+            approval_current=approval_current(r["status"], r["approval_expires_at"], ctx.now),
+            next_review_due=r["next_review_due"],
+            lapsed=lapses.get(r["id"], []),
+        )
+        for r in rows
+    ]
+    last = rows[-1] if len(rows) == limit else None
+    return PersonaPage(items=items, next_cursor=_encode_cursor(last["created_at"], last["id"]) if last else None)

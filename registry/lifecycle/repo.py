@@ -1,0 +1,115 @@
+"""SQL for the lifecycle: the facts the conditions weigh, gathered in one query, and the
+periodic sweep's claims."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from registry.access import persona_visible
+from registry.status import PersonaStatus
+
+_FACTS = """
+    SELECT p.id, p.codename, p.status, p.suspended_from, p.version, p.approval_expires_at, p.handler_id,
+           p.requested_by, p.investigation_id, i.case_number, i.authorized_until,
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('platform', pl.name, 'status', a.status)
+                                      ORDER BY pl.name), '[]')
+              FROM platform_accounts a JOIN platforms pl ON pl.id = a.platform_id
+             WHERE a.persona_id = p.id AND a.status IN ('requested', 'authorized', 'disabled')) AS accounts,
+           (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'id', e.id, 'asset_tag', e.asset_tag, 'kind', e.kind, 'passed', li.passed,
+                       'inspected_at', li.inspected_at, 'valid_until', li.valid_until)
+                     ORDER BY e.asset_tag), '[]')
+              FROM equipment_assignments ea
+              JOIN equipment e ON e.id = ea.equipment_id
+              LEFT JOIN LATERAL (SELECT passed, inspected_at, valid_until FROM isolation_inspections
+                                  WHERE equipment_id = e.id ORDER BY inspected_at DESC, id DESC LIMIT 1) li
+                     ON true
+             WHERE ea.persona_id = p.id AND ea.released_at IS NULL) AS devices,
+           (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'platform', pl.name, 'reviewed_on', tr.reviewed_on,
+                       'acknowledged', EXISTS (SELECT 1 FROM tos_acknowledgements ack
+                                                WHERE ack.persona_id = p.id AND ack.tos_review_id = tr.id
+                                                  AND ack.handler_id = p.handler_id))
+                     ORDER BY pl.name), '[]')
+              FROM platforms pl
+              LEFT JOIN LATERAL (SELECT id, reviewed_on FROM tos_reviews WHERE platform_id = pl.id
+                                  ORDER BY reviewed_on DESC, created_at DESC LIMIT 1) tr ON true
+             WHERE pl.id IN (SELECT platform_id FROM platform_accounts
+                              WHERE persona_id = p.id AND status IN ('requested', 'authorized'))) AS platforms,
+           cr.due_on AS review_due_on,
+           coalesce(cr.overdue_at IS NOT NULL, false) AS review_enforced
+      FROM personas p JOIN investigations i ON i.id = p.investigation_id
+      -- At most one open review per handler and investigation (a unique index).
+      LEFT JOIN conduct_reviews cr ON cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
+                                  AND cr.status = 'open'
+"""
+
+
+async def facts(
+    conn: asyncpg.Connection, persona_ids: list[UUID], me: UUID, unit_roles: list[str]
+) -> list[asyncpg.Record]:
+    """One row per persona of `persona_ids` that `me` may see."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"{_FACTS} WHERE p.id = ANY($1::uuid[]) AND {persona_visible('p', '$2', '$3')}",
+        persona_ids,
+        me,
+        unit_roles,
+    )
+    return rows
+
+
+async def claim_active(conn: asyncpg.Connection, after: UUID | None, limit: int) -> list[asyncpg.Record]:
+    """The sweep's next batch of active personas, locked; another instance sweeping at the same
+    time skips them and takes the next."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""{_FACTS}
+         WHERE p.id IN (SELECT id FROM personas WHERE status = $1 AND ($2::uuid IS NULL OR id > $2)
+                         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+         ORDER BY p.id""",
+        PersonaStatus.ACTIVE,
+        after,
+        limit,
+    )
+    return rows
+
+
+async def lapsing(conn: asyncpg.Connection, now: datetime, horizon: datetime) -> list[asyncpg.Record]:
+    """What lapses between now and `horizon` while a persona is live and approved: its
+    approval, its investigation's authorization, the inspection of a device it holds."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT 'approval_lapsing' AS kind, p.id AS persona_id, p.codename, p.handler_id,
+               p.approval_expires_at AS lapses_at, NULL::text AS asset_tag, i.case_number
+          FROM personas p JOIN investigations i ON i.id = p.investigation_id
+         WHERE p.status = ANY($3::text[]) AND p.approval_expires_at > $1 AND p.approval_expires_at <= $2
+        UNION ALL
+        SELECT 'authorization_lapsing', p.id, p.codename, p.handler_id, i.authorized_until, NULL, i.case_number
+          FROM personas p JOIN investigations i ON i.id = p.investigation_id
+         WHERE p.status = ANY($3::text[]) AND i.authorized_until > $1 AND i.authorized_until <= $2
+        UNION ALL
+        SELECT 'inspection_lapsing', p.id, p.codename, p.handler_id, li.valid_until, e.asset_tag, i.case_number
+          FROM personas p
+          JOIN investigations i ON i.id = p.investigation_id
+          JOIN equipment_assignments ea ON ea.persona_id = p.id AND ea.released_at IS NULL
+          JOIN equipment e ON e.id = ea.equipment_id
+          JOIN LATERAL (SELECT passed, valid_until FROM isolation_inspections
+                         WHERE equipment_id = e.id ORDER BY inspected_at DESC, id DESC LIMIT 1) li ON li.passed
+         WHERE p.status = ANY($3::text[]) AND li.valid_until > $1 AND li.valid_until <= $2
+        ORDER BY lapses_at
+        """,
+        now,
+        horizon,
+        [s.value for s in PersonaStatus.approved_like()],
+    )
+    return rows
+
+
+async def holders(conn: asyncpg.Connection, role: str) -> list[UUID]:
+    """Active users holding `role`: who can renew or re-inspect what lapses."""
+    found: list[UUID] = [
+        r["id"] for r in await conn.fetch("SELECT id FROM users WHERE active AND $1 = ANY(roles)", role)
+    ]
+    return found
