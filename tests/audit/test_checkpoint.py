@@ -99,6 +99,12 @@ async def test_a_rewritten_and_rechained_history_is_caught_by_an_earlier_checkpo
         0,
         {"ok": True, "events": anchor.events, "head": anchor.hash, "checkpoints": 1},
     )
+    # The same checkpoint as a syslog file holds it, among other messages.
+    syslog_copy = tmp_path / "auth.log"
+    syslog_copy.write_text(
+        f"Dec  1 20:00:00 host sshd[9]: session opened\nDec  1 20:00:01 host registry[42]: {path.read_text().strip()}\n"
+    )
+    assert (await verify_cli(syslog_copy, capsys))[1]["checkpoints"] == 1
 
     # Someone erases who created "cy", then re-chains so the database's own check passes.
     await world.db.execute("ALTER TABLE audit_event DISABLE TRIGGER USER")

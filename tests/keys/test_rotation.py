@@ -18,8 +18,8 @@ from registry.cli import main
 from registry.crypto import Keyring
 from registry.errors import ConfigurationError
 from registry.keys.repo import SEALED
-from tests.lifecycle.setup import Ready, prepare
 from tests.harness import POLICY, SECRET_KEY, World
+from tests.lifecycle.setup import Ready, prepare
 from tests.personas.helpers import request_persona
 from tests.reviews.helpers import commander, completion, only_review
 
