@@ -75,6 +75,18 @@ class Investigations(_Section, frozen=True, forbid_unknown_fields=True, kw_only=
 
 class Platforms(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     tos_review_max_age_days: Days
+    # Days an account must have existed on its site before operational use; 0: no minimum.
+    account_minimum_age_days: Annotated[int, msgspec.Meta(ge=0, le=3650)] = 0
+    # Per platform (by name, any case), overriding the default above.
+    account_minimum_age_by_platform: dict[str, Annotated[int, msgspec.Meta(ge=0, le=3650)]] = {}
+
+    # While a persona is dormant (approved, not yet in use), light activity on its accounts every
+    # this many days keeps them looking used; 0: no warming plan.
+    warming_interval_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 0
+
+    def minimum_age_days(self, platform: str) -> int:
+        by_name = {name.casefold(): days for name, days in self.account_minimum_age_by_platform.items()}
+        return by_name.get(platform.casefold(), self.account_minimum_age_days)
 
 
 class Equipment(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -12,7 +12,7 @@ from registry.access import persona_visible
 _COLUMNS = """
     a.id, a.persona_id, p.codename, p.handler_id, p.status AS persona_status, a.platform_id, pl.name AS platform,
     a.details, a.credential_ref, a.status, a.requested_by, r.username AS requested_by_name,
-    au.username AS authorized_by_name, a.authorized_at, a.status_note
+    au.username AS authorized_by_name, a.authorized_at, a.status_note, a.created_on_site
 """
 _FROM = """
     platform_accounts a
@@ -34,13 +34,14 @@ async def insert(
     credential_ref: str | None,
     requested_by: UUID,
     now: datetime,
+    created_on_site: date | None = None,
 ) -> bool:
     """False when the (platform, handle) is already live (the race-proof half of deconfliction)."""
     row = await conn.fetchrow(
         """
         INSERT INTO platform_accounts (id, persona_id, platform_id, details, handle_index, credential_ref,
-                                       requested_by, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                       requested_by, created_at, created_on_site)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (platform_id, handle_index) WHERE status IN ('requested', 'authorized') DO NOTHING
         RETURNING id
         """,
@@ -52,8 +53,18 @@ async def insert(
         credential_ref,
         requested_by,
         now,
+        created_on_site,
     )
     return row is not None
+
+
+async def set_created_on(conn: asyncpg.Connection, account_id: UUID, created_on: date) -> bool:
+    status: str = await conn.execute(
+        "UPDATE platform_accounts SET created_on_site = $2 WHERE id = $1 AND status IN ('requested', 'authorized')",
+        account_id,
+        created_on,
+    )
+    return status.endswith(" 1")
 
 
 async def for_persona(conn: asyncpg.Connection, persona_id: UUID) -> list[asyncpg.Record]:

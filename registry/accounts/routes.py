@@ -2,13 +2,20 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Router, post
+from litestar import Router, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
 from registry.accounts import service
-from registry.accounts.schemas import AccountCreate, AccountCreated, AccountOut, AuthorizeAccount, DisabledIn
+from registry.accounts.schemas import (
+    AccountCreate,
+    AccountCreated,
+    AccountOut,
+    AccountPatch,
+    AuthorizeAccount,
+    DisabledIn,
+)
 from registry.db.pool import DB
 from registry.permissions import Permission
 from registry.runtime import Ctx, RuntimeDep
@@ -41,7 +48,17 @@ async def account_disabled(
     return await service.disabled_by_site(db, runtime, ctx, account_id, data)
 
 
+@patch("/{account_id:uuid}", opt={"permission": Permission.ACCOUNT_REQUEST})
+async def record_created_on(
+    account_id: FromPath[UUID], data: JSONBody[AccountPatch], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> AccountOut:
+    """Record the day the account was created on the site: its age before use counts from then."""
+    return await service.record_created_on(db, runtime, ctx, account_id, data)
+
+
 routes: list[ControllerRouterHandler] = [
     request_account,
-    Router(path="/api/accounts", tags=["accounts"], route_handlers=[authorize_account, account_disabled]),
+    Router(
+        path="/api/accounts", tags=["accounts"], route_handlers=[authorize_account, account_disabled, record_created_on]
+    ),
 ]

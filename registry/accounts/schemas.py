@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -28,6 +28,8 @@ class AccountCreate(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")] | None = None
     phone: Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()-]{5,30}$")] | None = None
     credential_ref: CredentialRef | None = None
+    # The day the account was created on the site, once it exists there.
+    created_on: date | None = None
     # Reuse, knowingly, a handle a retired persona carried on this platform.
     acknowledge_retired: bool = False
     # Accepted only to be refused with a clear message: the registry never holds credentials.
@@ -43,6 +45,11 @@ class AccountCreate(msgspec.Struct, forbid_unknown_fields=True):
                 "credential_ref must be the vault path where the credentials are kept "
                 "(such as vault:secret/personas/amber-heron), never the credentials themselves"
             )
+
+
+class AccountPatch(msgspec.Struct, forbid_unknown_fields=True):
+    # The day the account was created on the site.
+    created_on: date
 
 
 class AuthorizeAccount(msgspec.Struct, forbid_unknown_fields=True):
@@ -78,6 +85,7 @@ class AccountOut(msgspec.Struct):
     authorized_by: str | None
     authorized_at: datetime | None
     status_note: str | None
+    created_on: date | None = None
 
 
 class AccountCreated(msgspec.Struct):

@@ -5,6 +5,7 @@ only a reference to the vault that holds them."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from uuid import UUID
 
 import asyncpg
@@ -16,12 +17,13 @@ from registry.accounts.schemas import (
     AccountCreated,
     AccountDetails,
     AccountOut,
+    AccountPatch,
     AuthorizeAccount,
     DisabledIn,
 )
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
-from registry.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from registry.personas import repo as personas_repo
 from registry.personas.deconfliction import refuse_clashes
 from registry.personas.lookup import visible_persona
@@ -61,6 +63,7 @@ def to_out(runtime: Runtime, row: asyncpg.Record) -> AccountOut:
         authorized_by=row["authorized_by_name"],
         authorized_at=row["authorized_at"],
         status_note=row["status_note"],
+        created_on=row["created_on_site"],
     )
 
 
@@ -97,6 +100,7 @@ async def request(
         credential_ref=data.credential_ref,
         requested_by=me.id,
         now=ctx.now,
+        created_on_site=_created_on(data.created_on, ctx),
     ):
         raise Conflict("This handle on this platform was registered a moment ago by another persona.", field="handle")
     await personas_repo.add_history(
@@ -157,6 +161,33 @@ async def authorize(
         target_type="platform_account",
         target_id=account_id,
         details={"codename": row["codename"]},
+    )
+    return to_out(runtime, await _visible(conn, runtime, ctx, account_id))
+
+
+def _created_on(created_on: date | None, ctx: RequestContext) -> date | None:
+    if created_on is not None and not (date(2000, 1, 1) <= created_on <= ctx.now.date()):
+        raise Invalid("created_on must be the past day the account was created on the site.", field="created_on")
+    return created_on
+
+
+async def record_created_on(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID, data: AccountPatch
+) -> AccountOut:
+    """The handler records when the account was created on the site (its age counts from then)."""
+    row = await _visible(conn, runtime, ctx, account_id)
+    if row["handler_id"] != ctx.me.id:
+        raise Forbidden("Only the persona's handler records when its account was created.")
+    _created_on(data.created_on, ctx)
+    if not await repo.set_created_on(conn, account_id, data.created_on):
+        raise InvalidTransition(f"The account is {row['status']}; its record is closed.")
+    await record(
+        conn,
+        ctx,
+        "account.created_on",
+        target_type="platform_account",
+        target_id=account_id,
+        details={"codename": row["codename"], "created_on": data.created_on.isoformat()},
     )
     return to_out(runtime, await _visible(conn, runtime, ctx, account_id))
 

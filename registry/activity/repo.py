@@ -36,12 +36,13 @@ async def insert(
     summary: bytes,
     me: UUID,
     now: datetime,
+    warming: bool = False,
 ) -> None:
     await conn.execute(
         """
         INSERT INTO activity_log (id, persona_id, occurred_at, platform_id, equipment_id, summary, recorded_by,
-                                  recorded_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                  recorded_at, warming)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         """,
         activity_id,
         persona_id,
@@ -51,11 +52,12 @@ async def insert(
         summary,
         me,
         now,
+        warming,
     )
 
 
 _ENTRY = """
-    SELECT a.id, a.persona_id, a.occurred_at, pl.name AS platform, e.asset_tag, a.summary,
+    SELECT a.id, a.persona_id, a.occurred_at, pl.name AS platform, e.asset_tag, a.summary, a.warming,
            u.username AS recorded_by, a.recorded_at
       FROM activity_log a
       JOIN platforms pl ON pl.id = a.platform_id

@@ -12,6 +12,9 @@ class ActivityIn(msgspec.Struct, forbid_unknown_fields=True):
     platform_id: UUID
     equipment_id: UUID
     summary: Annotated[str, msgspec.Meta(min_length=3, max_length=20000)]
+    # Light activity on a dormant persona's accounts before operational use (the policy's
+    # warming plan); allowed before the accounts are old enough, never before approval.
+    warming: bool = False
 
 
 class ActivityOut(msgspec.Struct):
@@ -23,6 +26,7 @@ class ActivityOut(msgspec.Struct):
     summary: str
     recorded_by: str
     recorded_at: datetime
+    warming: bool = False
 
 
 class ActivityList(msgspec.Struct):

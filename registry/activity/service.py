@@ -61,6 +61,7 @@ async def log(
         summary=runtime.keyring.encrypt(data.summary, _context(activity_id)),
         me=me.id,
         now=ctx.now,
+        warming=data.warming,
     )
     await record(
         conn,
@@ -68,7 +69,7 @@ async def log(
         "activity.record",
         target_type="persona",
         target_id=persona_id,
-        details={"codename": persona["codename"], "activity_id": str(activity_id)},
+        details={"codename": persona["codename"], "activity_id": str(activity_id), "warming": data.warming},
     )
     return _out(runtime, await repo.get(conn, activity_id))
 
@@ -83,6 +84,7 @@ def _out(runtime: Runtime, row: asyncpg.Record) -> ActivityOut:
         summary=runtime.keyring.decrypt(bytes(row["summary"]), _context(row["id"])),
         recorded_by=row["recorded_by"],
         recorded_at=row["recorded_at"],
+        warming=row["warming"],
     )
 
 

@@ -26,11 +26,19 @@ S = PersonaStatus
 
 
 async def _separation_then_code(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, action: str, code: str
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    ctx: RequestContext,
+    persona_id: UUID,
+    action: str,
+    code: str,
+    version: int | None = None,
 ) -> None:
-    """Refuse one's own persona, or a step the persona's state does not allow, before the code
-    is spent; then check the fresh code."""
+    """Refuse one's own persona, a step the persona's state does not allow, or details changed
+    since the approver opened them, before the code is spent; then check the fresh code."""
     facts = await gate.facts(conn, runtime, ctx, persona_id)
+    if version is not None and facts["version"] != version:
+        raise steps.stale(facts, version)
     me = ctx.me
     if me.id in (facts["handler_id"], facts["requested_by"]):
         record_failure(
@@ -60,7 +68,7 @@ async def approve(
             "not lengthen them (003 IV.B.4).",
             field="review_interval_days",
         )
-    await _separation_then_code(conn, runtime, ctx, persona_id, "approve", data.totp_code)
+    await _separation_then_code(conn, runtime, ctx, persona_id, "approve", data.totp_code, version)
     expires = ctx.now + timedelta(days=policy.approval_valid_days)
     interval = data.review_interval_days or policy.review_interval_days
     row = await steps.take(
@@ -89,7 +97,7 @@ async def reject(
     data: Reject,
     version: int | None,
 ) -> StatusOut:
-    await _separation_then_code(conn, runtime, ctx, persona_id, "reject", data.totp_code)
+    await _separation_then_code(conn, runtime, ctx, persona_id, "reject", data.totp_code, version)
     return StatusOut.of(
         await steps.take(
             conn,

@@ -24,6 +24,7 @@ INVESTIGATION = "investigation_authorized"
 ACCOUNTS = "accounts_authorized"
 EQUIPMENT = "isolated_equipment"
 TERMS = "terms_of_service"
+ACCOUNT_AGE = "account_old_enough"
 CONDUCT_REVIEW = "conduct_review_scheduled"
 
 # The conditions a persona can stop meeting while in use, which `personas.lapse_action` acts
@@ -45,6 +46,7 @@ def evaluate(facts: asyncpg.Record, policy: Policy, now: datetime) -> GateOut:
         _approval(facts, now),
         _investigation(facts, now),
         _accounts(facts["accounts"]),
+        _account_age(facts["accounts"], policy, today),
         _equipment(devices(facts, now)),
         _terms_of_service(facts["platforms"], policy, today),
         _conduct_review(facts["review_due_on"], facts["review_enforced"], policy, today),
@@ -158,6 +160,29 @@ def _accounts(accounts: list[dict[str, Any]]) -> Condition:
     return Condition(ACCOUNTS, True, clause, f"{len(live)} account(s) authorized.")
 
 
+def _account_age(accounts: list[dict[str, Any]], policy: Policy, today: date) -> Condition:
+    """A profile made last week is the first thing a platform or a target notices: each account
+    must have existed on its site for the policy's minimum age before use."""
+    clause = "department policy: platforms.account_minimum_age_days"
+    waiting = []
+    for a in accounts:
+        days = policy.platforms.minimum_age_days(a["platform"])
+        if a["status"] not in ("requested", "authorized") or days == 0:
+            continue
+        if a["created_on"] is None:
+            waiting.append(f"record when the account on {a['platform']} was created on the site")
+            continue
+        opens = _day(a["created_on"]) + timedelta(days=days)
+        if opens > today:
+            waiting.append(
+                f"the account on {a['platform']} was created on {a['created_on']}; at {days} days old it may be "
+                f"used from {opens:%Y-%m-%d}"
+            )
+    if waiting:
+        return Condition(ACCOUNT_AGE, False, clause, "; ".join(waiting).capitalize() + ".")
+    return Condition(ACCOUNT_AGE, True, clause, "Every account is old enough to use.")
+
+
 def _equipment(held: list[Device]) -> Condition:
     clause = "003 IV.B.2"
     usable = [d.asset_tag for d in held if d.usable]
@@ -230,6 +255,12 @@ def _conduct_review(due_on: date | None, enforced: bool, policy: Policy, today: 
 def only(result: GateOut, *names: str) -> GateOut:
     """The gate narrowed to some conditions."""
     kept = [c for c in result.conditions if c.condition in names]
+    return GateOut(ready=all(c.met for c in kept), conditions=kept)
+
+
+def without(result: GateOut, *names: str) -> GateOut:
+    """The gate less some conditions."""
+    kept = [c for c in result.conditions if c.condition not in names]
     return GateOut(ready=all(c.met for c in kept), conditions=kept)
 
 

@@ -27,6 +27,7 @@ STEPS = (
     "renew",
     "activate",
     "record_activity",
+    "record_warming",
     "suspend",
     "resume",
     "retire",
@@ -131,6 +132,14 @@ def steps_for(row: asyncpg.Record, result: GateOut, me: CurrentUser, runtime: Ru
         "activate": step("activate", Permission.PERSONA_ACTIVATE, only_handler, met(result), state(S.APPROVED)),
         "record_activity": step(
             "record_activity", Permission.ACTIVITY_RECORD, only_handler, met(result), state(S.ACTIVE)
+        ),
+        # Warming a dormant persona's accounts is a use too: every condition but their age holds.
+        "record_warming": step(
+            "record_warming",
+            Permission.ACTIVITY_RECORD,
+            only_handler,
+            met(conditions.without(result, conditions.ACCOUNT_AGE)),
+            state(S.APPROVED),
         ),
         "suspend": step("suspend", Permission.PERSONA_SUSPEND, handler_or_chain, state(*S.suspendable())),
         "resume": step(

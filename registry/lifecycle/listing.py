@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -31,6 +31,16 @@ async def lapsed(
         row["id"]: [c.condition for c in conditions.unmet(conditions.evaluate(row, runtime.policy, ctx.now))]
         for row in rows
     }
+
+
+async def warming_due(conn: asyncpg.Connection, runtime: Runtime, persona_ids: list[UUID]) -> dict[UUID, date]:
+    """For dormant personas: when light activity on their accounts is next due under the
+    policy's warming plan (none without a plan)."""
+    interval = runtime.policy.platforms.warming_interval_days
+    if not interval or not persona_ids:
+        return {}
+    since = await lifecycle_repo.last_warmed(conn, persona_ids)
+    return {pid: (at + timedelta(days=interval)).date() for pid, at in since.items()}
 
 
 def _encode_cursor(created_at: datetime, persona_id: UUID) -> str:
@@ -65,6 +75,7 @@ async def page(
         limit=limit,
     )
     lapses = await lapsed(conn, runtime, ctx, [r["id"] for r in rows if r["status"] == PersonaStatus.ACTIVE])
+    warming = await warming_due(conn, runtime, [r["id"] for r in rows if r["status"] == PersonaStatus.APPROVED])
     items = [
         PersonaSummary(
             id=r["id"],
@@ -77,6 +88,7 @@ async def page(
             approval_current=approval_current(r["status"], r["approval_expires_at"], ctx.now),
             next_review_due=r["next_review_due"],
             lapsed=lapses.get(r["id"], []),
+            warming_due_on=warming.get(r["id"]),
         )
         for r in rows
     ]

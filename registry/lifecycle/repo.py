@@ -14,7 +14,8 @@ from registry.status import PersonaStatus
 _FACTS = """
     SELECT p.id, p.codename, p.status, p.suspended_from, p.version, p.approval_expires_at, p.handler_id,
            p.requested_by, p.investigation_id, i.case_number, i.authorized_until,
-           (SELECT coalesce(jsonb_agg(jsonb_build_object('platform', pl.name, 'status', a.status)
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('platform', pl.name, 'status', a.status,
+                                                         'created_on', a.created_on_site)
                                       ORDER BY pl.name), '[]')
               FROM platform_accounts a JOIN platforms pl ON pl.id = a.platform_id
              WHERE a.persona_id = p.id AND a.status IN ('requested', 'authorized', 'disabled')) AS accounts,
@@ -105,6 +106,19 @@ async def lapsing(conn: asyncpg.Connection, now: datetime, horizon: datetime) ->
         [s.value for s in PersonaStatus.approved_like()],
     )
     return rows
+
+
+async def last_warmed(conn: asyncpg.Connection, persona_ids: list[UUID]) -> dict[UUID, datetime]:
+    """For each persona, its last activity, or its approval when it has none yet."""
+    rows = await conn.fetch(
+        """
+        SELECT p.id, coalesce((SELECT max(a.occurred_at) FROM activity_log a WHERE a.persona_id = p.id),
+                              p.approved_at) AS since
+          FROM personas p WHERE p.id = ANY($1::uuid[])
+        """,
+        persona_ids,
+    )
+    return {r["id"]: r["since"] for r in rows if r["since"] is not None}
 
 
 async def holders(conn: asyncpg.Connection, role: str) -> list[UUID]:

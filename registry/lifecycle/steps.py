@@ -85,17 +85,21 @@ async def refused(
     """Why a guarded step matched nothing, as the error to raise."""
     facts = await gate.facts(conn, runtime, ctx, persona_id)
     if version is not None and facts["version"] != version:
-        return Stale(
-            f"{facts['codename']} changed since you opened it (you saw version {version}; it is now version "
-            f"{facts['version']}): reload it and look at what changed before you decide.",
-            version=facts["version"],
-        )
+        return stale(facts, version)
     try:
         gate.require(facts, action, runtime, ctx, action)
     except DomainError as exc:
         return exc
     # Allowed now, so something changed between the statement and this look.
     return Conflict("The persona changed meanwhile; reload and try again.")
+
+
+def stale(facts: asyncpg.Record, version: int) -> Stale:
+    return Stale(
+        f"{facts['codename']} changed since you opened it (you saw version {version}; it is now version "
+        f"{facts['version']}): reload it and look at what changed before you decide.",
+        version=facts["version"],
+    )
 
 
 async def submit(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> StatusOut:

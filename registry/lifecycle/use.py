@@ -19,7 +19,10 @@ async def record_activity(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID, data: ActivityIn
 ) -> ActivityOut:
     row = await gate.facts(conn, runtime, ctx, persona_id)
-    gate.require(row, "record_activity", runtime, ctx, "be used")
+    if data.warming:
+        gate.require(row, "record_warming", runtime, ctx, "be warmed")
+    else:
+        gate.require(row, "record_activity", runtime, ctx, "be used")
     device = gate.usable_device(conditions.devices(row, ctx.now), data.equipment_id)
     if device is not None and not device.usable:
         # The persona has another usable device, but not this one.

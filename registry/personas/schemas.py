@@ -153,6 +153,9 @@ class PersonaSummary(msgspec.Struct):
     next_review_due: date | None
     # For an active persona, the activation conditions it no longer meets (see its gate).
     lapsed: list[str]
+    # For a dormant (approved) persona under the policy's warming plan: when light activity on
+    # its accounts is next due.
+    warming_due_on: date | None = None
 
 
 class PersonaPage(msgspec.Struct):
