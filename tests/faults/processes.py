@@ -255,13 +255,16 @@ class User:
     password: str = PASSWORD
 
 
-async def add_user(database_url: str, username: str, *roles: str, hasher: PasswordHasher | None = None) -> User:
-    """An enrolled account, written as `registry user add` plus enrollment would leave it."""
+_CHEAP = PasswordHasher(
+    time_cost=TEST_HASH.time_cost, memory_cost=TEST_HASH.memory_cost, parallelism=TEST_HASH.parallelism
+)
+
+
+async def add_user(database_url: str, username: str, *roles: str, password_hash: str | None = None) -> User:
+    """An enrolled account, written as `registry user add` plus enrollment would leave it
+    (`password_hash`: of PASSWORD, with costs of the test's choosing)."""
     user_id = uuid.uuid4()
     secret = pyotp.random_base32()
-    hasher = hasher or PasswordHasher(
-        time_cost=TEST_HASH.time_cost, memory_cost=TEST_HASH.memory_cost, parallelism=TEST_HASH.parallelism
-    )
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute(
@@ -274,7 +277,7 @@ async def add_user(database_url: str, username: str, *roles: str, hasher: Passwo
             username,
             username.title(),
             list(roles),
-            hasher.hash(PASSWORD),
+            password_hash or _CHEAP.hash(PASSWORD),
             Keyring(KEY).encrypt(secret, f"users.totp_secret:{user_id}"),
             datetime.now(UTC),
         )

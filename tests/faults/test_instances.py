@@ -25,6 +25,7 @@ from tests.faults.processes import (
     signin,
     write_steadily,
 )
+from tests.harness import PASSWORD
 
 WRITERS = 4
 WRITES_EACH = 30
@@ -106,8 +107,8 @@ async def test_sigterm_finishes_the_requests_in_flight_before_exiting(
     fault_db: str, tmp_path: Path, report: dict[str, Any]
 ) -> None:
     # Sign-ins that take a while each (a costly password hash, one at a time on this machine).
-    slow = PasswordHasher(time_cost=6, memory_cost=65536, parallelism=1)
-    people = [await add_user(fault_db, f"slow{n}", "detective", hasher=slow) for n in range(3)]
+    slow = PasswordHasher(time_cost=4, memory_cost=65536, parallelism=1).hash(PASSWORD)
+    people = [await add_user(fault_db, f"slow{n}", "detective", password_hash=slow) for n in range(3)]
     async with (
         instances(tmp_path, fault_db, ["drain"]) as (instance,),
         httpx.AsyncClient(base_url=instance.url, timeout=PATIENCE) as client,
