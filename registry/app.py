@@ -31,10 +31,12 @@ from registry.crypto import Keyring
 from registry.db.pool import CONNECTION_LOST, UNAVAILABLE, create_pool, provide_db
 from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
+from registry.internal_affairs.routes import routes as internal_affairs_routes
 from registry.investigations.routes import routes as investigation_routes
 from registry.jobs import run_forever as run_jobs
 from registry.keys import service as keys
 from registry.lifecycle.routes import routes as lifecycle_routes
+from registry.linkage.routes import routes as linkage_routes
 from registry.observability import ObservabilityMiddleware, add_response_headers
 from registry.ops.routes import routes as ops_routes
 from registry.permissions import Permission, RolePermissions
@@ -186,6 +188,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             *investigation_routes,
             *persona_routes,
             *lifecycle_routes,
+            *linkage_routes,
+            *internal_affairs_routes,
             *equipment_routes,
             *activity_routes,
             *account_routes,

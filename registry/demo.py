@@ -27,6 +27,7 @@ USERS: list[tuple[str, str, str]] = [
     ("legal", "Lee Tanaka", "legal"),
     ("auditor", "Ava Brennan", "auditor"),
     ("admin", "Adrian Cole", "administrator"),
+    ("ia", "Ines Alvarez", "internal_affairs"),
 ]
 
 

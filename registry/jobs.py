@@ -10,6 +10,7 @@ import logging
 import asyncpg
 import msgspec
 
+from registry import policy_review
 from registry.lifecycle import sweep as lifecycle_sweep
 from registry.notify import service as notify
 from registry.reviews import jobs as review_jobs
@@ -27,6 +28,7 @@ class JobsResult(msgspec.Struct):
     lapsed: int = 0
     lapse_suspended: int = 0
     lapse_reminders: int = 0
+    policy_reminders: int = 0
 
 
 async def run_once(runtime: Runtime) -> JobsResult:
@@ -34,6 +36,7 @@ async def run_once(runtime: Runtime) -> JobsResult:
     now = runtime.clock.now()
     swept = await review_jobs.sweep(pool, runtime, now)
     lapses = await lifecycle_sweep.sweep(pool, runtime, now)
+    policy_reminders = await policy_review.remind(pool, runtime, now)
     mailed = 0
     if runtime.settings.smtp is not None:
         async with pool.acquire() as conn:
@@ -46,6 +49,7 @@ async def run_once(runtime: Runtime) -> JobsResult:
         lapsed=lapses.lapsed,
         lapse_suspended=lapses.suspended,
         lapse_reminders=lapses.reminders,
+        policy_reminders=policy_reminders,
     )
 
 

@@ -60,6 +60,8 @@ class Permission(enum.StrEnum):
     REVIEW_SCHEDULE = "review:schedule"
     # Record a held review, and move one past the policy's grace (003 IV.B.4).
     REVIEW_HOLD = "review:hold"
+    # 003 IV.C.3: one officer's personas and accounts, for an internal investigation.
+    INTERNAL_AFFAIRS_READ = "internal_affairs:read"
 
 
 # What each role may do, whatever the policy says.
@@ -115,6 +117,8 @@ _BASE: dict[str, frozenset[Permission]] = {
     "auditor": frozenset({P.AUDIT_READ, P.CENTRAL_RECORD_READ}),
     # IT staff are not cleared for identities: accounts only.
     "administrator": frozenset({P.USER_MANAGE}),
+    # Codenames, case numbers and dates of one officer's personas: never their identities.
+    "internal_affairs": frozenset(),
 }
 
 # Duties whose holder is named by the policy file's [placeholders].
@@ -125,6 +129,8 @@ _DUTIES: dict[str, frozenset[Permission]] = {
     "authorizes_sites": frozenset({P.ACCOUNT_AUTHORIZE, P.PERSONA_READ, P.PLATFORM_READ}),
     # 003 IV.B.3.b.2
     "approves_identity_details": frozenset({P.PERSONA_APPROVE, P.PERSONA_READ, P.INVESTIGATION_READ}),
+    # 003 IV.C.3
+    "investigates_internal_affairs": frozenset({P.INTERNAL_AFFAIRS_READ}),
     # 003 IV.B.4
     "holds_conduct_reviews": frozenset(
         {P.PERSONA_READ, P.INVESTIGATION_READ, P.ACTIVITY_READ, P.REVIEW_READ, P.REVIEW_SCHEDULE, P.REVIEW_HOLD}
@@ -133,9 +139,12 @@ _DUTIES: dict[str, frozenset[Permission]] = {
 
 # Holders of these see every persona and investigation of the unit; everyone else only what
 # they handle or whose investigation team they are on (see registry/access.py).
-_UNIT_WIDE = frozenset(
-    {P.PERSONA_APPROVE, P.INVESTIGATION_AUTHORIZE, P.ACCOUNT_AUTHORIZE, P.PERSONA_HANDOVER, P.REVIEW_HOLD}
-)
+_UNIT_WIDE = frozenset({P.PERSONA_APPROVE, P.PERSONA_HANDOVER, P.REVIEW_HOLD})
+# The authorizing official weighs investigations and authorizes sites and profiles: they see
+# every investigation's justification and every account awaiting them, but a persona's
+# documented identity only where need-to-know gives it to them like anyone else.
+_WEIGHS_INVESTIGATIONS = frozenset({P.INVESTIGATION_AUTHORIZE, P.ACCOUNT_AUTHORIZE})
+_WEIGHS_ACCOUNTS = frozenset({P.ACCOUNT_AUTHORIZE})
 
 
 class RolePermissions:
@@ -150,6 +159,18 @@ class RolePermissions:
         """Roles whose holders see the whole unit's personas: the supervisor and commander
         chain, and whoever the policy makes approve or authorize."""
         return sorted(role for role, perms in self._grants.items() if perms & _UNIT_WIDE)
+
+    @property
+    def investigation_wide_roles(self) -> list[str]:
+        """Roles that see every investigation (not its personas' identities): the unit chain
+        and whoever authorizes investigations or sites."""
+        return sorted(role for role, perms in self._grants.items() if perms & (_UNIT_WIDE | _WEIGHS_INVESTIGATIONS))
+
+    @property
+    def account_wide_roles(self) -> list[str]:
+        """Roles that see every platform account (platform, handle, profile): the unit chain
+        and whoever authorizes sites."""
+        return sorted(role for role, perms in self._grants.items() if perms & (_UNIT_WIDE | _WEIGHS_ACCOUNTS))
 
     def sees_unit(self, roles: Iterable[str]) -> bool:
         """Whether someone holding `roles` is in the chain that sees the whole unit."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,6 +22,7 @@ Role = Literal[
     "legal",
     "auditor",
     "administrator",
+    "internal_affairs",
 ]
 ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 
@@ -38,6 +40,16 @@ class Department(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True
     system_use_notice: Annotated[str, msgspec.Meta(min_length=20, max_length=4000)]
 
 
+class Version(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Which policy is in force: 003's header leaves its effective date blank, and 002 II asks
+    for a review every year. Every decision records the version it was taken under."""
+
+    version: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] = "unversioned"
+    effective_on: date | None = None
+    # When the registry starts reminding administrators and legal that the policy is due its review.
+    review_due_on: date | None = None
+
+
 class Placeholders(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The bracketed blanks of policy 003, filled with one of our roles. Each blank accepts only
     roles cleared for what the duty shows them (never administrators, equipment officers,
@@ -51,6 +63,8 @@ class Placeholders(_Section, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     approves_identity_details: Literal["supervisor", "commander"]
     # 003 IV.B.4: "[INVESTIGATIONS COMMANDER OR IDENTIFY]"
     holds_conduct_reviews: Literal["commander", "supervisor"]
+    # 003 IV.C.3: "the department, or its designated investigator" in an internal investigation.
+    investigates_internal_affairs: Literal["internal_affairs", "commander"] = "internal_affairs"
 
 
 class Personas(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -108,6 +122,7 @@ class Audit(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
 
 class Policy(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     department: Department
+    policy: Version = Version()
     placeholders: Placeholders
     personas: Personas
     investigations: Investigations
@@ -116,7 +131,17 @@ class Policy(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     security: Security
     audit: Audit
 
+    @property
+    def version(self) -> str:
+        return self.policy.version
+
     def __post_init__(self) -> None:
+        if (
+            self.policy.effective_on is not None
+            and self.policy.review_due_on is not None
+            and self.policy.review_due_on <= self.policy.effective_on
+        ):
+            raise ValueError("policy.review_due_on must come after policy.effective_on")
         if self.security.session_idle_minutes > self.security.session_absolute_hours * 60:
             raise ValueError("security.session_idle_minutes cannot exceed security.session_absolute_hours")
         if self.personas.review_interval_days > self.personas.approval_valid_days:

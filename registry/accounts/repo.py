@@ -35,13 +35,15 @@ async def insert(
     requested_by: UUID,
     now: datetime,
     created_on_site: date | None = None,
+    email_index: bytes | None = None,
+    phone_index: bytes | None = None,
 ) -> bool:
     """False when the (platform, handle) is already live (the race-proof half of deconfliction)."""
     row = await conn.fetchrow(
         """
         INSERT INTO platform_accounts (id, persona_id, platform_id, details, handle_index, credential_ref,
-                                       requested_by, created_at, created_on_site)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                       requested_by, created_at, created_on_site, email_index, phone_index)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (platform_id, handle_index) WHERE status IN ('requested', 'authorized') DO NOTHING
         RETURNING id
         """,
@@ -54,6 +56,8 @@ async def insert(
         requested_by,
         now,
         created_on_site,
+        email_index,
+        phone_index,
     )
     return row is not None
 
@@ -75,14 +79,19 @@ async def for_persona(conn: asyncpg.Connection, persona_id: UUID) -> list[asyncp
     return rows
 
 
+# An account is seen through its persona's need-to-know, with `account_roles` (the unit chain
+# and whoever authorizes sites: RolePermissions.account_wide_roles) in the place of the unit's
+# roles: the site authorizer sees the account, never the persona's identity.
+
+
 async def get_visible(
-    conn: asyncpg.Connection, account_id: UUID, me: UUID, unit_roles: list[str]
+    conn: asyncpg.Connection, account_id: UUID, me: UUID, account_roles: list[str]
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.id = $1 AND {persona_visible('p', '$2', '$3')}",
         account_id,
         me,
-        unit_roles,
+        account_roles,
     )
 
 
@@ -100,6 +109,21 @@ async def authorize(conn: asyncpg.Connection, account_id: UUID, me: UUID, now: d
     return row is not None
 
 
+async def decline(conn: asyncpg.Connection, account_id: UUID, me: UUID, now: datetime, reason: str) -> bool:
+    row = await conn.fetchrow(
+        """
+        UPDATE platform_accounts SET status = 'declined', declined_by = $2, declined_at = $3, status_note = $4
+         WHERE id = $1 AND status = 'requested' AND requested_by <> $2
+        RETURNING id
+        """,
+        account_id,
+        me,
+        now,
+        reason,
+    )
+    return row is not None
+
+
 async def mark_disabled(conn: asyncpg.Connection, account_id: UUID, note: str) -> bool:
     row = await conn.fetchrow(
         """
@@ -113,7 +137,7 @@ async def mark_disabled(conn: asyncpg.Connection, account_id: UUID, note: str) -
     return row is not None
 
 
-async def awaiting_authorization(conn: asyncpg.Connection, me: UUID, unit_roles: list[str]) -> list[asyncpg.Record]:
+async def awaiting_authorization(conn: asyncpg.Connection, me: UUID, account_roles: list[str]) -> list[asyncpg.Record]:
     """Requested accounts of live personas the caller sees, oldest first."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
@@ -124,6 +148,6 @@ async def awaiting_authorization(conn: asyncpg.Connection, me: UUID, unit_roles:
          LIMIT 500
         """,
         me,
-        unit_roles,
+        account_roles,
     )
     return rows

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Router, patch, post
+from litestar import Router, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
@@ -14,6 +14,8 @@ from registry.accounts.schemas import (
     AccountOut,
     AccountPatch,
     AuthorizeAccount,
+    AwaitingAccount,
+    DeclineAccount,
     DisabledIn,
 )
 from registry.db.pool import DB
@@ -48,6 +50,21 @@ async def account_disabled(
     return await service.disabled_by_site(db, runtime, ctx, account_id, data)
 
 
+@get("/", opt={"permission": Permission.ACCOUNT_AUTHORIZE})
+async def awaiting_authorization(db: DB, runtime: RuntimeDep, ctx: Ctx) -> list[AwaitingAccount]:
+    """Accounts waiting for the site authorization (003 IV.B.1.b), oldest first; `own` ones
+    (requested by you, or of a persona you handle) another official must authorize."""
+    return [AwaitingAccount(account=a, own=own) for a, own in await service.awaiting_authorization(db, runtime, ctx)]
+
+
+@post("/{account_id:uuid}/decline", status_code=HTTP_200_OK, opt={"permission": Permission.ACCOUNT_AUTHORIZE})
+async def decline_account(
+    account_id: FromPath[UUID], data: JSONBody[DeclineAccount], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> AccountOut:
+    """Decline a site or profile, with a reason (fresh TOTP code): the request is closed."""
+    return await service.decline(db, runtime, ctx, account_id, data)
+
+
 @patch("/{account_id:uuid}", opt={"permission": Permission.ACCOUNT_REQUEST})
 async def record_created_on(
     account_id: FromPath[UUID], data: JSONBody[AccountPatch], db: DB, runtime: RuntimeDep, ctx: Ctx
@@ -59,6 +76,14 @@ async def record_created_on(
 routes: list[ControllerRouterHandler] = [
     request_account,
     Router(
-        path="/api/accounts", tags=["accounts"], route_handlers=[authorize_account, account_disabled, record_created_on]
+        path="/api/accounts",
+        tags=["accounts"],
+        route_handlers=[
+            awaiting_authorization,
+            authorize_account,
+            decline_account,
+            account_disabled,
+            record_created_on,
+        ],
     ),
 ]

@@ -56,6 +56,11 @@ class AuthorizeAccount(msgspec.Struct, forbid_unknown_fields=True):
     totp_code: Code
 
 
+class DeclineAccount(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=4000)]
+    totp_code: Code
+
+
 class DisabledIn(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(min_length=3, max_length=4000)]
 
@@ -88,6 +93,13 @@ class AccountOut(msgspec.Struct):
     created_on: date | None = None
 
 
+class AwaitingAccount(msgspec.Struct):
+    account: AccountOut
+    own: bool
+
+
 class AccountCreated(msgspec.Struct):
     id: UUID
     status: str
+    # Links this account makes to a burned persona, or to another live one on the platform.
+    warnings: list[str] = []

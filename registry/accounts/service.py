@@ -19,11 +19,13 @@ from registry.accounts.schemas import (
     AccountOut,
     AccountPatch,
     AuthorizeAccount,
+    DeclineAccount,
     DisabledIn,
 )
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.linkage import warnings as linkage_warnings
 from registry.personas import repo as personas_repo
 from registry.personas.deconfliction import refuse_clashes
 from registry.personas.lookup import visible_persona
@@ -41,6 +43,13 @@ def _context(account_id: UUID) -> str:
 def handle_index(runtime: Runtime, platform_id: UUID, handle: str) -> bytes:
     """Blind index of a handle on one platform, ignoring case, spacing and a leading @."""
     return runtime.keyring.blind_index(handle.strip().lstrip("@"), f"handle:{platform_id}")
+
+
+def contact_index(runtime: Runtime, value: str, kind: str) -> bytes:
+    """Blind index of a recovery e-mail address or phone number (digits only for a phone), to
+    find the personas a shared contact links."""
+    normal = "".join(ch for ch in value if ch.isdigit()) if kind == "phone" else value.strip()
+    return runtime.keyring.blind_index(normal, f"recovery:{kind}")
 
 
 def to_out(runtime: Runtime, row: asyncpg.Record) -> AccountOut:
@@ -83,6 +92,11 @@ async def request(
     if not await platforms_repo.exists(conn, data.platform_id):
         raise NotFound("No such platform; legal or communications add platforms to the catalog.", field="platform_id")
     index = handle_index(runtime, data.platform_id, data.handle)
+    contacts = [
+        (kind, contact_index(runtime, value, kind))
+        for kind, value in (("email", data.email), ("phone", data.phone))
+        if value is not None
+    ]
     clashes = await personas_repo.handle_conflicts(conn, data.platform_id, index, None)
     refuse_clashes(
         clashes, what="handle on this platform", field="handle", acknowledge_retired=data.acknowledge_retired
@@ -101,6 +115,8 @@ async def request(
         requested_by=me.id,
         now=ctx.now,
         created_on_site=_created_on(data.created_on, ctx),
+        email_index=dict(contacts).get("email"),
+        phone_index=dict(contacts).get("phone"),
     ):
         raise Conflict("This handle on this platform was registered a moment ago by another persona.", field="handle")
     await personas_repo.add_history(
@@ -119,11 +135,12 @@ async def request(
         target_id=account_id,
         details={"codename": persona["codename"], "platform_id": str(data.platform_id)},
     )
-    return AccountCreated(id=account_id, status="requested")
+    warnings = await linkage_warnings.for_contacts(conn, persona_id, data.platform_id, contacts)
+    return AccountCreated(id=account_id, status="requested", warnings=warnings)
 
 
 async def _visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID) -> asyncpg.Record:
-    row = await repo.get_visible(conn, account_id, ctx.me.id, runtime.permissions.unit_wide_roles)
+    row = await repo.get_visible(conn, account_id, ctx.me.id, runtime.permissions.account_wide_roles)
     if row is None:
         raise NotFound(NOT_FOUND)
     return row
@@ -146,18 +163,68 @@ async def authorize(
             details={"reason": "own account"},
         )
         raise Forbidden("You requested this account or handle its persona: another official must authorize it.")
-    if row["status"] != "requested":
-        raise InvalidTransition(f"The account is {row['status']}; only a requested account can be authorized.")
+    _only_requested(row, "authorized")
     await check_code(conn, runtime, ctx, me.id, data.totp_code, "account.authorize")
     if not await repo.authorize(conn, account_id, me.id, ctx.now):
         raise InvalidTransition("The account changed meanwhile; reload and try again.")
     await personas_repo.add_history(
-        conn, row["persona_id"], ctx.now, "account_authorized", me.id, {"account_id": str(account_id)}
+        conn,
+        row["persona_id"],
+        ctx.now,
+        "account_authorized",
+        me.id,
+        {"account_id": str(account_id), "policy_version": runtime.policy.version},
     )
     await record(
         conn,
         ctx,
         "account.authorize",
+        target_type="platform_account",
+        target_id=account_id,
+        details={"codename": row["codename"]},
+    )
+    return to_out(runtime, await _visible(conn, runtime, ctx, account_id))
+
+
+def _only_requested(row: asyncpg.Record, step: str) -> None:
+    if row["status"] == "declined":
+        raise InvalidTransition(
+            f"The account was declined ({row['status_note']}): it is closed; the handler makes a new request."
+        )
+    if row["status"] != "requested":
+        raise InvalidTransition(f"The account is {row['status']}; only a requested account can be {step}.")
+
+
+async def decline(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID, data: DeclineAccount
+) -> AccountOut:
+    """003 IV.B.1.b: the official may decline a site or profile, with a reason and a fresh code;
+    the request is closed and shown with its reason in the persona's history."""
+    me = ctx.me
+    row = await _visible(conn, runtime, ctx, account_id)
+    if me.id in (row["requested_by"], row["handler_id"]):
+        raise Forbidden("You requested this account or handle its persona: another official must decide it.")
+    _only_requested(row, "declined")
+    await check_code(conn, runtime, ctx, me.id, data.totp_code, "account.decline")
+    if not await repo.decline(conn, account_id, me.id, ctx.now, data.reason):
+        raise InvalidTransition("The account changed meanwhile; reload and try again.")
+    await personas_repo.add_history(
+        conn,
+        row["persona_id"],
+        ctx.now,
+        "account_declined",
+        me.id,
+        {
+            "account_id": str(account_id),
+            "platform": row["platform"],
+            "reason": data.reason,
+            "policy_version": runtime.policy.version,
+        },
+    )
+    await record(
+        conn,
+        ctx,
+        "account.decline",
         target_type="platform_account",
         target_id=account_id,
         details={"codename": row["codename"]},
@@ -221,5 +288,5 @@ async def awaiting_authorization(
 ) -> list[tuple[AccountOut, bool]]:
     """Accounts waiting for the site authorization (003 IV.B.1.b), each with whether the
     caller requested it or handles its persona (then another official must authorize it)."""
-    rows = await repo.awaiting_authorization(conn, ctx.me.id, runtime.permissions.unit_wide_roles)
+    rows = await repo.awaiting_authorization(conn, ctx.me.id, runtime.permissions.account_wide_roles)
     return [(to_out(runtime, r), ctx.me.id in (r["requested_by"], r["handler_id"])) for r in rows]

@@ -60,13 +60,14 @@ async def add_inspection(
     identifiers: bool,
     attributable: bool,
     notes: str | None,
+    egress_index: bytes | None = None,
 ) -> asyncpg.Record:
     row: asyncpg.Record = await conn.fetchrow(
         """
         INSERT INTO isolation_inspections (equipment_id, inspected_at, inspected_by, on_department_network,
                                            department_identifiers_present, attributable_connection, notes,
-                                           valid_until)
-        VALUES ($1, $3, $2, $5, $6, $7, $8, $4)
+                                           valid_until, egress_index)
+        VALUES ($1, $3, $2, $5, $6, $7, $8, $4, $9)
         RETURNING id, inspected_at, passed, valid_until
         """,
         equipment_id,
@@ -77,6 +78,7 @@ async def add_inspection(
         identifiers,
         attributable,
         notes,
+        egress_index,
     )
     return row
 

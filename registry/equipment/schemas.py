@@ -25,6 +25,9 @@ class InspectionIn(msgspec.Struct, forbid_unknown_fields=True):
     department_identifiers_present: bool
     attributable_connection: bool
     notes: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    # The network egress the device uses (a VPN exit, a hotspot's number): kept only as a keyed
+    # digest, to find personas a shared egress links once one is burned.
+    egress: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 class InspectionOut(msgspec.Struct):
@@ -67,3 +70,5 @@ class AssignmentOut(msgspec.Struct):
     codename: str
     assigned_at: datetime
     released_at: datetime | None = None
+    # Links this device makes to a burned persona, or to a live one on a shared platform.
+    warnings: list[str] = []

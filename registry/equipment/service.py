@@ -20,6 +20,7 @@ from registry.equipment.schemas import (
     InspectionOut,
 )
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.linkage import warnings as linkage_warnings
 from registry.permissions import Permission
 from registry.personas import repo as personas_repo
 from registry.personas.lookup import visible_persona
@@ -95,6 +96,7 @@ async def inspect(
         data.department_identifiers_present,
         data.attributable_connection,
         data.notes,
+        runtime.keyring.blind_index(data.egress, "egress") if data.egress else None,
     )
     failed = [
         name
@@ -188,7 +190,11 @@ async def assign(
         details={"codename": persona["codename"], "asset_tag": equipment["asset_tag"]},
     )
     return AssignmentOut(
-        equipment_id=data.equipment_id, persona_id=persona_id, codename=persona["codename"], assigned_at=ctx.now
+        equipment_id=data.equipment_id,
+        persona_id=persona_id,
+        codename=persona["codename"],
+        assigned_at=ctx.now,
+        warnings=await linkage_warnings.for_device(conn, persona_id, data.equipment_id),
     )
 
 

@@ -41,6 +41,7 @@ async def get_visible(
     return await conn.fetchrow(
         f"""
         SELECT i.*, o.username AS opened_by_name, a.username AS authorized_by_name,
+               (SELECT username FROM users WHERE id = i.refused_by) AS refused_by_name,
                coalesce((SELECT jsonb_agg(jsonb_build_object('user_id', u.id, 'username', u.username,
                                                              'display_name', u.display_name)
                                           ORDER BY u.username)
@@ -104,7 +105,7 @@ async def authorize(
         UPDATE investigations
            SET status = 'authorized', authorized_by = $2, authorized_at = $3, authorized_until = $4,
                authorization_note = $5
-         WHERE id = $1 AND opened_by <> $2
+         WHERE id = $1 AND opened_by <> $2 AND status <> 'refused'
         RETURNING id, status, authorized_until
         """,
         investigation_id,
@@ -112,6 +113,25 @@ async def authorize(
         now,
         until,
         note,
+    )
+
+
+async def refuse(
+    conn: asyncpg.Connection, investigation_id: UUID, me: UUID, now: datetime, reason: str
+) -> asyncpg.Record | None:
+    """Guarded: only by someone other than the opener, only while not currently authorized."""
+    return await conn.fetchrow(
+        """
+        UPDATE investigations
+           SET status = 'refused', refused_by = $2, refused_at = $3, refusal_reason = $4
+         WHERE id = $1 AND opened_by <> $2 AND status <> 'refused'
+           AND (authorized_until IS NULL OR authorized_until <= $3)
+        RETURNING id, status
+        """,
+        investigation_id,
+        me,
+        now,
+        reason,
     )
 
 
@@ -124,7 +144,7 @@ async def awaiting_authorization(
         SELECT {_SUMMARY}, o.display_name AS opened_by, (i.opened_by = $1) AS own
           FROM investigations i JOIN users o ON o.id = i.opened_by
          WHERE {investigation_visible("i", "$1", "$2")}
-           AND (i.authorized_until IS NULL OR i.authorized_until <= $3)
+           AND (i.authorized_until IS NULL OR i.authorized_until <= $3) AND i.status <> 'refused'
          ORDER BY i.created_at, i.id
          LIMIT 500
         """,

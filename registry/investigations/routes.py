@@ -17,6 +17,7 @@ from registry.investigations.schemas import (
     InvestigationOut,
     InvestigationSummary,
     MemberAdd,
+    Refuse,
 )
 from registry.permissions import Permission
 from registry.runtime import Ctx, RuntimeDep
@@ -58,10 +59,23 @@ async def authorize(
     return await service.authorize(db, runtime, ctx, investigation_id, data)
 
 
+@post(
+    "/{investigation_id:uuid}/refuse",
+    status_code=HTTP_200_OK,
+    opt={"permission": Permission.INVESTIGATION_AUTHORIZE},
+)
+async def refuse(
+    investigation_id: FromPath[UUID], data: JSONBody[Refuse], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> InvestigationOut:
+    """Refuse the use of false identities in this investigation, with a reason (fresh TOTP code):
+    the request is closed and no persona of it may be requested or used."""
+    return await service.refuse(db, runtime, ctx, investigation_id, data)
+
+
 routes: list[ControllerRouterHandler] = [
     Router(
         path="/api/investigations",
         tags=["investigations"],
-        route_handlers=[create, list_investigations, get_investigation, add_member, authorize],
+        route_handlers=[create, list_investigations, get_investigation, add_member, authorize, refuse],
     )
 ]

@@ -29,6 +29,11 @@ class Authorize(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
+class Refuse(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=4000)]
+    totp_code: Code
+
+
 class Member(msgspec.Struct):
     user_id: UUID
     username: str
@@ -51,6 +56,9 @@ class InvestigationOut(msgspec.Struct):
     authorized_until: datetime | None
     authorization_current: bool
     members: list[Member]
+    refused_by: str | None = None
+    refused_at: datetime | None = None
+    refusal_reason: str | None = None
 
 
 class InvestigationSummary(msgspec.Struct):

@@ -11,7 +11,7 @@ import msgspec
 
 from registry.audit.service import record, record_failure
 from registry.auth.service import check_code
-from registry.errors import Conflict, Forbidden, NotFound
+from registry.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from registry.investigations import repo
 from registry.investigations.schemas import (
     Authorize,
@@ -23,6 +23,7 @@ from registry.investigations.schemas import (
     InvestigationSummary,
     Member,
     MemberAdd,
+    Refuse,
 )
 from registry.runtime import RequestContext, Runtime
 
@@ -63,7 +64,7 @@ async def create(conn: asyncpg.Connection, ctx: RequestContext, data: Investigat
 async def get(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID
 ) -> InvestigationOut:
-    row = await repo.get_visible(conn, investigation_id, ctx.me.id, runtime.permissions.unit_wide_roles)
+    row = await repo.get_visible(conn, investigation_id, ctx.me.id, runtime.permissions.investigation_wide_roles)
     if row is None:
         raise NotFound(NOT_FOUND)
     return InvestigationOut(
@@ -82,11 +83,14 @@ async def get(
         authorized_until=row["authorized_until"],
         authorization_current=_current(row["authorized_until"], ctx.now),
         members=msgspec.convert(row["members"], list[Member]),
+        refused_by=row["refused_by_name"],
+        refused_at=row["refused_at"],
+        refusal_reason=row["refusal_reason"],
     )
 
 
 async def list_visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> InvestigationList:
-    rows = await repo.list_visible(conn, ctx.me.id, runtime.permissions.unit_wide_roles)
+    rows = await repo.list_visible(conn, ctx.me.id, runtime.permissions.investigation_wide_roles)
     return InvestigationList(
         items=[
             InvestigationSummary(
@@ -106,7 +110,7 @@ async def add_member(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: MemberAdd
 ) -> InvestigationOut:
     me = ctx.me
-    unit_roles = runtime.permissions.unit_wide_roles
+    unit_roles = runtime.permissions.investigation_wide_roles
     row = await repo.get_visible(conn, investigation_id, me.id, unit_roles)
     if row is None:
         raise NotFound(NOT_FOUND)
@@ -132,7 +136,7 @@ async def authorize(
     """003 IV.B.1.a / IV.B.3.a: the policy's official authorizes false identities, with a
     fresh TOTP code, never for an investigation they opened."""
     me = ctx.me
-    row = await repo.get_visible(conn, investigation_id, me.id, runtime.permissions.unit_wide_roles)
+    row = await repo.get_visible(conn, investigation_id, me.id, runtime.permissions.investigation_wide_roles)
     if row is None:
         raise NotFound(NOT_FOUND)
     if row["opened_by"] == me.id:
@@ -145,26 +149,63 @@ async def authorize(
             details={"reason": "opened the investigation"},
         )
         raise Forbidden("You opened this investigation: another authorizing official must authorize it.")
+    if row["status"] == "refused":
+        raise InvalidTransition(
+            f"Case {row['case_number']} was refused on {row['refused_at']:%Y-%m-%d}: it is closed; a new request "
+            "needs a new investigation."
+        )
     await check_code(conn, runtime, ctx, me.id, data.totp_code, "investigation.authorize")
     until = ctx.now + timedelta(days=runtime.policy.investigations.authorization_valid_days)
     updated = await repo.authorize(conn, investigation_id, me.id, ctx.now, until, data.note)
     if updated is None:
-        raise Forbidden("You opened this investigation: another authorizing official must authorize it.")
+        raise Conflict("The investigation changed meanwhile; reload it.")
     await record(
         conn,
         ctx,
         "investigation.authorize",
         target_type="investigation",
         target_id=investigation_id,
-        details={"authorized_until": until.isoformat()},
+        details={"authorized_until": until.isoformat(), "policy_version": runtime.policy.version},
     )
     return Authorized(id=investigation_id, status=updated["status"], authorized_until=updated["authorized_until"])
+
+
+async def refuse(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: Refuse
+) -> InvestigationOut:
+    """The official refuses the use of false identities in an investigation, with a reason and a
+    fresh code: the request is closed, and no persona of it may be requested or used."""
+    me = ctx.me
+    row = await repo.get_visible(conn, investigation_id, me.id, runtime.permissions.investigation_wide_roles)
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    if row["opened_by"] == me.id:
+        raise Forbidden("You opened this investigation: another authorizing official must decide it.")
+    if row["status"] == "refused":
+        raise InvalidTransition(f"Case {row['case_number']} was already refused.")
+    if _current(row["authorized_until"], ctx.now):
+        raise InvalidTransition(
+            f"Case {row['case_number']} is authorized until {row['authorized_until']:%Y-%m-%d}: a current "
+            "authorization is not refused; it lapses, and its renewal may be refused."
+        )
+    await check_code(conn, runtime, ctx, me.id, data.totp_code, "investigation.refuse")
+    if await repo.refuse(conn, investigation_id, me.id, ctx.now, data.reason) is None:
+        raise Conflict("The investigation changed meanwhile; reload it.")
+    await record(
+        conn,
+        ctx,
+        "investigation.refuse",
+        target_type="investigation",
+        target_id=investigation_id,
+        details={"case_number": row["case_number"], "policy_version": runtime.policy.version},
+    )
+    return await get(conn, runtime, ctx, investigation_id)
 
 
 async def awaiting_authorization(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
 ) -> list[AwaitingAuthorization]:
-    rows = await repo.awaiting_authorization(conn, ctx.me.id, runtime.permissions.unit_wide_roles, ctx.now)
+    rows = await repo.awaiting_authorization(conn, ctx.me.id, runtime.permissions.investigation_wide_roles, ctx.now)
     return [
         AwaitingAuthorization(
             id=r["id"],

@@ -112,6 +112,14 @@ def _investigation(facts: asyncpg.Record, now: datetime) -> Condition:
     clause = "003 IV.B.1.a, IV.B.3.a"
     until = facts["authorized_until"]
     case = facts["case_number"]
+    if facts["investigation_status"] == "refused":
+        return Condition(
+            INVESTIGATION,
+            False,
+            clause,
+            f"The authorizing official refused case {case} on {facts['refused_at']:%Y-%m-%d} "
+            f"({facts['refusal_reason']}): no persona may be used under it.",
+        )
     if until is None:
         return Condition(
             INVESTIGATION,

@@ -14,6 +14,7 @@ from registry.status import PersonaStatus
 _FACTS = """
     SELECT p.id, p.codename, p.status, p.suspended_from, p.version, p.approval_expires_at, p.handler_id,
            p.requested_by, p.investigation_id, i.case_number, i.authorized_until,
+           i.status AS investigation_status, i.refused_at, i.refusal_reason,
            (SELECT coalesce(jsonb_agg(jsonb_build_object('platform', pl.name, 'status', a.status,
                                                          'created_on', a.created_on_site)
                                       ORDER BY pl.name), '[]')

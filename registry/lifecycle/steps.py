@@ -59,7 +59,8 @@ async def take(
     )
     if row is None:
         raise await refused(conn, runtime, ctx, persona_id, action, version)
-    details = dict(history or {})
+    # The policy in force is part of every decision.
+    details = {**(history or {}), "policy_version": runtime.policy.version}
     if approval is not None:
         details["version"] = row["version"]  # what was approved
     await repo.add_history(conn, persona_id, ctx.now, action, me.id, details)

@@ -92,6 +92,12 @@ async def create(
         raise NotFound("No such investigation, or you are not on its team.", field="investigation_id")
     if str(me.id) not in {str(m["user_id"]) for m in investigation["members"]}:
         raise Forbidden("Only members of the investigation request personas for it; ask to be added.")
+    if investigation["status"] == "refused":
+        raise InvalidTransition(
+            f"Case {investigation['case_number']} was refused by the authorizing official: no persona may be "
+            "requested for it.",
+            field="investigation_id",
+        )
     _check_identity(data.identity, ctx)
     alias_index = _alias_index(runtime, data.identity)
     await _deconflict_alias(conn, alias_index, None, data.acknowledge_retired)

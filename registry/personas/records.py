@@ -11,25 +11,46 @@ import msgspec
 
 from registry.audit.service import record
 from registry.personas import repo
-from registry.personas.schemas import AwaitingApproval, CentralRecord, CentralRecordRow
+from registry.personas.schemas import AwaitingApproval, CentralInvestigation, CentralRecord, CentralRecordRow
 from registry.runtime import RequestContext, Runtime
 from registry.status import PersonaStatus
 
 
-async def central_record(conn: asyncpg.Connection, ctx: RequestContext) -> CentralRecord:
-    """Per persona, the dates of request, approval (and by whom), renewals, reviews, suspensions,
-    cancellation or compromise: codenames only, no identity and no free text."""
+def _cause(event: dict[str, Any]) -> str | list[str]:
+    """Why a persona was suspended, without free text: by hand, or what the sweep found."""
+    if event["by"] is not None:
+        return "by_hand"
+    return list(event["lapsed"]) if event["lapsed"] else "conduct_review_overdue"
+
+
+async def central_record(
+    conn: asyncpg.Connection,
+    ctx: RequestContext,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    status: str | None = None,
+) -> CentralRecord:
+    """The record an inspector expects (the UK CHIS code's central record is the model): every
+    investigation's authorization, and per persona its request, approvals and renewals with the
+    policy version, each site or profile's authorization or decline, conduct reviews and their
+    outcomes, suspensions (who and why), handovers, retirement and compromise. Codenames, case
+    numbers and usernames only: no identity and no free text (reasons stay in the history)."""
     items = []
-    for row in await repo.central_record(conn):
+    for row in await repo.central_record(conn, start=start, end=end, status=status):
         events: list[dict[str, Any]] = row["events"]
 
-        def dated(action: str, events: list[dict[str, Any]] = events) -> list[dict[str, Any]]:
-            return [{"at": e["at"], "by": e["by"]} for e in events if e["action"] == action]
+        def of(action: str, events: list[dict[str, Any]] = events) -> list[dict[str, Any]]:
+            return [e for e in events if e["action"] == action]
 
-        def last(action: str, events: list[dict[str, Any]] = events) -> datetime | None:
-            stamps = [e["at"] for e in events if e["action"] == action]
-            return msgspec.convert(stamps[-1], datetime) if stamps else None
+        def dated(action: str) -> list[dict[str, Any]]:
+            return [{"at": e["at"], "by": e["by"], "policy_version": e["policy_version"]} for e in of(action)]
 
+        def last(action: str) -> dict[str, Any] | None:
+            found = of(action)
+            return {"at": found[-1]["at"], "by": found[-1]["by"]} if found else None
+
+        retired, compromised = last("retire"), last("compromise")
         items.append(
             CentralRecordRow(
                 codename=row["codename"],
@@ -39,14 +60,42 @@ async def central_record(conn: asyncpg.Connection, ctx: RequestContext) -> Centr
                 requested_by=row["requested_by"],
                 approvals=dated("approve"),
                 renewals=dated("renew"),
-                reviews=dated("review"),
-                suspensions=[msgspec.convert(e["at"], datetime) for e in events if e["action"] == "suspend"],
-                retired_at=last("retire"),
-                compromised_at=last("compromise"),
+                reviews=[
+                    {"at": e["at"], "by": e["by"], "outcome": e["outcome"], "policy_version": e["policy_version"]}
+                    for e in of("review")
+                ],
+                suspensions=[msgspec.convert(e["at"], datetime) for e in of("suspend")],
+                retired_at=msgspec.convert(retired["at"], datetime) if retired else None,
+                compromised_at=msgspec.convert(compromised["at"], datetime) if compromised else None,
+                suspended=[{"at": e["at"], "by": e["by"], "cause": _cause(e)} for e in of("suspend")],
+                handovers=[{"at": e["at"], "by": e["by"], "from": e["from"], "to": e["to"]} for e in of("handover")],
+                accounts=list(row["accounts"]),
+                retired=retired,
+                compromised=compromised,
             )
         )
-    await record(conn, ctx, "central_record.read", details={"personas": len(items)})
-    return CentralRecord(items=items)
+    investigations = [
+        CentralInvestigation(
+            case_number=r["case_number"],
+            status=r["status"],
+            opened_at=r["created_at"],
+            opened_by=r["opened_by"],
+            authorized_at=r["authorized_at"],
+            authorized_by=r["authorized_by"],
+            authorized_until=r["authorized_until"],
+            lapsed=r["authorized_until"] is not None and r["authorized_until"] <= ctx.now,
+            refused_at=r["refused_at"],
+            refused_by=r["refused_by"],
+        )
+        for r in await repo.central_investigations(conn, start=start, end=end)
+    ]
+    await record(
+        conn,
+        ctx,
+        "central_record.read",
+        details={"personas": len(items), "investigations": len(investigations), "status": status},
+    )
+    return CentralRecord(items=items, investigations=investigations)
 
 
 async def awaiting_approval(

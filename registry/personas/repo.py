@@ -334,20 +334,66 @@ async def close_accounts(conn: asyncpg.Connection, persona_id: UUID, now: dateti
     )
 
 
-async def central_record(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+async def central_record(
+    conn: asyncpg.Connection, *, start: datetime | None, end: datetime | None, status: str | None
+) -> list[asyncpg.Record]:
+    """Every persona with a dated entry in [start, end] (and of `status`): its history as
+    structured entries (no free text), and its accounts' authorizations."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT p.codename, i.case_number, p.status, p.created_at, r.username AS requested_by,
-               coalesce(jsonb_agg(jsonb_build_object('action', h.action, 'at', h.at, 'by', hu.username)
-                                  ORDER BY h.at, h.id) FILTER (WHERE h.id IS NOT NULL), '[]') AS events
+               coalesce(jsonb_agg(jsonb_build_object(
+                           'action', h.action, 'at', h.at, 'by', hu.username,
+                           'policy_version', h.details->>'policy_version', 'outcome', h.details->>'outcome',
+                           'lapsed', h.details->'lapsed',
+                           'from', (SELECT username FROM users WHERE id::text = h.details->>'from_user_id'),
+                           'to', (SELECT username FROM users WHERE id::text = h.details->>'to_user_id'))
+                         ORDER BY h.at, h.id) FILTER (WHERE h.id IS NOT NULL), '[]') AS events,
+               (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                           'platform', pl.name, 'status', a.status, 'requested_at', a.created_at,
+                           'authorized_at', a.authorized_at,
+                           'authorized_by', (SELECT username FROM users WHERE id = a.authorized_by),
+                           'declined_at', a.declined_at,
+                           'declined_by', (SELECT username FROM users WHERE id = a.declined_by))
+                         ORDER BY a.created_at, a.id), '[]')
+                  FROM platform_accounts a JOIN platforms pl ON pl.id = a.platform_id
+                 WHERE a.persona_id = p.id) AS accounts
           FROM personas p
           JOIN investigations i ON i.id = p.investigation_id
           JOIN users r ON r.id = p.requested_by
           LEFT JOIN persona_history h ON h.persona_id = p.id
           LEFT JOIN users hu ON hu.id = h.actor_id
+         WHERE ($3::text IS NULL OR p.status = $3)
          GROUP BY p.id, i.case_number, r.username
+        HAVING ($1::timestamptz IS NULL OR greatest(p.created_at, max(h.at)) >= $1)
+           AND ($2::timestamptz IS NULL OR p.created_at <= $2)
          ORDER BY p.created_at, p.codename
+        """,
+        start,
+        end,
+        status,
+    )
+    return rows
+
+
+async def central_investigations(
+    conn: asyncpg.Connection, *, start: datetime | None, end: datetime | None
+) -> list[asyncpg.Record]:
+    """Every investigation's authorization for false identities: granted, refused, lapsed."""
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
+        SELECT i.case_number, i.status, i.created_at, o.username AS opened_by, i.authorized_at,
+               a.username AS authorized_by, i.authorized_until, i.refused_at, f.username AS refused_by
+          FROM investigations i
+          JOIN users o ON o.id = i.opened_by
+          LEFT JOIN users a ON a.id = i.authorized_by
+          LEFT JOIN users f ON f.id = i.refused_by
+         WHERE ($1::timestamptz IS NULL OR greatest(i.created_at, i.authorized_at, i.refused_at) >= $1)
+           AND ($2::timestamptz IS NULL OR i.created_at <= $2)
+         ORDER BY i.created_at, i.case_number
+        """,
+        start,
+        end,
     )
     return rows
 

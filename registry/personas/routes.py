@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
+from registry.errors import BadRequest
 from registry.lifecycle import listing
 from registry.permissions import Permission
 from registry.personas import identity, records
@@ -76,10 +78,27 @@ async def deconfliction(data: JSONBody[Deconflict], db: DB, runtime: RuntimeDep,
 
 
 @get("/api/central-record", opt={"permission": Permission.CENTRAL_RECORD_READ})
-async def central_record(request: Request[Any, Any, Any], db: DB, ctx: Ctx) -> Response[Any]:
-    """Every persona's dates of request, approval, renewal, reviews, suspension, cancellation or
-    compromise; codenames only. JSON, or CSV with `Accept: text/csv`."""
-    record = await records.central_record(db, ctx)
+async def central_record(
+    request: Request[Any, Any, Any],
+    db: DB,
+    ctx: Ctx,
+    start: Annotated[date | None, QueryParameter(name="from")] = None,
+    end: Annotated[date | None, QueryParameter(name="to")] = None,
+    status: Status = None,
+) -> Response[Any]:
+    """Every investigation's authorization, and every persona's request, approvals, renewals,
+    site authorizations, reviews, suspensions, handovers, retirement or compromise, by whom and
+    under which policy version; codenames only. `from`/`to` keep what has a dated entry in the
+    range; JSON, or CSV with `Accept: text/csv`."""
+    if start and end and end < start:
+        raise BadRequest("to must not be before from.", field="to")
+    record = await records.central_record(
+        db,
+        ctx,
+        start=datetime.combine(start, time.min, UTC) if start else None,
+        end=datetime.combine(end, time.max, UTC) if end else None,
+        status=status,
+    )
     if "text/csv" in request.headers.get("accept", ""):
         return Response(
             central_record_csv(record),
@@ -106,11 +125,16 @@ def central_record_csv(record: CentralRecord) -> str:
             "suspensions",
             "retired_at",
             "compromised_at",
+            "accounts",
+            "handovers",
         ]
     )
 
     def stamps(entries: list[dict[str, Any]]) -> str:
-        return "; ".join(f"{e['at']} by {e['by']}" for e in entries)
+        return "; ".join(
+            f"{e['at']} by {e['by']}" + (f" (policy {e['policy_version']})" if e.get("policy_version") else "")
+            for e in entries
+        )
 
     for row in record.items:
         writer.writerow(
@@ -126,6 +150,13 @@ def central_record_csv(record: CentralRecord) -> str:
                 "; ".join(s.isoformat() for s in row.suspensions),
                 row.retired_at.isoformat() if row.retired_at else "",
                 row.compromised_at.isoformat() if row.compromised_at else "",
+                "; ".join(
+                    f"{a['platform']} {a['status']}"
+                    + (f" authorized {a['authorized_at']} by {a['authorized_by']}" if a["authorized_at"] else "")
+                    + (f" declined {a['declined_at']} by {a['declined_by']}" if a["declined_at"] else "")
+                    for a in row.accounts
+                ),
+                "; ".join(f"{h['at']} {h['from']} to {h['to']} by {h['by']}" for h in row.handovers),
             ]
         )
     return out.getvalue()

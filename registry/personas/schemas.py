@@ -239,10 +239,35 @@ class CentralRecordRow(msgspec.Struct):
     suspensions: list[datetime]
     retired_at: datetime | None
     compromised_at: datetime | None
+    # Each suspension with who (none: the periodic sweep) and why, as structured causes:
+    # "by_hand", "conduct_review_overdue", or the lapsed conditions.
+    suspended: list[dict[str, Any]] = []
+    handovers: list[dict[str, Any]] = []
+    # Each site or profile: requested, authorized or declined, by whom and when.
+    accounts: list[dict[str, Any]] = []
+    retired: dict[str, Any] | None = None
+    compromised: dict[str, Any] | None = None
+
+
+class CentralInvestigation(msgspec.Struct):
+    """An investigation's authorization to use false identities (003 IV.B.1.a, IV.B.3.a)."""
+
+    case_number: str
+    status: str
+    opened_at: datetime
+    opened_by: str
+    authorized_at: datetime | None
+    authorized_by: str | None
+    authorized_until: datetime | None
+    # Past its authorization and not renewed.
+    lapsed: bool
+    refused_at: datetime | None
+    refused_by: str | None
 
 
 class CentralRecord(msgspec.Struct):
     items: list[CentralRecordRow]
+    investigations: list[CentralInvestigation] = []
 
 
 class AwaitingApproval(msgspec.Struct):

@@ -273,7 +273,12 @@ async def complete(
     )
     for p in personas:
         await personas_repo.add_history(
-            conn, p["id"], ctx.now, "review", me.id, {"review_id": str(review_id), "outcome": data.outcome}
+            conn,
+            p["id"],
+            ctx.now,
+            "review",
+            me.id,
+            {"review_id": str(review_id), "outcome": data.outcome, "policy_version": runtime.policy.version},
         )
     reason = ReasonIn(reason=f"Conduct review held {data.held_on:%Y-%m-%d}: outcome {data.outcome} (003 IV.B.4).")
     for p in personas:
@@ -300,6 +305,7 @@ async def complete(
             "held_on": data.held_on.isoformat(),
             "outcome": data.outcome,
             "next_due_on": next_due.isoformat() if next_due else None,
+            "policy_version": runtime.policy.version,
         },
     )
     held = await _visible(conn, runtime, ctx, review_id)

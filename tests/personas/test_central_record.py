@@ -93,3 +93,71 @@ async def test_only_auditors_read_the_central_record(world: World) -> None:
         assert refused.status_code == 403
         assert refused.json()["detail"]
     assert await world.events("central_record.read") == []
+
+
+async def test_the_central_record_of_a_worked_case_lists_every_dated_decision_and_no_identity(world: World) -> None:
+    from tests.lifecycle.setup import prepare
+    from tests.personas.helpers import open_investigation
+    from tests.reviews.helpers import commander
+
+    r = await prepare(world)
+    t = r.t
+    assert (await t.dana.post(f"/api/personas/{r.pid}/activate")).status_code == 200
+    second = await t.dana.post(
+        f"/api/personas/{r.pid}/accounts", json={"platform_id": r.platform_id, "handle": "jamie.second"}
+    )
+    declined = await t.alex.post(
+        f"/api/accounts/{second.json()['id']}/decline",
+        json={"reason": "One account is enough.", "totp_code": world.code(t.official)},
+    )
+    assert declined.status_code == 200, declined.text
+    _, cora = await commander(world)
+    review = (await cora.get("/api/reviews")).json()[0]
+    held = await cora.post(
+        f"/api/reviews/{review['id']}/complete",
+        json={
+            "held_on": world.clock.now().date().isoformat(),
+            "attendees": [review["handler"]["id"]],
+            "notes": "In line with 003.",
+            "outcome": "continue",
+        },
+    )
+    assert held.status_code == 200, held.text
+    erin = await world.user("erin", "detective")
+    handed = await t.sam.post(f"/api/personas/{r.pid}/handover", json={"to_user_id": str(erin.id), "reason": "Leave."})
+    assert handed.status_code == 200, handed.text
+    assert (await t.sam.post(f"/api/personas/{r.pid}/suspend", json={"reason": "Pause."})).status_code == 200
+    refused_case = await open_investigation(t.dana, "2026-REF")
+    refused = await t.alex.post(
+        f"/api/investigations/{refused_case}/refuse", json={"reason": "Not shown.", "totp_code": world.code(t.official)}
+    )
+    assert refused.status_code == 200
+    auditor = await world.signin(await world.user("aud", "auditor"))
+
+    body = (await auditor.get("/api/central-record")).json()
+
+    [row] = [i for i in body["items"] if i["codename"] == r.persona["codename"]]
+    assert [a["by"] for a in row["approvals"]] == ["sam"]
+    assert row["approvals"][0]["policy_version"] == "2026.1"
+    assert [(a["status"], a["authorized_by"], a["declined_by"]) for a in row["accounts"]] == [
+        ("authorized", "alex", None),
+        ("declined", None, "alex"),
+    ]
+    assert [(x["by"], x["outcome"]) for x in row["reviews"]] == [("cora", "continue")]
+    assert [(h["from"], h["to"], h["by"]) for h in row["handovers"]] == [("dana", "erin", "sam")]
+    assert [(s["by"], s["cause"]) for s in row["suspended"]] == [("sam", "by_hand")]
+    cases = {c["case_number"]: c for c in body["investigations"]}
+    assert cases["2026-REF"]["status"] == "refused" and cases["2026-REF"]["refused_by"] == "alex"
+    authorized = next(c for c in body["investigations"] if c["case_number"] != "2026-REF")
+    assert authorized["authorized_by"] == "alex" and authorized["lapsed"] is False
+    text = str(body).casefold()
+    for word in (*IDENTITY_WORDS, "jamie.second", "one account is enough", "leave.", "pause."):
+        assert word not in text, word
+
+    # Filters: a status, and a date range that ends before anything happened.
+    suspended = (await auditor.get("/api/central-record", params={"status": "suspended"})).json()["items"]
+    assert [i["codename"] for i in suspended] == [r.persona["codename"]]
+    early = (await auditor.get("/api/central-record", params={"to": "2020-01-01"})).json()
+    assert early["items"] == [] and early["investigations"] == []
+    bad = await auditor.get("/api/central-record", params={"from": "2026-03-10", "to": "2026-03-01"})
+    assert bad.status_code == 400

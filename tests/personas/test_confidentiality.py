@@ -121,7 +121,7 @@ async def test_lists_never_carry_identity_fields(world: World) -> None:
     await approved_persona(t, "Jamie Calloway")
     await request_persona(t.dana, t.investigation_id, "Robin Ashdown")
 
-    for client in (t.dana, t.sam, t.alex):
+    for client in (t.dana, t.sam):
         listed = await client.get("/api/personas")
 
         assert listed.status_code == 200
@@ -276,3 +276,44 @@ async def test_identity_answers_are_not_cached_and_logs_carry_no_identity(
     assert "/api/personas" in logged  # the requests were logged...
     for secret in ("calloway", "springfield", "motorbikes", "1994-05-17"):
         assert secret not in logged, secret  # ...without what they carried
+
+
+async def test_the_authorizing_official_weighs_the_case_and_the_account_but_never_reads_the_identity(
+    world: World,
+) -> None:
+    t = await team(world)
+    persona = await approved_persona(t, "Jamie Calloway")
+    legal = await world.signin(await world.user("lee", "legal"))
+    platform = await legal.post(
+        "/api/platforms", json={"name": "Marketbook", "url": "https://mb.example", "tos_url": "https://mb.example/t"}
+    )
+    account = await t.dana.post(
+        f"/api/personas/{persona['id']}/accounts",
+        json={
+            "platform_id": platform.json()["id"],
+            "handle": "jamie.calloway94",
+            "profile_url": "https://mb.example/j",
+        },
+    )
+    assert account.status_code == 201, account.text
+
+    # The case and its justification, to weigh.
+    case = await t.alex.get(f"/api/investigations/{t.investigation_id}")
+    assert case.status_code == 200
+    assert case.json()["necessity"]
+    # The account awaiting a decision: platform, handle, profile.
+    [waiting] = (await t.alex.get("/api/accounts")).json()
+    assert waiting["account"]["handle"] == "jamie.calloway94"
+    assert waiting["account"]["platform"] == "Marketbook"
+    # Never the legend, the date of birth or the location: not through the persona, its gate,
+    # the list, or the activity log.
+    for path in ("", "/gate", "/activity", "/steps"):
+        response = await t.alex.get(f"/api/personas/{persona['id']}{path}")
+        assert response.status_code in (403, 404), path
+        assert LEGEND_WORDS not in response.text and "calloway" not in response.text.casefold()
+    assert (await t.alex.get("/api/personas")).json()["items"] == []
+    authorized = await t.alex.post(
+        f"/api/accounts/{account.json()['id']}/authorize", json={"totp_code": world.code(t.official)}
+    )
+    assert authorized.status_code == 200, authorized.text
+    assert await world.events("persona.read_identity") == []
