@@ -105,7 +105,8 @@ async def lock_personas(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 
 async def lock_accounts(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT id, platform_id, details, handle_index FROM platform_accounts ORDER BY id FOR UPDATE"
+        "SELECT id, platform_id, details, handle_index, email_index, phone_index FROM platform_accounts"
+        " ORDER BY id FOR UPDATE"
     )
     return rows
 
@@ -114,5 +115,14 @@ async def set_alias_indexes(conn: asyncpg.Connection, values: list[tuple[object,
     await conn.executemany("UPDATE personas SET alias_index = $2 WHERE id = $1", values)
 
 
-async def set_handle_indexes(conn: asyncpg.Connection, values: list[tuple[object, bytes]]) -> None:
-    await conn.executemany("UPDATE platform_accounts SET handle_index = $2 WHERE id = $1", values)
+async def set_account_indexes(
+    conn: asyncpg.Connection, values: list[tuple[object, bytes, bytes | None, bytes | None]]
+) -> None:
+    await conn.executemany(
+        "UPDATE platform_accounts SET handle_index = $2, email_index = $3, phone_index = $4 WHERE id = $1", values
+    )
+
+
+async def count_egress_indexes(conn: asyncpg.Connection) -> int:
+    count: int = await conn.fetchval("SELECT count(*) FROM isolation_inspections WHERE egress_index IS NOT NULL")
+    return count

@@ -22,7 +22,7 @@ import msgspec
 from cryptography.exceptions import InvalidTag
 
 from registry.accounts.schemas import AccountDetails
-from registry.accounts.service import handle_index
+from registry.accounts.service import contact_index, handle_index
 from registry.audit.service import record
 from registry.crypto import KEY_ID_LENGTH, Keyring
 from registry.errors import ConfigurationError
@@ -42,7 +42,10 @@ class RotationResult(msgspec.Struct, frozen=True):
     key_id: str
     resealed: dict[str, int]
     aliases: int
-    handles: int
+    accounts: int
+    # Blind indexes whose value is not stored, so they cannot be rebuilt: they stay under the
+    # old key and no longer match new lookups (isolation_inspections.egress_index).
+    not_rebuilt: dict[str, int]
 
 
 def _hex(key_id: bytes) -> str:
@@ -158,17 +161,24 @@ async def _rebuild_indexes(conn: asyncpg.Connection, runtime: Runtime) -> tuple[
             index = _alias_index(runtime, msgspec.json.decode(plain, type=Identity))
             if index != bytes(row["alias_index"]):
                 aliases.append((row["id"], index))
-        handles = []
+        accounts = []
         for row in await repo.lock_accounts(conn):
             plain = keyring.decrypt(bytes(row["details"]), f"platform_accounts.details:{row['id']}")
             details = msgspec.json.decode(plain, type=AccountDetails)
-            index = handle_index(runtime, row["platform_id"], details.handle)
-            if index != bytes(row["handle_index"]):
-                handles.append((row["id"], index))
+            indexes = (
+                handle_index(runtime, row["platform_id"], details.handle),
+                contact_index(runtime, details.email, "email") if details.email else None,
+                contact_index(runtime, details.phone, "phone") if details.phone else None,
+            )
+            stored = tuple(
+                None if v is None else bytes(v) for v in (row["handle_index"], row["email_index"], row["phone_index"])
+            )
+            if indexes != stored:
+                accounts.append((row["id"], *indexes))
         await repo.set_alias_indexes(conn, aliases)
-        await repo.set_handle_indexes(conn, handles)
+        await repo.set_account_indexes(conn, accounts)
         await repo.set_index_key(conn, keyring.current_id)
-    return len(aliases), len(handles)
+    return len(aliases), len(accounts)
 
 
 async def rotate(
@@ -197,19 +207,26 @@ async def rotate(
         resealed[f"{table}.{column}"] = await _reseal_column(pool, keyring, table, column, context, batch, pause)
         progress(f"re-sealed {table}.{column}: {resealed[f'{table}.{column}']}")
     async with pool.acquire() as conn:
-        aliases, handles = await _rebuild_indexes(conn, runtime)
-        progress(f"rebuilt blind indexes: {aliases} aliases, {handles} handles")
+        aliases, accounts = await _rebuild_indexes(conn, runtime)
+        progress(f"rebuilt blind indexes: {aliases} aliases, {accounts} accounts (handle, recovery contacts)")
         # Instances take up the new index key within their seal interval; a persona or account
         # written meanwhile got an index under the old key: rebuild once more after they have.
         await asyncio.sleep(settle)
-        late_aliases, late_handles = await _rebuild_indexes(conn, runtime)
+        late_aliases, late_accounts = await _rebuild_indexes(conn, runtime)
+        egress = await repo.count_egress_indexes(conn)
+        if egress:
+            progress(f"not rebuilt: {egress} device egress indexes (the egress itself is not stored)")
         async with conn.transaction():
             row = await repo.get(conn)
             assert row is not None
             digest_key = keyring.decrypt(bytes(row["digest_key"]), _DIGEST_KEY)
             await repo.set_digest_key(conn, keyring.encrypt(digest_key, _DIGEST_KEY), ctx.now)
             result = RotationResult(
-                key_id=new_id, resealed=resealed, aliases=aliases + late_aliases, handles=handles + late_handles
+                key_id=new_id,
+                resealed=resealed,
+                aliases=aliases + late_aliases,
+                accounts=accounts + late_accounts,
+                not_rebuilt={"isolation_inspections.egress_index": egress},
             )
             await record(conn, ctx, "keys.rotated", target_type="keyring", details=msgspec.to_builtins(result))
     return result
