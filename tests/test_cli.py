@@ -132,7 +132,18 @@ async def test_demo_without_a_database_url_runs_its_own_and_keeps_the_data(
         assert await run(monkeypatch, ["demo", "codes"], "") == 0
         codes = capsys.readouterr().out
         assert [line.split()[0] for line in codes.splitlines()[1:]] == sorted(
-            ["admin", "auditor", "chief", "commander", "detective", "detective2", "equipment", "ia", "legal", "supervisor"]
+            [
+                "admin",
+                "auditor",
+                "chief",
+                "commander",
+                "detective",
+                "detective2",
+                "equipment",
+                "ia",
+                "legal",
+                "supervisor",
+            ]
         )
     finally:
         root.handlers[:] = handlers
