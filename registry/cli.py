@@ -87,6 +87,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     load_policy(settings.policy_path)  # fail before binding a port
+    # Every core when PostgreSQL runs elsewhere; with the embedded one, one worker: the database
+    # needs the same cores (bench/README.md: a second worker gave no steady gain on two cores).
+    workers = args.workers or ((os.cpu_count() or 1) if settings.database_url else 1)
     settings = _migrate(settings)
     asyncio.run(_check_keys(settings))
     print(f"Persona Registry listening on http://{args.host}:{args.port}", flush=True)
@@ -98,7 +101,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         factory=True,
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=workers,
         log_config=None,
         access_log=False,  # our own request log is allow-listed (registry.observability)
         proxy_headers=False,
@@ -252,7 +255,11 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="migrate, then serve HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: one per core with REGISTRY_DATABASE_URL set, else 1)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=cmd_migrate)

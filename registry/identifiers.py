@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+from typing import Any
 
-import icu
-
-_CHECKER = icu.SpoofChecker()
 _WORD = re.compile(r"\w+")
+
+
+@cache
+def _checker() -> Any:
+    # Loaded on first use: ICU's data costs a worker about 19 MB it needs only for names.
+    import icu
+
+    return icu.SpoofChecker()
 
 
 def _visible(value: str) -> str:
@@ -21,7 +28,7 @@ def _visible(value: str) -> str:
 
 def skeleton(value: str) -> str:
     text = " ".join(_visible(value).casefold().split())
-    folded: str = _CHECKER.getSkeleton(0, text)
+    folded: str = _checker().getSkeleton(0, text)
     return " ".join(folded.casefold().split())
 
 

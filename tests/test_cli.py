@@ -6,8 +6,10 @@ import asyncio
 import base64
 import io
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
@@ -186,3 +188,18 @@ async def test_the_clock_command_says_what_to_set_without_a_clock_file(
 
     assert await run(monkeypatch, ["clock", "advance", "1d"], "") == 78
     assert "REGISTRY_CLOCK_FILE" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize(("argv", "workers"), [([], os.cpu_count() or 1), (["--workers", "3"], 3)])
+async def test_serve_starts_a_worker_per_core_against_a_database_server_unless_told(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], workers: int
+) -> None:
+    started: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: started.update(options, app=app))
+    monkeypatch.setattr("registry.cli.signal.signal", lambda *_: None)  # the test runner keeps its own
+
+    assert await run(monkeypatch, ["serve", *argv], "") == 0
+
+    assert started["app"] == "registry.asgi:app"
+    assert started["workers"] == workers

@@ -13,7 +13,7 @@ from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
 from registry.errors import BadRequest
-from registry.lifecycle import approval, gate, handover, steps
+from registry.lifecycle import approval, gate, handover, reviews, steps
 from registry.lifecycle.schemas import Assessment, GateOut
 from registry.permissions import Permission
 from registry.personas.schemas import (
@@ -26,6 +26,7 @@ from registry.personas.schemas import (
     Renew,
     StatusOut,
 )
+from registry.reviews.schemas import Complete, Completed
 from registry.runtime import Ctx, RuntimeDep
 
 PersonaId = FromPath[UUID]
@@ -129,6 +130,20 @@ async def hand_over(
     return await handover.handover(db, runtime, ctx, persona_id, data)
 
 
+@post(
+    "/api/reviews/{review_id:uuid}/complete",
+    status_code=HTTP_200_OK,
+    opt={"permission": Permission.REVIEW_HOLD},
+    tags=["reviews"],
+)
+async def complete_review(
+    review_id: FromPath[UUID], data: JSONBody[Complete], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> Completed:
+    """Record a held review: outcome continue, corrective_action, suspend or terminate (the
+    persona steps an outcome calls for are the lifecycle's own)."""
+    return await reviews.complete(db, runtime, ctx, review_id, data)
+
+
 routes: list[ControllerRouterHandler] = [
     Router(
         path="/api/personas",
@@ -148,5 +163,6 @@ routes: list[ControllerRouterHandler] = [
             compromise,
             hand_over,
         ],
-    )
+    ),
+    complete_review,
 ]

@@ -11,9 +11,7 @@ import io
 from uuid import UUID
 
 import asyncpg
-import imagehash
 import msgspec
-from PIL import Image, UnidentifiedImageError
 
 from registry.audit.service import record
 from registry.errors import Forbidden, Invalid, InvalidTransition, NotFound
@@ -33,12 +31,14 @@ from registry.personas.schemas import ReasonIn
 from registry.runtime import RequestContext, Runtime
 from registry.status import PersonaStatus
 
-# Pillow refuses images past this many pixels (decompression bombs).
-Image.MAX_IMAGE_PIXELS = 40_000_000
-
 
 def _fingerprints(runtime: Runtime, data: PhotoIn) -> tuple[bytes, bytes]:
     """Keyed digests of the file's SHA-256 and of its perceptual hash; the image is not kept."""
+    # Loaded on first use: numpy and the imaging libraries would cost every worker ~40 MB.
+    import imagehash
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = 40_000_000  # refuse decompression bombs
     try:
         content = base64.b64decode(data.content_base64, validate=True)
     except (binascii.Error, ValueError) as exc:

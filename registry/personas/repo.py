@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import persona_visible
+from registry.access import persona_visible, visible_personas
 from registry.status import PersonaStatus, values
 
 # Targets of `transition` besides a plain status:
@@ -119,7 +119,22 @@ async def page_visible(
     after: tuple[datetime, UUID] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """One keyset page, newest first; never an identity column."""
+    """One keyset page, newest first; never an identity column.
+
+    Only the filters given enter the statement (one prepared statement per combination), so
+    each plan can use the index that matches them; an `$n IS NULL OR ...` guard would leave a
+    generic plan walking the whole table."""
+    args: list[Any] = [me, unit_roles, limit]
+    where: list[str] = []
+    if status is not None:
+        args.append(status)
+        where.append(f"p.status = ${len(args)}")
+    if investigation_id is not None:
+        args.append(investigation_id)
+        where.append(f"p.investigation_id = ${len(args)}")
+    if after is not None:
+        args.extend(after)
+        where.append(f"(p.created_at, p.id) < (${len(args) - 1}, ${len(args)}::uuid)")
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT p.id, p.codename, p.status, p.investigation_id, p.approval_expires_at, p.created_at,
@@ -127,23 +142,14 @@ async def page_visible(
                (SELECT cr.due_on FROM conduct_reviews cr
                  WHERE cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
                    AND cr.status = 'open') AS next_review_due
-          FROM personas p
+          FROM {visible_personas("$1", "$2", where=where, limit="$3")} v
+          JOIN personas p ON p.id = v.id
           JOIN investigations i ON i.id = p.investigation_id
           JOIN users h ON h.id = p.handler_id
-         WHERE {persona_visible("p", "$1", "$2")}
-           AND ($3::text IS NULL OR p.status = $3)
-           AND ($4::uuid IS NULL OR p.investigation_id = $4)
-           AND ($5::timestamptz IS NULL OR (p.created_at, p.id) < ($5, $6::uuid))
-         ORDER BY p.created_at DESC, p.id DESC
-         LIMIT $7
+         ORDER BY v.created_at DESC, v.id DESC
+         LIMIT $3
         """,
-        me,
-        unit_roles,
-        status,
-        investigation_id,
-        after[0] if after else None,
-        after[1] if after else None,
-        limit,
+        *args,
     )
     return rows
 

@@ -6,18 +6,15 @@ from uuid import UUID
 
 from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
 from registry.errors import NotFound
-from registry.lifecycle import reviews as lifecycle_reviews
 from registry.permissions import Permission
 from registry.reviews import feed, service
 from registry.reviews.schemas import (
     CalendarToken,
-    Complete,
-    Completed,
     Reschedule,
     ReviewDetail,
     ReviewOut,
@@ -55,19 +52,6 @@ async def reschedule(
     return await service.reschedule(db, runtime, ctx, review_id, data)
 
 
-@post(
-    "/api/reviews/{review_id:uuid}/complete",
-    status_code=HTTP_200_OK,
-    opt={"permission": Permission.REVIEW_HOLD},
-    tags=TAGS,
-)
-async def complete(
-    review_id: FromPath[UUID], data: JSONBody[Complete], db: DB, runtime: RuntimeDep, ctx: Ctx
-) -> Completed:
-    """Record a held review: outcome continue, corrective_action, suspend or terminate."""
-    return await lifecycle_reviews.complete(db, runtime, ctx, review_id, data)
-
-
 @post("/api/me/calendar-token", status_code=HTTP_201_CREATED, opt={"permission": Permission.REVIEW_READ}, tags=TAGS)
 async def calendar_token(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> CalendarToken:
     """A new secret calendar feed URL for your calendar application; the previous URL stops working."""
@@ -84,4 +68,4 @@ async def calendar_feed(feed_name: FromPath[str], db: DB, runtime: RuntimeDep, c
     return Response(body, media_type="text/calendar; charset=utf-8")
 
 
-routes: list[ControllerRouterHandler] = [list_reviews, get_review, reschedule, complete, calendar_token, calendar_feed]
+routes: list[ControllerRouterHandler] = [list_reviews, get_review, reschedule, calendar_token, calendar_feed]

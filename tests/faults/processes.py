@@ -146,7 +146,8 @@ class Instance:
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603
-                [str(REGISTRY), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                # One worker: the process the tests signal is the one serving.
+                [str(REGISTRY), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
                 env=self._env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
