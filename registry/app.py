@@ -19,6 +19,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from registry.accounts.routes import routes as account_routes
 from registry.activity.routes import routes as activity_routes
+from registry.audit import checkpoint
 from registry.audit import repo as audit_repo
 from registry.audit.routes import routes as audit_routes
 from registry.auth.guards import permission_of, require_permission
@@ -27,13 +28,14 @@ from registry.auth.passwords import Hasher
 from registry.auth.routes import routes as auth_routes
 from registry.clock import Clock, OffsetClock
 from registry.crypto import Keyring
-from registry.db.pool import create_pool, provide_db
+from registry.db.pool import CONNECTION_LOST, UNAVAILABLE, create_pool, provide_db
 from registry.edge import MAX_BODY, EdgeMiddleware
 from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
 from registry.internal_affairs.routes import routes as internal_affairs_routes
 from registry.investigations.routes import routes as investigation_routes
 from registry.jobs import run_forever as run_jobs
+from registry.keys import service as keys
 from registry.lifecycle.routes import routes as lifecycle_routes
 from registry.linkage.routes import routes as linkage_routes
 from registry.observability import ObservabilityMiddleware, add_response_headers
@@ -84,6 +86,23 @@ def _unstorable_text(_: Request[Any, Any, Any], exc: asyncpg.DataError) -> Respo
     return _problem(400, "Invalid request", "A text field contains a character that cannot be stored (such as NUL).")
 
 
+def _database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # The database is restarting or failing over; trying again shortly works.
+    log.warning("database unavailable", extra={"fields": {"error": type(exc).__name__}})
+    response = _problem(
+        503, "Service unavailable", "The database is unavailable right now; try again in a few seconds."
+    )
+    response.headers["retry-after"] = "2"
+    return response
+
+
+def _client_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # asyncpg's own errors are bugs, unless the request's connection was lost under it.
+    if request.scope["state"].get(CONNECTION_LOST):
+        return _database_unavailable(request, exc)
+    return _unexpected(request, exc)
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.error(
         "unhandled error",
@@ -116,13 +135,21 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
     try:
         # Reservations of sign-in attempts only (see registry.auth.service): never waits on the main pool.
         runtime.security_pool = await create_pool(settings.database_url, SECURITY_POOL_MIN, SECURITY_POOL_MAX)
+        async with runtime.pool.acquire() as conn:
+            await keys.open_keyring(conn, runtime.keyring, runtime)
     except BaseException:
+        if runtime.security_pool is not None:
+            await runtime.security_pool.close()
+            runtime.security_pool = None
         await runtime.pool.close()
         runtime.pool = None
         raise
     background = []
     if settings.audit_seal_interval_seconds > 0:
         background.append(asyncio.create_task(_seal_audit_chain(runtime)))
+        background.append(asyncio.create_task(keys.follow(runtime)))
+    if settings.audit_checkpoint is not None and settings.audit_checkpoint_interval_seconds > 0:
+        background.append(asyncio.create_task(checkpoint.run_forever(runtime, settings.audit_checkpoint)))
     if settings.jobs_interval_seconds > 0:
         background.append(asyncio.create_task(run_jobs(runtime)))
     try:
@@ -153,7 +180,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         settings=settings,
         policy=policy,
         clock=clock or (OffsetClock(settings.clock_file) if settings.clock_file else Clock()),
-        keyring=Keyring(settings.secret_key),
+        keyring=Keyring(settings.secret_key, settings.previous_secret_keys),
         hasher=Hasher(settings.password_hash, settings.password_hash_concurrency),
         permissions=RolePermissions(policy),
     )
@@ -193,6 +220,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             HTTPException: _http_error,
             asyncpg.UntranslatableCharacterError: _unstorable_text,
             asyncpg.CharacterNotInRepertoireError: _unstorable_text,
+            **dict.fromkeys(UNAVAILABLE, _database_unavailable),
+            asyncpg.InterfaceError: _client_error,
+            asyncpg.InternalClientError: _client_error,
             Exception: _unexpected,
         },
         lifespan=[_lifespan],

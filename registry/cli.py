@@ -1,4 +1,4 @@
-"""`registry serve | migrate | user add | audit verify | jobs run | clock | demo`."""
+"""`registry serve | migrate | user add | audit verify | keys rotate | jobs run | clock | demo`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import msgspec
 
 from registry import demo
 from registry.app import create_app
+from registry.audit import checkpoint
 from registry.audit import service as audit_service
 from registry.clock import read_offset, write_offset
 from registry.db.embedded import start_embedded
@@ -24,6 +26,7 @@ from registry.db.migrate import migrate
 from registry.errors import ConfigurationError, DomainError
 from registry.jobs import JobsResult
 from registry.jobs import run_once as run_jobs
+from registry.keys import service as keys
 from registry.observability import configure_logging
 from registry.policy import ROLES, load_policy
 from registry.runtime import RequestContext, Runtime, runtime_of
@@ -87,7 +90,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # Every core when PostgreSQL runs elsewhere; with the embedded one, one worker: the database
     # needs the same cores (bench/README.md: a second worker gave no steady gain on two cores).
     workers = args.workers or ((os.cpu_count() or 1) if settings.database_url else 1)
-    _migrate(settings)
+    settings = _migrate(settings)
+    asyncio.run(_check_keys(settings))
     print(f"Persona Registry listening on http://{args.host}:{args.port}", flush=True)
     # uvicorn re-raises SIGTERM once it has shut down; exit normally instead, so the embedded
     # database (stopped at exit) stops with the service.
@@ -104,6 +108,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         server_header=False,
     )
     return 0
+
+
+async def _check_keys(settings: Settings) -> None:
+    """The key check, before binding a port: a wrong key is refused with its message here
+    rather than as a failed start-up inside the server (the lifespan checks it again)."""
+    async with cli_runtime(settings):
+        pass
 
 
 def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
@@ -136,16 +147,42 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(settings: Settings, _: argparse.Namespace) -> int:
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    anchors = checkpoint.read(args.checkpoint) if args.checkpoint else []
     settings = _migrate(settings)
 
     async def run() -> bool:
         async with cli_runtime(settings) as runtime, runtime.db_pool().acquire() as conn:
-            result = await audit_service.verify(conn)
+            result = await audit_service.verify(conn, anchors)
         print(msgspec.json.encode(result).decode())
         return result.ok
 
     return 0 if asyncio.run(run()) else 1
+
+
+def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.previous_secret_keys:
+        print(
+            "registry: set REGISTRY_SECRET_KEY to the new key and REGISTRY_PREVIOUS_SECRET_KEYS to the old one, "
+            "as every running instance has them, then rotate",
+            file=sys.stderr,
+        )
+        return 2
+    settings = _migrate(settings)
+
+    async def run() -> None:
+        async with cli_runtime(settings) as runtime:
+            result = await keys.rotate(
+                runtime, cli_context(runtime), batch=args.batch, settle=args.settle_seconds, progress=print
+            )
+        print(msgspec.json.encode(result).decode())
+        print(
+            "rotation finished: restart every instance with REGISTRY_SECRET_KEY alone "
+            "(REGISTRY_PREVIOUS_SECRET_KEYS unset) and retire the old key"
+        )
+
+    asyncio.run(run())
+    return 0
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -237,7 +274,22 @@ def parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cmd_user_add)
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
-    audit.add_parser("verify", help="recompute the audit hash chain").set_defaults(func=cmd_audit_verify)
+    verify = audit.add_parser("verify", help="recompute the audit hash chain")
+    verify.add_argument(
+        "--checkpoint", type=Path, help="a checkpoint file (REGISTRY_AUDIT_CHECKPOINT): the chain must hold its heads"
+    )
+    verify.set_defaults(func=cmd_audit_verify)
+
+    keys_cmd = sub.add_parser("keys", help="the secret key").add_subparsers(dest="keys_command", required=True)
+    rotate = keys_cmd.add_parser("rotate", help="re-seal everything under REGISTRY_SECRET_KEY (see README)")
+    rotate.add_argument("--batch", type=int, default=200, help="rows re-sealed per transaction")
+    rotate.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=2.0,
+        help="wait after the index switch for instances to follow (a few seal intervals), then rebuild once more",
+    )
+    rotate.set_defaults(func=cmd_keys_rotate)
 
     jobs = sub.add_parser("jobs", help="periodic work").add_subparsers(dest="jobs_command", required=True)
     jobs.add_parser("run", help="run one round of the periodic work now").set_defaults(func=cmd_jobs_run)

@@ -54,6 +54,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_app_role: str | None = None
     policy_path: Path
     secret_key: bytes
+    # Secrets being rotated away from: they still decrypt until `registry keys rotate` is done.
+    previous_secret_keys: tuple[bytes, ...] = ()
     cookie_secure: bool = True
     # How many argon2id hashes may run at once. Each costs `memory_cost` KiB and keeps about
     # one core busy (its lanes run on threads), so this bounds the memory a login storm can
@@ -72,6 +74,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Where people reach the service (REGISTRY_PUBLIC_URL), for links handed out of it such as
     # the calendar feed: never taken from a request's Host header, which its sender chooses.
     public_url: str = "http://127.0.0.1:8000"
+    # Where each instance anchors the audit chain's head outside the database:
+    # "file:/absolute/path" (appended to) or "syslog"; None writes no checkpoints.
+    audit_checkpoint: str | None = None
+    audit_checkpoint_interval_seconds: float = 60.0
     # REGISTRY_CLOCK_FILE: time as the rules see it is moved by the offset in this file
     # (`registry clock`); for acceptance runs and training, never production.
     clock_file: Path | None = None
@@ -86,11 +92,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             database_app_role=_role(env.get("REGISTRY_DATABASE_APP_ROLE", "")),
             policy_path=Path(env.get("REGISTRY_POLICY", "policies/department.toml")).expanduser().resolve(),
             secret_key=_secret_key(env.get("REGISTRY_SECRET_KEY"), data_dir, env.get("REGISTRY_DATABASE_URL")),
+            previous_secret_keys=_previous_keys(env.get("REGISTRY_PREVIOUS_SECRET_KEYS", "")),
             cookie_secure=_flag(env.get("REGISTRY_COOKIE_SECURE", "true"), "REGISTRY_COOKIE_SECURE"),
             log_level=env.get("REGISTRY_LOG_LEVEL", "INFO").upper(),
             jobs_interval_seconds=_seconds(env, "REGISTRY_JOBS_INTERVAL_SECONDS", "60"),
             smtp=_smtp(env),
             public_url=_public_url(env.get("REGISTRY_PUBLIC_URL", "http://127.0.0.1:8000")),
+            audit_checkpoint=_checkpoint_sink(env.get("REGISTRY_AUDIT_CHECKPOINT", "")),
+            audit_checkpoint_interval_seconds=_seconds(env, "REGISTRY_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "60"),
             clock_file=Path(env["REGISTRY_CLOCK_FILE"]).expanduser().resolve()
             if env.get("REGISTRY_CLOCK_FILE")
             else None,
@@ -130,6 +139,20 @@ def _sizes(env: dict[str, str]) -> dict[str, int]:
     if sizes.get("pool_max_size", 2) < 2:
         raise ConfigurationError("REGISTRY_DB_POOL_MAX_SIZE must be at least 2 (the pool keeps 2 connections open)")
     return sizes
+
+
+def _previous_keys(value: str) -> tuple[bytes, ...]:
+    parts = [part for part in value.split(",") if part.strip()]
+    return tuple(decode_secret_key(part, "each of REGISTRY_PREVIOUS_SECRET_KEYS") for part in parts)
+
+
+def _checkpoint_sink(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if value == "syslog" or (value.startswith("file:") and Path(value[5:]).is_absolute()):
+        return value
+    raise ConfigurationError(f"REGISTRY_AUDIT_CHECKPOINT must be file:/absolute/path or syslog, not {value!r}")
 
 
 def _seconds(env: dict[str, str], name: str, default: str) -> float:

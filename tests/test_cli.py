@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import logging
 import os
@@ -14,7 +15,6 @@ import pyotp
 import pytest
 
 from registry.cli import main
-from registry.settings import new_secret_key
 from tests.harness import POLICY, World
 
 ROOT_PASSWORD = "granite heron twelve lanterns"
@@ -28,7 +28,8 @@ def cli_env(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setenv("REGISTRY_DATABASE_URL", world.settings.database_url)
     monkeypatch.setenv("REGISTRY_DATA_DIR", str(tmp_path / "cli-data"))
     monkeypatch.setenv("REGISTRY_POLICY", str(POLICY))
-    monkeypatch.setenv("REGISTRY_SECRET_KEY", new_secret_key())
+    # The world's key: the database refuses any other (registry.keys).
+    monkeypatch.setenv("REGISTRY_SECRET_KEY", base64.urlsafe_b64encode(world.settings.secret_key).decode())
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     yield

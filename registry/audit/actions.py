@@ -87,6 +87,8 @@ class Action(StrEnum):
     CENTRAL_RECORD_READ = "central_record.read"
     INTERNAL_AFFAIRS_OFFICER_REPORT = "internal_affairs.officer_report"
     DEMO_SEED = "demo.seed"
+    KEYS_ROTATION_STARTED = "keys.rotation_started"
+    KEYS_ROTATED = "keys.rotated"
 
     @classmethod
     def persona_step(cls, step: str) -> Action:

@@ -35,3 +35,5 @@ class VerifyResult(msgspec.Struct, frozen=True, omit_defaults=True):
     # The id of the first event whose hash or link does not hold.
     first_bad_event: int | None = None
     reason: str | None = None
+    # How many checkpoints from outside the database the chain was proven to hold.
+    checkpoints: int | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ import msgspec
 
 from registry.audit import repo
 from registry.audit.actions import Action
+from registry.audit.checkpoint import Checkpoint
 from registry.audit.schemas import AuditEvent, AuditPage, VerifyResult
 from registry.errors import BadRequest
 from registry.runtime import RequestContext
@@ -66,12 +68,16 @@ def record_failure(
     ctx.defer(write)
 
 
-async def verify(conn: asyncpg.Connection) -> VerifyResult:
-    """Seal what is committed, then walk the chain from its start, recomputing every hash."""
+async def verify(conn: asyncpg.Connection, checkpoints: Sequence[Checkpoint] = ()) -> VerifyResult:
+    """Seal what is committed, then walk the chain from its start, recomputing every hash;
+    the chain must also pass through every checkpoint's head (registry.audit.checkpoint)."""
     try:
         await repo.seal(conn)
     except asyncpg.RaiseError as exc:  # audit_seal() refuses to extend a chain whose head is gone
         return VerifyResult(ok=False, events=0, reason=str(exc))
+    anchors: dict[int, list[Checkpoint]] = {}
+    for checkpoint in checkpoints:
+        anchors.setdefault(checkpoint.events, []).append(checkpoint)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await repo.head(conn)
         expected_prev = _GENESIS
@@ -87,6 +93,8 @@ async def verify(conn: asyncpg.Connection) -> VerifyResult:
                 digest = hashlib.sha256(expected_prev + row["canonical"].encode()).digest()
                 if digest != bytes(row["hash"]):
                     problem = "event content does not match its hash"
+                else:
+                    problem = _off_anchor(anchors.get(expected_seq, []), digest)
             if problem:
                 return VerifyResult(ok=False, events=count, first_bad_event=row["id"], reason=problem)
             expected_prev = bytes(row["hash"])
@@ -97,7 +105,23 @@ async def verify(conn: asyncpg.Connection) -> VerifyResult:
             return VerifyResult(
                 ok=False, events=count, reason="the chain's recorded head does not match its last event"
             )
-        return VerifyResult(ok=True, events=count, head=expected_prev.hex())
+        beyond = [c for c in checkpoints if c.events > count] + [
+            c for c in anchors.get(0, []) if c.hash != _GENESIS.hex()
+        ]
+        if beyond:
+            return VerifyResult(
+                ok=False,
+                events=count,
+                reason=f"the chain does not hold the {beyond[0].describe()}: events were removed and the chain rebuilt",
+            )
+        return VerifyResult(ok=True, events=count, head=expected_prev.hex(), checkpoints=len(checkpoints) or None)
+
+
+def _off_anchor(anchors: list[Checkpoint], digest: bytes) -> str | None:
+    for checkpoint in anchors:
+        if checkpoint.hash != digest.hex():
+            return f"the chain does not pass through the {checkpoint.describe()}: history was rewritten and re-chained"
+    return None
 
 
 async def page(

@@ -39,16 +39,62 @@ async def create_pool(url: str, min_size: int, max_size: int) -> asyncpg.Pool:
     return pool
 
 
+# Set on a request's scope state when its connection was lost under it (registry.app answers 503).
+CONNECTION_LOST = "database_connection_lost"
+
+
+class DatabaseUnavailable(Exception):
+    """The connection to PostgreSQL was lost: the server restarted, crashed or failed over."""
+
+
+# What a request meets while PostgreSQL restarts or fails over: connections refused or cut,
+# the server shutting down or still recovering.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    DatabaseUnavailable,
+    OSError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+
 @contextlib.asynccontextmanager
 async def transaction(runtime: Runtime) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection inside a transaction, for handlers that must not hold one while they
     wait (a password hash): they open the request's transaction when they are ready."""
-    async with runtime.db_pool().acquire() as conn, conn.transaction():
-        yield conn
+    async with runtime.db_pool().acquire() as conn:
+        tx = conn.transaction()
+        try:
+            await tx.start()
+        except Exception as exc:
+            if conn.is_closed():
+                raise DatabaseUnavailable("connection lost before the transaction began") from exc
+            raise
+        try:
+            yield conn
+        except BaseException:
+            # A lost connection took its transaction with it (the server rolls it back); the
+            # body's own exception goes on unchanged, as Litestar expects of a dependency.
+            if not conn.is_closed():
+                await tx.rollback()
+            raise
+        try:
+            await tx.commit()
+        except Exception as exc:
+            if conn.is_closed():
+                raise DatabaseUnavailable("connection lost at commit") from exc
+            raise
 
 
 async def provide_db(request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection, None]:
     """One transaction per request: committed when the handler returns, rolled back when it
     raises (Litestar throws the handler's exception into this generator)."""
     async with transaction(runtime_of(request.app.state)) as conn:
-        yield conn
+        try:
+            yield conn
+        except BaseException:
+            if conn.is_closed():
+                request.scope["state"][CONNECTION_LOST] = True
+            raise

@@ -77,6 +77,12 @@ async def list_equipment(conn: asyncpg.Connection, ctx: RequestContext, status: 
     return EquipmentList(items=[_out(r, ctx.now, show_codename=officer) for r in await repo.list_all(conn, status)])
 
 
+def egress_digest(runtime: Runtime, egress: str) -> bytes:
+    """A keyed digest of a network egress, ignoring case and spacing. Under the stored digest
+    key, like photo digests: the egress itself is never kept, so a key rotation must not need it."""
+    return runtime.keyring.digest("egress:" + " ".join(egress.casefold().split()))
+
+
 async def inspect(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, equipment_id: UUID, data: InspectionIn
 ) -> InspectionOut:
@@ -97,7 +103,7 @@ async def inspect(
         data.department_identifiers_present,
         data.attributable_connection,
         data.notes,
-        runtime.keyring.blind_index(data.egress, "egress") if data.egress else None,
+        egress_digest(runtime, data.egress) if data.egress else None,
     )
     failed = [
         name
