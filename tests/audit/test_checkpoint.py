@@ -49,7 +49,8 @@ async def busy_day(world: World) -> None:
             json={
                 "username": name,
                 "display_name": name.title(),
-                "roles": ["detective"],
+                # A role that reads no identity: created at once, no second person needed.
+                "roles": ["legal"],
                 "password": f"{name} granite heron lanterns",
             },
         )

@@ -209,6 +209,7 @@ async def test_a_database_from_before_the_key_check_is_checked_against_its_data(
 NOT_SEALED = {
     ("users", "calendar_token"),
     ("recovery_codes", "code_hash"),
+    ("enrollment_gates", "code_hash"),
     ("sessions", "token_hash"),
     ("audit_event", "prev_hash"),
     ("audit_event", "hash"),
