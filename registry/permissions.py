@@ -121,9 +121,7 @@ _BASE: dict[str, frozenset[Permission]] = {
     "commander": _CHAIN | {P.PERSONA_HANDOVER},
     # Sees devices and the codenames they serve, never a persona's details.
     "equipment_officer": frozenset({P.EQUIPMENT_READ, P.EQUIPMENT_MANAGE}),
-    "legal": frozenset(
-        {P.PLATFORM_READ, P.PLATFORM_MANAGE, P.TOS_REVIEW, P.DISCLOSURE_CREATE, P.DISCLOSURE_IDENTITY}
-    ),
+    "legal": frozenset({P.PLATFORM_READ, P.PLATFORM_MANAGE, P.TOS_REVIEW, P.DISCLOSURE_CREATE, P.DISCLOSURE_IDENTITY}),
     "auditor": frozenset({P.AUDIT_READ, P.CENTRAL_RECORD_READ, P.DISCLOSURE_CREATE}),
     # IT staff are not cleared for identities: accounts only.
     "administrator": frozenset({P.USER_MANAGE}),

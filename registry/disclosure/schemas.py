@@ -7,10 +7,10 @@ import msgspec
 
 from registry.disclosure.pack import Problem
 
+MIN_PASSPHRASE = 12
 Passphrase = Annotated[
     str,
     msgspec.Meta(
-        min_length=12,
         max_length=1024,
         description="encrypts the identity part; without it the pack carries no identity at all",
     ),
@@ -25,6 +25,11 @@ class DisclosureIn(msgspec.Struct, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         if (self.investigation_id is None) == (self.persona_id is None):
             raise ValueError("give either investigation_id (the whole case) or persona_id (one persona), not both")
+        # Checked here rather than by Meta, so the refusal names the field and the reason.
+        if self.passphrase is not None and len(self.passphrase) < MIN_PASSPHRASE:
+            raise ValueError(
+                f"passphrase must be at least {MIN_PASSPHRASE} characters: it is all that protects the identities"
+            )
 
 
 class ChainHead(msgspec.Struct, frozen=True):
