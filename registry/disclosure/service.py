@@ -125,13 +125,36 @@ def _event(e: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-def _as_of(timeline: list[tuple[datetime, Any]], at: datetime, default: Any) -> Any:
+Timeline = list[tuple[datetime, Any]]
+
+
+def _as_of(timeline: Timeline, at: datetime, default: Any) -> Any:
     value = default
     for when, v in timeline:
         if when > at:
             break
         value = v
     return value
+
+
+async def _gate_at(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    persona_id: UUID,
+    timelines: tuple[Timeline, Timeline],
+    at: datetime,
+    warming: bool,
+) -> dict[str, Any]:
+    """The policy's conditions judged on the facts as they stood at `at`."""
+    statuses, authorizations = timelines
+    status = _as_of(statuses, at, "draft")
+    until = _as_of(authorizations, at, None)
+    facts = await repo.facts_as_of(conn, persona_id, at, status, msgspec.convert(until, datetime) if until else None)
+    result = conditions.evaluate(facts, runtime.policy, at)
+    if warming:
+        # Warming keeps a dormant account looking used before it is old enough.
+        result = conditions.without(result, conditions.ACCOUNT_AGE)
+    return {"at": _text(at), "status": status, **_text(result)}
 
 
 async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn) -> dict[str, Any]:
@@ -167,7 +190,7 @@ async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn
 
     # The authorization chain (003 IV.B.1.a): every authorization, not only the latest.
     authorizations = []
-    authorized_timeline: list[tuple[datetime, Any]] = []
+    authorized_timeline: Timeline = []
     for e in events:
         if (e["target_id"], e["action"], e["outcome"]) == (str(investigation_id), "investigation.authorize", "success"):
             until = e["details"].get("authorized_until")
@@ -218,14 +241,16 @@ async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn
         entries = []
         for h in mine["history"]:
             details = h["details"]
-            targets = [p["id"], details.get("account_id"), details.get("equipment_id")]
+            targets = [p["id"], *(details.get(k) for k in ("account_id", "equipment_id", "review_id"))]
             entries.append(
                 {
                     "at": _text(h["at"]),
                     "action": h["action"],
                     "actor": h["actor"],
                     "details": details,
-                    "audit": c.cite(h["at"], targets),
+                    # The lifecycle's own event first (persona.approve for "approve"), else the
+                    # event of the account or device the entry names.
+                    "audit": c.cite(h["at"], targets, f"persona.{h['action']}") or c.cite(h["at"], targets),
                 }
             )
         account_items = [
@@ -297,18 +322,10 @@ async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn
             }
             for a in mine["assignments"]
         ]
+
+        timelines = (status_timeline, authorized_timeline)
         activity_items = []
         for a in mine["activity"]:
-            at = a["occurred_at"]
-            status = _as_of(status_timeline, at, "draft")
-            until = _as_of(authorized_timeline, at, None)
-            facts = await repo.facts_as_of(
-                conn, p["id"], at, status, msgspec.convert(until, datetime) if until else None
-            )
-            result = conditions.evaluate(facts, runtime.policy, at)
-            if a["warming"]:
-                # Warming keeps a dormant account looking used before it is old enough.
-                result = conditions.without(result, conditions.ACCOUNT_AGE)
             recorded = next(
                 (
                     e
@@ -321,14 +338,20 @@ async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn
             )
             activity_items.append(
                 {
-                    "occurred_at": _text(at),
+                    "occurred_at": _text(a["occurred_at"]),
                     "platform": a["platform"],
                     "asset_tag": a["asset_tag"],
                     "warming": a["warming"],
                     "recorded_by": a["recorded_by"],
                     "recorded_at": _text(a["recorded_at"]),
                     "audit": c.keep(recorded) if recorded is not None else None,
-                    "gate": {"status": status, **_text(result)},
+                    # The conditions when the handler says it happened, and when the entry was
+                    # recorded (the registry checks them then): an entry dated before they held
+                    # shows it.
+                    "gate": await _gate_at(conn, runtime, p["id"], timelines, a["occurred_at"], a["warming"]),
+                    "gate_when_recorded": await _gate_at(
+                        conn, runtime, p["id"], timelines, a["recorded_at"], a["warming"]
+                    ),
                 }
             )
         out.append(

@@ -36,6 +36,8 @@ async def test_an_entry_dated_before_the_terms_were_acknowledged_shows_that_cond
     assert unmet == {"terms_of_service"}
     assert conditions_of(first)["terms_of_service"]["detail"].startswith("Acknowledge the current terms")
     assert current["gate"]["ready"] is True
+    # Recorded afterwards, once they all held: the registry checked them then.
+    assert first["gate_when_recorded"]["ready"] is True
 
 
 async def test_a_later_lapse_does_not_rewrite_the_days_the_rules_held(world):

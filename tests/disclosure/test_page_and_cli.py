@@ -137,3 +137,24 @@ async def test_the_command_line_without_a_passphrase_writes_no_identity(
     assert all(v.encode() not in data for v in IDENTITY_VALUES for data in files(content).values())
     assert await run(monkeypatch, ["disclosure", "create", "--investigation", "NOPE-1", "--out", str(out)]) == 1
     assert "No investigation has case number NOPE-1" in capsys.readouterr().err
+
+
+async def test_a_pack_of_the_demo_case_verifies(
+    world: World, cli_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's own measure: the demo department's case 2026-0142, exported and proved."""
+    assert await run(monkeypatch, ["demo"]) == 0
+    out = tmp_path / "demo.zip"
+    assert await run(monkeypatch, ["disclosure", "create", "--investigation", "2026-0142", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert await run(monkeypatch, ["disclosure", "verify", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+
+    report = json.loads(files(out.read_bytes())["report.json"])
+    kite = next(p for p in report["personas"] if p["codename"] == "HARBOR-KITE")
+    # Each entry was recorded while every condition held. (The demo dates its first entry ten
+    # minutes back, before the case was set up: the pack shows that too.)
+    assert kite["activity"] and all(a["gate_when_recorded"]["ready"] for a in kite["activity"])
+    assert kite["activity"][-1]["gate"]["ready"]
+    assert all(a["audit"] is not None for a in kite["activity"])
+    assert [h["audit"] is not None for h in kite["history"]] == [True] * len(kite["history"])
