@@ -272,17 +272,19 @@ async def facts_as_of(
     return row
 
 
-async def audit_events(conn: asyncpg.Connection, target_ids: list[str]) -> list[asyncpg.Record]:
-    """Every event about these records, sealed or not yet, in chain order."""
+async def audit_events(conn: asyncpg.Connection, target_ids: list[str], head_seq: int) -> list[asyncpg.Record]:
+    """Every event about these records in the chain up to `head_seq`, in chain order: one
+    committed since has no place in the head the pack carries."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT id, seq, encode(hash, 'hex') AS hash, occurred_at, actor, action, target_type, target_id, outcome,
                details
           FROM audit_event
-         WHERE target_id = ANY($1::text[])
-         ORDER BY seq NULLS LAST, id
+         WHERE target_id = ANY($1::text[]) AND seq <= $2
+         ORDER BY seq
         """,
         target_ids,
+        head_seq,
     )
     return rows
 

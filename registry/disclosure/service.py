@@ -183,8 +183,14 @@ async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn
     # so only their events that an item cites are carried.
     own = [investigation_id, *persona_ids, *(a["id"] for a in accounts), *(r["id"] for r in reviews)]
     shared = [*platform_ids, *equipment_ids]
-    events = await repo.audit_events(conn, [str(i) for i in [*own, *shared]])
     head = await audit_repo.head(conn)
+    head_seq = head["seq"] if head is not None else 0
+    events = await repo.audit_events(conn, [str(i) for i in [*own, *shared]], head_seq)
+    recordings = {
+        e["details"].get("activity_id"): e
+        for e in events
+        if e["action"] == "activity.record" and e["outcome"] == "success"
+    }
     c = _Citations(events)
     own_ids = {str(i) for i in own}
 
@@ -326,16 +332,7 @@ async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn
         timelines = (status_timeline, authorized_timeline)
         activity_items = []
         for a in mine["activity"]:
-            recorded = next(
-                (
-                    e
-                    for e in events
-                    if e["action"] == "activity.record"
-                    and e["target_id"] == str(p["id"])
-                    and e["details"].get("activity_id") == str(a["id"])
-                ),
-                None,
-            )
+            recorded = recordings.get(str(a["id"]))
             activity_items.append(
                 {
                     "occurred_at": _text(a["occurred_at"]),
