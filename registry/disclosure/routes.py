@@ -24,6 +24,7 @@ def download(made: Pack) -> Response[bytes]:
 @post(
     "/",
     status_code=HTTP_200_OK,
+    media_type="application/zip",
     opt={"permission": Permission.DISCLOSURE_CREATE},
     response_description="the pack (application/zip)",
 )

@@ -126,6 +126,17 @@ def _event(e: asyncpg.Record) -> dict[str, Any]:
 
 
 Timeline = list[tuple[datetime, Any]]
+# History entries whose audit event is named otherwise than `persona.<action>`.
+_EVENT_OF = {
+    "requested": "persona.create",
+    "identity_changed": "persona.identity_change",
+    "account_requested": "account.request",
+    "account_authorized": "account.authorize",
+    "account_disabled": "account.disabled",
+    "equipment_assigned": "equipment.assign",
+    "equipment_released": "equipment.release",
+    "review": "review.hold",
+}
 
 
 def _as_of(timeline: Timeline, at: datetime, default: Any) -> Any:
@@ -247,16 +258,18 @@ async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn
         entries = []
         for h in mine["history"]:
             details = h["details"]
-            targets = [p["id"], *(details.get(k) for k in ("account_id", "equipment_id", "review_id"))]
+            named = [details.get(k) for k in ("account_id", "equipment_id", "review_id")]
+            # The event of the step, on the persona or the account, device or review the entry
+            # names; else any event on those (never one on the persona of the same moment).
+            action = _EVENT_OF.get(h["action"], f"persona.{h['action']}")
+            cited = c.cite(h["at"], [p["id"], *named], action) or c.cite(h["at"], named)
             entries.append(
                 {
                     "at": _text(h["at"]),
                     "action": h["action"],
                     "actor": h["actor"],
                     "details": details,
-                    # The lifecycle's own event first (persona.approve for "approve"), else the
-                    # event of the account or device the entry names.
-                    "audit": c.cite(h["at"], targets, f"persona.{h['action']}") or c.cite(h["at"], targets),
+                    "audit": cited,
                 }
             )
         account_items = [

@@ -45,6 +45,17 @@ async def test_a_pack_of_a_worked_case_verifies_against_the_registry(world):
     [persona] = report["personas"]
     steps = [h["action"] for h in persona["history"]]
     assert steps[:3] == ["requested", "submit", "approve"] and "activate" in steps
+    # Each step cites the event that recorded it, not another of the same moment.
+    assert {h["action"]: h["audit"]["action"] for h in persona["history"]} == {
+        "requested": "persona.create",
+        "submit": "persona.submit",
+        "approve": "persona.approve",
+        "account_requested": "account.request",
+        "account_authorized": "account.authorize",
+        "equipment_assigned": "equipment.assign",
+        "activate": "persona.activate",
+        "review": "review.hold",
+    }
     approve = next(h for h in persona["history"] if h["action"] == "approve")
     assert approve["actor"] == "sam"
     [account] = persona["accounts"]
