@@ -25,10 +25,11 @@ async def investigation(conn: asyncpg.Connection, investigation_id: UUID) -> asy
         """
         SELECT i.id, i.case_number, i.title, i.purpose, i.necessity, i.proportionality, i.collateral_intrusion,
                i.status, i.created_at, o.username AS opened_by, a.username AS authorized_by, i.authorized_at,
-               i.authorized_until, i.authorization_note
+               i.authorized_until, i.authorization_note, f.username AS refused_by, i.refused_at, i.refusal_reason
           FROM investigations i
           JOIN users o ON o.id = i.opened_by
           LEFT JOIN users a ON a.id = i.authorized_by
+          LEFT JOIN users f ON f.id = i.refused_by
          WHERE i.id = $1
         """,
         investigation_id,
@@ -74,11 +75,13 @@ async def accounts(conn: asyncpg.Connection, persona_ids: list[UUID]) -> list[as
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT a.id, a.persona_id, a.platform_id, pl.name AS platform, a.status, a.created_on_site,
-               r.username AS requested_by, a.created_at AS requested_at, z.username AS authorized_by, a.authorized_at
+               r.username AS requested_by, a.created_at AS requested_at, z.username AS authorized_by, a.authorized_at,
+               d.username AS declined_by, a.declined_at
           FROM platform_accounts a
           JOIN platforms pl ON pl.id = a.platform_id
           JOIN users r ON r.id = a.requested_by
           LEFT JOIN users z ON z.id = a.authorized_by
+          LEFT JOIN users d ON d.id = a.declined_by
          WHERE a.persona_id = ANY($1::uuid[])
          ORDER BY pl.name, a.created_at
         """,
@@ -208,6 +211,7 @@ _FACTS_AS_OF = """
                CASE WHEN EXISTS (SELECT 1 FROM persona_history d
                                   WHERE d.persona_id = a.persona_id AND d.action = 'account_disabled'
                                     AND d.details->>'account_id' = a.id::text AND d.at <= $2) THEN 'disabled'
+                    WHEN a.declined_at IS NOT NULL AND a.declined_at <= $2 THEN 'declined'
                     WHEN a.authorized_at IS NOT NULL AND a.authorized_at <= $2 THEN 'authorized'
                     ELSE 'requested' END AS status
           FROM platform_accounts a JOIN platforms pl ON pl.id = a.platform_id
@@ -229,6 +233,10 @@ _FACTS_AS_OF = """
              ORDER BY h.at DESC, h.id DESC LIMIT 1) AS approval_expires_at,
            i.case_number,
            $4::timestamptz AS authorized_until,
+           CASE WHEN i.refused_at <= $2 THEN 'refused'
+                WHEN $4::timestamptz IS NOT NULL THEN 'authorized'
+                ELSE 'pending_authorization' END AS investigation_status,
+           i.refused_at, i.refusal_reason,
            (SELECT coalesce(jsonb_agg(jsonb_build_object('platform', la.platform, 'status', la.status,
                                                          'created_on', la.created_on_site)
                                       ORDER BY la.platform), '[]')

@@ -133,6 +133,7 @@ _EVENT_OF = {
     "account_requested": "account.request",
     "account_authorized": "account.authorize",
     "account_disabled": "account.disabled",
+    "account_declined": "account.decline",
     "equipment_assigned": "equipment.assign",
     "equipment_released": "equipment.release",
     "review": "review.hold",
@@ -230,6 +231,10 @@ async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn
         "authorized_at": _text(inv["authorized_at"]),
         "authorized_until": _text(inv["authorized_until"]),
         "authorization_note": inv["authorization_note"],
+        "refused_by": inv["refused_by"],
+        "refused_at": _text(inv["refused_at"]),
+        "refusal_reason": inv["refusal_reason"],
+        "refusal_audit": c.cite(inv["refused_at"], [investigation_id], "investigation.refuse"),
         "authorizations": authorizations,
     }
 
@@ -283,6 +288,9 @@ async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn
                 "authorized_by": a["authorized_by"],
                 "authorized_at": _text(a["authorized_at"]),
                 "authorization_audit": c.cite(a["authorized_at"], [a["id"]], "account.authorize"),
+                "declined_by": a["declined_by"],
+                "declined_at": _text(a["declined_at"]),
+                "decline_audit": c.cite(a["declined_at"], [a["id"]], "account.decline"),
             }
             for a in mine["accounts"]
         ]
