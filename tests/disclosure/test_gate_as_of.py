@@ -71,3 +71,19 @@ async def test_a_persona_pack_carries_that_persona_only(world):
     )
     other_events = {e["target_id"] for e in persona_pack["audit_events"]}
     assert str(other["id"]) not in other_events
+
+
+async def test_a_declined_account_is_in_the_pack_with_its_decision(world):
+    r = await prepare(world, skip=("authorize_account",))
+    response = await r.t.alex.post(
+        f"/api/accounts/{r.account_id}/decline",
+        json={"reason": "The handle echoes a real resident's name.", "totp_code": world.code(r.t.official)},
+    )
+    assert response.status_code == 200, response.text
+    auditor = await world.signin(await world.user("audrey", "auditor"))
+    report = json.loads(files((await export(auditor, persona_id=r.pid)).content)["report.json"])
+    [account] = report["personas"][0]["accounts"]
+    assert (account["status"], account["declined_by"]) == ("declined", "alex")
+    assert account["decline_audit"]["action"] == "account.decline"
+    declined = next(h for h in report["personas"][0]["history"] if h["action"] == "account_declined")
+    assert declined["audit"]["action"] == "account.decline"
