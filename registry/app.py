@@ -29,6 +29,7 @@ from registry.auth.routes import routes as auth_routes
 from registry.clock import Clock, OffsetClock
 from registry.crypto import Keyring
 from registry.db.pool import CONNECTION_LOST, UNAVAILABLE, create_pool, provide_db
+from registry.disclosure.routes import routes as disclosure_routes
 from registry.edge import MAX_BODY, EdgeMiddleware
 from registry.equipment.routes import routes as equipment_routes
 from registry.errors import DomainError
@@ -200,6 +201,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             *account_routes,
             *platform_routes,
             *review_routes,
+            *disclosure_routes,
             *web_routes,
         ],
         dependencies={

@@ -1,4 +1,4 @@
-"""`registry serve | migrate | user add | audit verify | keys rotate | jobs run | clock | demo`."""
+"""`registry serve | migrate | user add | audit verify | keys rotate | disclosure | jobs run | clock | demo`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from registry.audit import service as audit_service
 from registry.clock import read_offset, write_offset
 from registry.db.embedded import start_embedded
 from registry.db.migrate import migrate
+from registry.disclosure import cli as disclosure_cli
 from registry.errors import ConfigurationError, DomainError
 from registry.jobs import JobsResult
 from registry.jobs import run_once as run_jobs
@@ -290,6 +291,8 @@ def parser() -> argparse.ArgumentParser:
         help="wait after the index switch for instances to follow (a few seal intervals), then rebuild once more",
     )
     rotate.set_defaults(func=cmd_keys_rotate)
+
+    disclosure_cli.add_commands(sub, _migrate, cli_runtime, cli_context)
 
     jobs = sub.add_parser("jobs", help="periodic work").add_subparsers(dest="jobs_command", required=True)
     jobs.add_parser("run", help="run one round of the periodic work now").set_defaults(func=cmd_jobs_run)

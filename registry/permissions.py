@@ -66,6 +66,11 @@ class Permission(enum.StrEnum):
     # 003 IV.C.3: one officer's personas and accounts, for an internal investigation.
     INTERNAL_AFFAIRS_READ = "internal_affairs:read"
 
+    # Disclosure packs for court and inspection (003 IV.B.4); the identity part is a separate
+    # permission, since auditors never read legends.
+    DISCLOSURE_CREATE = "disclosure:create"
+    DISCLOSURE_IDENTITY = "disclosure:identity"
+
 
 # What each role may do, whatever the policy says.
 P = Permission
@@ -116,8 +121,8 @@ _BASE: dict[str, frozenset[Permission]] = {
     "commander": _CHAIN | {P.PERSONA_HANDOVER},
     # Sees devices and the codenames they serve, never a persona's details.
     "equipment_officer": frozenset({P.EQUIPMENT_READ, P.EQUIPMENT_MANAGE}),
-    "legal": frozenset({P.PLATFORM_READ, P.PLATFORM_MANAGE, P.TOS_REVIEW}),
-    "auditor": frozenset({P.AUDIT_READ, P.CENTRAL_RECORD_READ}),
+    "legal": frozenset({P.PLATFORM_READ, P.PLATFORM_MANAGE, P.TOS_REVIEW, P.DISCLOSURE_CREATE, P.DISCLOSURE_IDENTITY}),
+    "auditor": frozenset({P.AUDIT_READ, P.CENTRAL_RECORD_READ, P.DISCLOSURE_CREATE}),
     # IT staff are not cleared for identities: accounts only.
     "administrator": frozenset({P.USER_MANAGE}),
     # Codenames, case numbers and dates of one officer's personas: never their identities.

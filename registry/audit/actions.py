@@ -85,6 +85,7 @@ class Action(StrEnum):
     CALENDAR_FEED_READ = "calendar.feed_read"
 
     CENTRAL_RECORD_READ = "central_record.read"
+    DISCLOSURE_CREATE = "disclosure.create"
     INTERNAL_AFFAIRS_OFFICER_REPORT = "internal_affairs.officer_report"
     DEMO_SEED = "demo.seed"
     KEYS_ROTATION_STARTED = "keys.rotation_started"

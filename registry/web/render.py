@@ -45,6 +45,7 @@ NAV = (
     NavItem("/platforms", "Platforms", Permission.PLATFORM_READ),
     NavItem("/audit", "Audit log", Permission.AUDIT_READ),
     NavItem("/central-record", "Central record", Permission.CENTRAL_RECORD_READ),
+    NavItem("/disclosures", "Disclosure packs", Permission.DISCLOSURE_CREATE),
     NavItem("/users", "Users", Permission.USER_MANAGE),
 )
 
