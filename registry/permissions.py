@@ -171,8 +171,11 @@ class RolePermissions:
 
     @property
     def identity_roles(self) -> frozenset[str]:
-        """Roles that read identities (persona details): granting one takes a second person."""
-        return frozenset(role for role, perms in self._grants.items() if P.PERSONA_READ in perms)
+        """Roles that read identities (persona details, or a disclosure pack's identity part):
+        granting one takes a second person."""
+        return frozenset(
+            role for role, perms in self._grants.items() if perms & {P.PERSONA_READ, P.DISCLOSURE_IDENTITY}
+        )
 
     @property
     def investigation_wide_roles(self) -> list[str]:

@@ -67,7 +67,7 @@ async def test_failed_attempts_are_recorded_although_the_request_rolls_back(worl
 
 async def test_a_business_event_commits_with_its_change_and_not_without(world: World) -> None:
     admin = await world.signin(await world.user("ada", "administrator"))
-    body = {"username": "bob", "display_name": "Bob", "roles": ["legal"], "password": "copper lantern meadow forty"}
+    body = {"username": "bob", "display_name": "Bob", "roles": ["auditor"], "password": "copper lantern meadow forty"}
     assert (await admin.post("/api/users", json=body)).status_code == 201
     assert (await admin.post("/api/users", json=body)).status_code == 409  # rolled back
 

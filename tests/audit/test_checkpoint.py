@@ -50,7 +50,7 @@ async def busy_day(world: World) -> None:
                 "username": name,
                 "display_name": name.title(),
                 # A role that reads no identity: created at once, no second person needed.
-                "roles": ["legal"],
+                "roles": ["auditor"],
                 "password": f"{name} granite heron lanterns",
             },
         )

@@ -88,7 +88,7 @@ async def test_weak_or_short_passwords_are_refused_at_creation_with_the_reason(w
     admin = await world.signin(await world.user("ada", "administrator"))
 
     def new_user(password: str) -> dict[str, object]:
-        return {"username": "bob", "display_name": "Bob Smith", "roles": ["legal"], "password": password}
+        return {"username": "bob", "display_name": "Bob Smith", "roles": ["auditor"], "password": password}
 
     short = await admin.post("/api/users", json=new_user("tiny words"))
     common = await admin.post("/api/users", json=new_user("password123456"))

@@ -14,7 +14,7 @@ def new_user(**fields: object) -> dict[str, object]:
         "username": "bob",
         "display_name": "Bob Builder",
         # Roles that read identities take a second person (tests/users/test_grants.py).
-        "roles": ["legal"],
+        "roles": ["auditor"],
         "password": "copper lantern meadow forty",
     }
     return body | fields
@@ -60,7 +60,7 @@ async def test_administrator_routes_need_a_session(world: World) -> None:
 async def test_an_administrator_creates_a_user_who_can_then_sign_in(world: World) -> None:
     admin = await admin_client(world)
 
-    response = await admin.post("/api/users", json=new_user(roles=["legal", "equipment_officer"]))
+    response = await admin.post("/api/users", json=new_user(roles=["auditor", "equipment_officer"]))
 
     assert response.status_code == 201
     body = response.json()
@@ -68,7 +68,7 @@ async def test_an_administrator_creates_a_user_who_can_then_sign_in(world: World
     assert (body["username"], body["display_name"], body["roles"]) == (
         "bob",
         "Bob Builder",
-        ["equipment_officer", "legal"],
+        ["auditor", "equipment_officer"],
     )
     assert (body["active"], body["locked"], body["mfa_enrolled"]) == (True, False, False)
     assert body["password_change_required"] is True

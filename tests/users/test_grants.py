@@ -164,7 +164,7 @@ async def test_an_account_enrolled_with_an_administrators_password_re_enrolls_wh
     admin = await world.signin(await world.user("ada", "administrator"))
     cora_person = await world.user("cora", "commander")
     cora = await world.signin(cora_person)
-    body = {"username": "lee", "display_name": "Lee Tanaka", "roles": ["legal"], "password": TEMPORARY}
+    body = {"username": "lee", "display_name": "Lee Tanaka", "roles": ["auditor"], "password": TEMPORARY}
     lee_id = (await admin.post("/api/users", json=body)).json()["id"]
     # Whoever knows the temporary password (the administrator) enrolls an authenticator.
     held = world.client()
@@ -215,3 +215,14 @@ async def test_the_api_document_declares_the_pending_grant_answer(world: World) 
             "$ref": "#/components/schemas/RoleGrantOut"
         }
     assert "/api/role-grants/{grant_id}/confirm" in paths
+
+
+async def test_legal_opens_disclosure_identities_so_granting_it_takes_a_second_person(world: World) -> None:
+    admin = await world.signin(await world.user("ada", "administrator"))
+
+    response = await admin.post(
+        "/api/users", json={"username": "lex", "display_name": "Lex", "roles": ["legal"], "password": TEMPORARY}
+    )
+
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "pending"
