@@ -16,6 +16,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry.auth import sessions
+from registry.db.pool import connection as pooled
 from registry.runtime import RequestContext, Runtime, runtime_of
 
 
@@ -33,7 +34,7 @@ class SessionMiddleware(ASGIMiddleware):
         token = connection.cookies.get(sessions.COOKIE)
         user = None
         if token:
-            async with runtime.db_pool().acquire() as conn:
+            async with pooled(runtime) as conn:
                 user = await sessions.authenticate(conn, runtime, token, now)
         state = scope["state"]
         ctx = RequestContext(
@@ -52,7 +53,7 @@ class SessionMiddleware(ASGIMiddleware):
 async def _run_deferred(runtime: Runtime, ctx: RequestContext) -> None:
     actions = list(ctx.deferred)
     ctx.deferred.clear()
-    async with runtime.db_pool().acquire() as conn:
+    async with pooled(runtime) as conn:
         for action in actions:
             async with conn.transaction():
                 await action(conn)

@@ -61,6 +61,20 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 
 
 @contextlib.asynccontextmanager
+async def connection(runtime: Runtime) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection outside the request's transaction (the session check, deferred
+    failure audits): an error on a connection the server dropped is the database being
+    unavailable (503), not a bug."""
+    async with runtime.db_pool().acquire() as conn:
+        try:
+            yield conn
+        except (asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
+            if conn.is_closed():
+                raise DatabaseUnavailable("connection lost") from exc
+            raise
+
+
+@contextlib.asynccontextmanager
 async def transaction(runtime: Runtime) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection inside a transaction, for handlers that must not hold one while they
     wait (a password hash): they open the request's transaction when they are ready."""
