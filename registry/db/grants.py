@@ -23,7 +23,8 @@ import asyncpg
 
 from registry.errors import ConfigurationError
 
-_APPEND_ONLY_GUARDS = ("refuse_change", "audit_refuse_change")
+# The activity log's guard lets a key rotation re-seal summaries: the rotation runs as the owner.
+_APPEND_ONLY_GUARDS = ("refuse_change", "audit_refuse_change", "activity_log_refuse_change")
 _LEDGER = "schema_migrations"
 
 _TABLES = """
