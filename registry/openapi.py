@@ -117,8 +117,10 @@ def statuses(method: str, path: str, handler: HTTPRouteHandler, operation: dict[
         answers.add(400)  # the decoder refuses what does not fit
     if permission is not Permission.PUBLIC:
         answers.add(401)  # the guard: no session, or one short of its last step
-    if permission not in (Permission.PUBLIC, Permission.MFA_PENDING):
-        answers.add(403)  # the guard: roles, or a password that must be replaced first
+    if permission is not Permission.PUBLIC:
+        # The guard: roles, or a password that must be replaced first; in sign-in, an
+        # enrollment that awaits the second person.
+        answers.add(403)
     if "{" in path or body:
         answers.add(404)  # a record named in the path or the body that is not there (or not yours)
     if method != "GET" and permission is not Permission.PUBLIC:
