@@ -15,7 +15,6 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 
 from registry.accounts.routes import routes as account_routes
 from registry.activity.routes import routes as activity_routes
@@ -40,6 +39,7 @@ from registry.keys import service as keys
 from registry.lifecycle.routes import routes as lifecycle_routes
 from registry.linkage.routes import routes as linkage_routes
 from registry.observability import ObservabilityMiddleware, add_response_headers
+from registry.openapi import ProblemDocumentPlugin
 from registry.ops.routes import routes as ops_routes
 from registry.permissions import Permission, RolePermissions
 from registry.personas.routes import routes as persona_routes
@@ -231,10 +231,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         openapi_config=OpenAPIConfig(
             title="Persona Registry",
             version="0.1.0",
-            render_plugins=[JsonRenderPlugin()],
-            # Served without a session: the API's shape is public, its data is not.
+            # Errors, statuses and content types as the service really answers (registry.openapi).
+            render_plugins=[ProblemDocumentPlugin()],
+            # Served without a session: the API's shape is public, its data is not. The document
+            # describes the API, not itself.
             openapi_router=Router(
-                path="/schema", route_handlers=[], opt={"permission": Permission.PUBLIC, "no_session": True}
+                path="/schema",
+                route_handlers=[],
+                opt={"permission": Permission.PUBLIC, "no_session": True},
+                include_in_schema=False,
             ),
         ),
         state=State({"runtime": runtime}),
