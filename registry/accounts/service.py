@@ -164,19 +164,7 @@ async def authorize(
     """003 IV.B.1.b: the policy's official authorizes each site or profile, with a fresh code,
     never one they requested or whose persona they handle."""
     me = ctx.me
-    row = await _visible(conn, runtime, ctx, account_id)
-    if me.id in (row["requested_by"], row["handler_id"]):
-        record_failure(
-            ctx,
-            Action.ACCOUNT_AUTHORIZE,
-            outcome="denied",
-            target_type="platform_account",
-            target_id=account_id,
-            details={"reason": "own account"},
-        )
-        raise Forbidden("You requested this account or handle its persona: another official must authorize it.")
-    _only_requested(row, "authorized")
-    await check_code(conn, runtime, ctx, me.id, data.totp_code, Action.ACCOUNT_AUTHORIZE)
+    row = await _decision(conn, runtime, ctx, account_id, data.totp_code, Action.ACCOUNT_AUTHORIZE, "authorized")
     if not await repo.authorize(conn, account_id, me.id, ctx.now):
         raise InvalidTransition("The account changed meanwhile; reload and try again.")
     await personas_repo.add_history(
@@ -198,6 +186,34 @@ async def authorize(
     return to_out(runtime, await _visible(conn, runtime, ctx, account_id))
 
 
+async def _decision(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    ctx: RequestContext,
+    account_id: UUID,
+    code: str,
+    action: Action,
+    step: str,
+) -> asyncpg.Record:
+    """Before the official's authorization or decline (003 IV.B.1.b): never of an account they
+    requested or whose persona they handle (the attempt audited as denied), only of a requested
+    one, then the fresh code. The account's row."""
+    row = await _visible(conn, runtime, ctx, account_id)
+    if ctx.me.id in (row["requested_by"], row["handler_id"]):
+        record_failure(
+            ctx,
+            action,
+            outcome="denied",
+            target_type="platform_account",
+            target_id=account_id,
+            details={"reason": "own account"},
+        )
+        raise Forbidden("You requested this account or handle its persona: another official must decide it.")
+    _only_requested(row, step)
+    await check_code(conn, runtime, ctx, ctx.me.id, code, action)
+    return row
+
+
 def _only_requested(row: asyncpg.Record, step: str) -> None:
     if row["status"] == "declined":
         raise InvalidTransition(
@@ -213,11 +229,7 @@ async def decline(
     """003 IV.B.1.b: the official may decline a site or profile, with a reason and a fresh code;
     the request is closed and shown with its reason in the persona's history."""
     me = ctx.me
-    row = await _visible(conn, runtime, ctx, account_id)
-    if me.id in (row["requested_by"], row["handler_id"]):
-        raise Forbidden("You requested this account or handle its persona: another official must decide it.")
-    _only_requested(row, "declined")
-    await check_code(conn, runtime, ctx, me.id, data.totp_code, Action.ACCOUNT_DECLINE)
+    row = await _decision(conn, runtime, ctx, account_id, data.totp_code, Action.ACCOUNT_DECLINE, "declined")
     if not await repo.decline(conn, account_id, me.id, ctx.now, data.reason):
         raise InvalidTransition("The account changed meanwhile; reload and try again.")
     await personas_repo.add_history(

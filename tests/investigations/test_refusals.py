@@ -100,3 +100,24 @@ async def test_the_handler_cannot_decline_their_own_account(world: World) -> Non
     )
 
     assert response.status_code == 403
+
+
+async def test_an_official_declining_an_account_of_their_own_is_refused_and_audited(world: World) -> None:
+    r = await prepare(world, skip=("authorize_account",))
+    both = await world.user("bo", "detective", "authorizing_official")
+    bo = await world.signin(both)
+    added = await r.t.dana.post(f"/api/investigations/{r.t.investigation_id}/members", json={"user_id": str(both.id)})
+    assert added.status_code == 200, added.text
+    handover = await r.t.sam.post(
+        f"/api/personas/{r.pid}/handover", json={"to_user_id": str(both.id), "reason": "Leave."}
+    )
+    assert handover.status_code == 200, handover.text
+
+    response = await bo.post(
+        f"/api/accounts/{r.account_id}/decline", json={"reason": "Mine.", "totp_code": world.code(both)}
+    )
+
+    assert response.status_code == 403
+    [event] = await world.events("account.decline")
+    assert event["outcome"] == "denied"
+    assert await world.db.fetchval("SELECT status FROM platform_accounts WHERE id = $1", r.account_id) == "requested"
