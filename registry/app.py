@@ -175,9 +175,12 @@ def _check_permissions(app: Litestar) -> None:
                 permission_of(handler)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None) -> Litestar:
+def build_runtime(settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None) -> Runtime:
+    """Everything the app holds that comes from its settings: an app's routes, middleware and
+    handlers are the same for every settings, so the state on `app.state.runtime` is all that
+    differs between two apps."""
     policy = policy or load_policy(settings.policy_path)
-    runtime = Runtime(
+    return Runtime(
         settings=settings,
         policy=policy,
         clock=clock or (OffsetClock(settings.clock_file) if settings.clock_file else Clock()),
@@ -185,6 +188,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         hasher=Hasher(settings.password_hash, settings.password_hash_concurrency),
         permissions=RolePermissions(policy),
     )
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None) -> Litestar:
+    runtime = build_runtime(settings, clock=clock, policy=policy)
     app = Litestar(
         route_handlers=[
             *ops_routes,

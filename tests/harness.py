@@ -19,7 +19,7 @@ import pyotp
 from argon2 import PasswordHasher
 from litestar import Litestar
 
-from registry.app import create_app
+from registry.app import build_runtime, create_app
 from registry.auth.sessions import COOKIE
 from registry.clock import MovableClock
 from registry.crypto import Keyring
@@ -34,6 +34,11 @@ PASSWORD = "velvet orchard signal ninety"
 SECRET_KEY = b"k" * 32
 # Cheap argon2id for speed; production uses argon2-cffi's defaults (see Settings).
 TEST_HASH = PasswordHashParams(time_cost=1, memory_cost=1024, parallelism=1)
+
+# Building an app (the signature models of every route) costs more than most tests' own work,
+# and an app differs from another only by its runtime (registry.app.build_runtime): a World
+# borrows an idle app, gives it a runtime of its own, and hands it back when it closes.
+_IDLE_APPS: list[Litestar] = []
 
 
 @dataclass
@@ -77,7 +82,11 @@ class World:
         }
         settings = Settings(**(values | overrides))
         clock = MovableClock(start)
-        app = create_app(settings, clock=clock)
+        if _IDLE_APPS:
+            app = _IDLE_APPS.pop()
+            app.state["runtime"] = build_runtime(settings, clock=clock)
+        else:
+            app = create_app(settings, clock=clock)
         db = await asyncpg.connect(database_url)
         world = cls(app, clock, db, settings)
         # The lifespan is entered and left in one task of its own (anyio requires it).
@@ -100,6 +109,7 @@ class World:
             stop.set()
             await lifespan
             await db.close()
+            _IDLE_APPS.append(app)
 
     def client(self, address: str = "198.51.100.7") -> httpx.AsyncClient:
         """A browser of its own: its own cookie jar, at a client address (the same for every
