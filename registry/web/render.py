@@ -131,7 +131,9 @@ def context_of(request: Request[Any, Any, Any]) -> RequestContext:
 
 
 def page(request: Request[Any, Any, Any], name: str, *, status: int = 200, **context: Any) -> Template:
-    user = context_of(request).user
+    # An address no route answers is refused before the session is looked at: no one is signed in.
+    ctx: RequestContext | None = request.scope["state"].get("ctx")
+    user = ctx.user if ctx is not None else None
     full = user if user is not None and user.stage == "full" else None
     return Template(
         template_name=name,
