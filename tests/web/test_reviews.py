@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 
-from tests.harness import Person, World
+from tests.harness import POLICY, Person, World
+from tests.lifecycle.setup import prepare
 from tests.personas.helpers import (
     approved_persona,
     authorize_investigation,
@@ -264,3 +266,34 @@ async def test_the_record_form_shows_every_error_at_once_in_the_labels_words(wor
     # What a corrective action needs is said beside its label, not "(optional)".
     assert 'Actions, one per line <span class="optional">(needed for corrective action)</span>' in response.text
     assert await world.events("review.hold") == []
+
+
+async def test_dormant_accounts_show_warming_due_and_the_day_they_are_old_enough(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.toml"
+    text = POLICY.read_text().replace("account_minimum_age_days = 0", "account_minimum_age_days = 30")
+    policy.write_text(text.replace("warming_interval_days = 0", "warming_interval_days = 7"))
+    async with World.open(database_url, tmp_path / "w", world.clock.now(), policy_path=policy) as w:
+        r = await prepare(w)
+        today = w.clock.now().date()
+        await r.t.dana.patch(f"/api/accounts/{r.account_id}", json={"created_on": today.isoformat()})
+        opens = (today + timedelta(days=30)).isoformat()
+        gate = (await r.t.dana.get(f"/api/personas/{r.pid}/gate")).json()
+        [age] = [c for c in gate["conditions"] if c["condition"] == "account_old_enough"]
+        assert (age["met"], age["met_on"]) == (False, opens)
+        [listed] = (await r.t.dana.get("/api/personas")).json()["items"]
+        assert listed["account_age_opens_on"] == opens
+
+        w.clock.advance(timedelta(days=8))  # the week's warming activity is now due
+        await w.signin(r.t.detective, r.t.dana)
+        codename = r.persona["codename"]
+        for page in ((await r.t.dana.get("/")).text, (await r.t.dana.get("/reviews?date=" + opens)).text):
+            section = re.search(r'<section class="panel dormant".*?</section>', page, re.S)
+            assert section, "no dormant accounts section"
+            assert re.search(
+                rf"{codename}.*?warming due</span> since {today + timedelta(days=7)}", section.group(0), re.S
+            )
+            assert re.search(rf"{codename}.*?too new</span> usable from {opens}", section.group(0), re.S)
+        # The calendar's month puts the day the accounts come of age on that day.
+        assert "accounts old enough to use" in page
