@@ -7,6 +7,7 @@ artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from playwright.async_api import Page, expect
 
@@ -179,3 +180,59 @@ async def test_the_commander_records_a_review_from_the_calendar(
     await expect(page.get_by_text("tone and scope in line with 003")).to_be_visible()
     await expect(page.get_by_role("button", name="Record review")).to_have_count(0)
     await shoot(page, "10-review-held")
+
+
+async def test_the_commander_opening_the_calendar_sees_a_past_due_review_first(
+    page: Page, live_world: World, live: LiveServer
+) -> None:
+    world = live_world
+    cora = await world.user("cora2", "commander")
+    kai = await world.user("kai", "detective")
+    sue = await world.user("sue2", "supervisor")
+    async with api_as(world, live, kai) as api:
+        investigation = (await api.post("/api/investigations", json=justification("2026-0400"))).json()
+        identity = {"alias_name": "Noa Brent", "date_of_birth": "1990-02-14", "location": "Dayton, Ohio"}
+        response = await api.post(
+            "/api/personas",
+            json={
+                "investigation_id": investigation["id"],
+                "codename": "Grey Kestrel",
+                "identity": identity | {"legend": "Repairs lawn mowers."},
+            },
+        )
+        assert response.status_code == 201, response.text
+        persona_id = response.json()["id"]
+        assert (await api.post(f"/api/personas/{persona_id}/submit")).status_code == 200
+    async with api_as(world, live, sue) as api:
+        response = await api.post(f"/api/personas/{persona_id}/approve", json={"totp_code": world.code(sue)})
+        assert response.status_code == 200, response.text
+    # Due 30 days after approval; two months on, it is past due and past the grace.
+    world.clock.advance(timedelta(days=62))
+
+    await sign_in_browser(page, world, cora)
+    kestrel = re.compile("GREY.KESTREL", re.I)
+    await expect(page.locator(".needs-action")).to_contain_text("overdue")
+    await shoot(page, "20-commander-overview-needs-action")
+    await page.get_by_role("link", name="Conduct reviews").click()
+    pressing = page.locator(".needs-action").get_by_role("row").filter(has_text=kestrel)
+    await expect(pressing).to_contain_text("overdue")
+    await expect(page.locator(".carried")).to_contain_text("overdue")
+    await shoot(page, "21-calendar-needs-action")
+
+    await pressing.get_by_role("link", name=kestrel).click()
+    await expect(page.locator("h1 .status")).to_contain_text("overdue")
+    await page.get_by_label("Held on").fill("yesterday")
+    await page.get_by_role("radio", name="Corrective action").check()
+    await page.get_by_role("button", name="Record review").click()
+    summary = page.locator(".error-summary")
+    await expect(summary.get_by_role("link", name=re.compile("^Held on: "))).to_be_visible()
+    await expect(summary.get_by_role("link", name=re.compile("^Notes: "))).to_be_visible()
+    await expect(summary).not_to_contain_text("_")
+    await shoot(page, "22-review-form-errors")
+
+    await page.goto("/no-such-page")
+    await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    await shoot(page, "23-not-found")
+    await page.goto("/users")
+    await expect(page.get_by_role("heading", name="Forbidden")).to_be_visible()
+    await shoot(page, "24-forbidden")
