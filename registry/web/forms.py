@@ -22,10 +22,11 @@ _PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTAL
 _MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
 # Fields whose errors the services name differently from the form's inputs.
 _ALIASES = {"code": "totp_code"}
+# Labels every form gives the same input (_forms.html `code`).
+_COMMON_LABELS = {"totp_code": "Code from your authenticator"}
 
 
 Labels = Mapping[str, str]
-_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 
 
 class Problem(str):
@@ -46,23 +47,27 @@ def label_of(name: str, labels: Labels | None = None) -> str:
     if labels and name in labels:
         return labels[name]
     last = re.sub(r"\[\d+\]", "", name).rsplit(".", 1)[-1]
-    return last.replace("_", " ").capitalize()
+    return _COMMON_LABELS.get(last) or last.replace("_", " ").capitalize()
 
 
-def in_words(message: str, labels: Labels | None = None) -> str:
-    """A message as the form's reader knows it: field names become their labels, other
-    internal names (`corrective_action`) plain words."""
-    for name, label in (labels or {}).items():
-        message = re.sub(rf"\b{re.escape(name.rsplit('.', 1)[-1])}\b", f"“{label}”", message)
-    message = _SNAKE.sub(lambda m: m.group(0).replace("_", " "), message)
+def in_words(message: str, labels: Labels) -> str:
+    """A message as the form's reader knows it: the internal names of the form's fields
+    (`held_on`) become their labels; plain words and values the message quotes stay."""
+    for name, label in labels.items():
+        field = name.rsplit(".", 1)[-1]
+        if "_" in field:
+            message = re.sub(rf"(?<![\w']){re.escape(field)}(?![\w'])", f"“{label}”", message)
     return message[:1].upper() + message[1:]
 
 
 def named(errors: Mapping[str, str], labels: Labels | None = None) -> dict[str, str]:
-    return {
-        name: Problem(in_words(message, labels), label_of(name, labels) if name else "")
-        for name, message in errors.items()
-    }
+    """Each error knowing its input's label, its message in the labels' words."""
+    problems: dict[str, str] = {}
+    for name, message in errors.items():
+        label = label_of(name, labels) if name else ""
+        known = {**(labels or {}), **({name: label} if name else {})}
+        problems[name] = Problem(in_words(message, known), label)
+    return problems
 
 
 class FormErrors(Exception):
