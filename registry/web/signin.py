@@ -121,20 +121,23 @@ def _after_sign_in(ctx: RequestContext, back_to: str | None = None) -> str:
 
 
 @get(f"{SIGN_IN}/recovery", opt=PENDING)
-async def recovery_form(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "sign_in_recovery.html", errors={})
+async def recovery_form(
+    request: Request[Any, Any, Any], back_to: Annotated[str | None, QueryParameter(name="next")] = None
+) -> Template:
+    return page(request, "sign_in_recovery.html", errors={}, back_to=_back_to(back_to))
 
 
 @post(f"{SIGN_IN}/recovery", opt=PENDING)
 async def recovery(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
     form = await request.form()
     given = text(form, "recovery_code") or ""
+    back_to = _back_to(form.get("next"))
     try:
         token = await attempt(db, lambda: service.use_recovery_code(db, runtime, ctx, ctx.me, given))
     except FormErrors as exc:
         errors = {"recovery_code": next(iter(exc.errors.values()))}
-        return page(request, "sign_in_recovery.html", status=exc.status, errors=errors)
-    response = see_other(_after_sign_in(ctx))
+        return page(request, "sign_in_recovery.html", status=exc.status, errors=errors, back_to=back_to)
+    response = see_other(_after_sign_in(ctx, back_to))
     response.set_cookie(sessions.cookie(runtime, token))
     return response
 
