@@ -222,18 +222,21 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         # are excluded (the API requires application/json bodies instead).
         middleware=[ObservabilityMiddleware(), EdgeMiddleware(), SessionMiddleware(), SessionCSRFMiddleware()],
         before_send=[add_response_headers],
-        template_config=web.template_config(),
-        exception_handlers={
-            DomainError: _domain_error,
-            ValidationException: _validation_error,
-            HTTPException: _http_error,
-            asyncpg.UntranslatableCharacterError: _unstorable_text,
-            asyncpg.CharacterNotInRepertoireError: _unstorable_text,
-            **dict.fromkeys(UNAVAILABLE, _database_unavailable),
-            asyncpg.InterfaceError: _client_error,
-            asyncpg.InternalClientError: _client_error,
-            Exception: _unexpected,
-        },
+        template_config=web.template_config(policy.department.time_zone),
+        # Problem-details JSON, except that a browser asking for a page gets one (registry.web.render).
+        exception_handlers=web.pages_for_browsers(
+            {
+                DomainError: _domain_error,
+                ValidationException: _validation_error,
+                HTTPException: _http_error,
+                asyncpg.UntranslatableCharacterError: _unstorable_text,
+                asyncpg.CharacterNotInRepertoireError: _unstorable_text,
+                **dict.fromkeys(UNAVAILABLE, _database_unavailable),
+                asyncpg.InterfaceError: _client_error,
+                asyncpg.InternalClientError: _client_error,
+                Exception: _unexpected,
+            }
+        ),
         lifespan=[_lifespan],
         openapi_config=OpenAPIConfig(
             title="Persona Registry",

@@ -61,6 +61,7 @@ def test_the_shipped_policy_loads() -> None:
         (edited("[audit]", "[extra]\nfoo = 1\n\n[audit]"), "extra"),
         (edited("session_idle_minutes = 30", "session_idle_minutes = 800"), "security.session_idle_minutes"),
         (edited("review_interval_days = 30", "review_interval_days = 365"), "personas.review_interval_days"),
+        (edited('time_zone = "UTC"', 'time_zone = "Mars/Olympus_Mons"'), "department.time_zone"),
     ],
     ids=[
         "wrong-type",
@@ -72,6 +73,7 @@ def test_the_shipped_policy_loads() -> None:
         "unknown-section",
         "idle-beyond-absolute",
         "review-beyond-approval",
+        "unknown-time-zone",
     ],
 )
 def test_an_invalid_policy_is_refused_naming_the_key(tmp_path: Path, text: str, key: str) -> None:

@@ -17,6 +17,7 @@ import msgspec
 
 from registry.lifecycle.schemas import Condition, Device, GateOut
 from registry.policy import Policy
+from registry.reviews import service as reviews
 from registry.status import PersonaStatus
 
 APPROVED = "approved"
@@ -173,12 +174,16 @@ def _account_age(accounts: list[dict[str, Any]], policy: Policy, today: date) ->
     must have existed on its site for the policy's minimum age before use."""
     clause = "department policy: platforms.account_minimum_age_days"
     waiting = []
+    # The day the last account comes of age, unless one's creation date is still unknown.
+    met_on: date | None = None
+    undated = False
     for a in accounts:
         days = policy.platforms.minimum_age_days(a["platform"])
         if a["status"] not in ("requested", "authorized") or days == 0:
             continue
         if a["created_on"] is None:
             waiting.append(f"record when the account on {a['platform']} was created on the site")
+            undated = True
             continue
         opens = _day(a["created_on"]) + timedelta(days=days)
         if opens > today:
@@ -186,8 +191,9 @@ def _account_age(accounts: list[dict[str, Any]], policy: Policy, today: date) ->
                 f"the account on {a['platform']} was created on {a['created_on']}; at {days} days old it may be "
                 f"used from {opens:%Y-%m-%d}"
             )
+            met_on = max(met_on or opens, opens)
     if waiting:
-        return Condition(ACCOUNT_AGE, False, clause, "; ".join(waiting).capitalize() + ".")
+        return Condition(ACCOUNT_AGE, False, clause, "; ".join(waiting).capitalize() + ".", None if undated else met_on)
     return Condition(ACCOUNT_AGE, True, clause, "Every account is old enough to use.")
 
 
@@ -242,7 +248,7 @@ def _conduct_review(due_on: date | None, enforced: bool, policy: Policy, today: 
             "No conduct review is scheduled; one is scheduled when the persona is approved.",
         )
     grace = policy.personas.review_grace_days
-    past = due_on + timedelta(days=grace) < today
+    past = reviews.standing(due_on, policy, today) == "overdue"
     if enforced or past:
         consequence = (
             "the persona stays suspended until it is held"

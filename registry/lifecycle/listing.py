@@ -13,24 +13,29 @@ import asyncpg
 from registry.errors import BadRequest
 from registry.lifecycle import conditions
 from registry.lifecycle import repo as lifecycle_repo
+from registry.lifecycle.schemas import GateOut
 from registry.personas import repo
 from registry.personas.identity import approval_current
 from registry.personas.schemas import PersonaPage, PersonaSummary
+from registry.reviews import service as reviews
 from registry.runtime import RequestContext, Runtime
 from registry.status import PersonaStatus
 
 
-async def lapsed(
+async def judged(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_ids: list[UUID]
-) -> dict[UUID, list[str]]:
-    """For active personas: the conditions they no longer meet (one query for a whole page)."""
+) -> dict[UUID, GateOut]:
+    """The gate of each persona (one query for a whole page)."""
     if not persona_ids:
         return {}
     rows = await lifecycle_repo.facts(conn, persona_ids, ctx.me.id, runtime.permissions.unit_wide_roles)
-    return {
-        row["id"]: [c.condition for c in conditions.unmet(conditions.evaluate(row, runtime.policy, ctx.now))]
-        for row in rows
-    }
+    return {row["id"]: conditions.evaluate(row, runtime.policy, ctx.now) for row in rows}
+
+
+def _account_age_opens_on(gate: GateOut | None) -> date | None:
+    """When a dormant persona's accounts come of age, as its gate says."""
+    found = next((c for c in gate.conditions if c.condition == conditions.ACCOUNT_AGE), None) if gate else None
+    return found.met_on if found is not None and not found.met else None
 
 
 async def warming_due(conn: asyncpg.Connection, runtime: Runtime, persona_ids: list[UUID]) -> dict[UUID, date]:
@@ -74,8 +79,12 @@ async def page(
         after=_decode_cursor(cursor) if cursor else None,
         limit=limit,
     )
-    lapses = await lapsed(conn, runtime, ctx, [r["id"] for r in rows if r["status"] == PersonaStatus.ACTIVE])
+    # Active personas: the conditions they no longer meet; dormant ones: their accounts' age.
+    gates = await judged(
+        conn, runtime, ctx, [r["id"] for r in rows if r["status"] in (PersonaStatus.ACTIVE, PersonaStatus.APPROVED)]
+    )
     warming = await warming_due(conn, runtime, [r["id"] for r in rows if r["status"] == PersonaStatus.APPROVED])
+    today = ctx.now.date()
     items = [
         PersonaSummary(
             id=r["id"],
@@ -87,8 +96,16 @@ async def page(
             approval_expires_at=r["approval_expires_at"],
             approval_current=approval_current(r["status"], r["approval_expires_at"], ctx.now),
             next_review_due=r["next_review_due"],
-            lapsed=lapses.get(r["id"], []),
+            lapsed=[c.condition for c in conditions.unmet(gates[r["id"]])]
+            if r["status"] == PersonaStatus.ACTIVE and r["id"] in gates
+            else [],
             warming_due_on=warming.get(r["id"]),
+            account_age_opens_on=_account_age_opens_on(gates.get(r["id"]))
+            if r["status"] == PersonaStatus.APPROVED
+            else None,
+            review_standing=reviews.standing(r["next_review_due"], runtime.policy, today)
+            if r["next_review_due"] is not None
+            else None,
         )
         for r in rows
     ]

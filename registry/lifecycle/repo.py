@@ -44,9 +44,11 @@ _FACTS = """
            cr.due_on AS review_due_on,
            coalesce(cr.overdue_at IS NOT NULL, false) AS review_enforced
       FROM personas p JOIN investigations i ON i.id = p.investigation_id
-      -- At most one open review per handler and investigation (a unique index).
+      -- At most one open review per handler and investigation (a unique index). It covers the
+      -- persona only once it was approved (registry.reviews.repo): a draft of a handler who has
+      -- a review for other personas has none scheduled for it yet.
       LEFT JOIN conduct_reviews cr ON cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
-                                  AND cr.status = 'open'
+                                  AND cr.status = 'open' AND p.approved_at IS NOT NULL
 """
 
 

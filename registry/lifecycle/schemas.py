@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import msgspec
@@ -12,6 +12,9 @@ class Condition(msgspec.Struct):
     clause: str
     # What is missing and what to do next, in the detective's words.
     detail: str
+    # For an unmet condition that time alone will meet (an account not yet old enough): the
+    # day it will be met.
+    met_on: date | None = None
 
 
 class GateOut(msgspec.Struct):

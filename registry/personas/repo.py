@@ -142,7 +142,7 @@ async def page_visible(
                i.case_number, h.display_name AS handler,
                (SELECT cr.due_on FROM conduct_reviews cr
                  WHERE cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
-                   AND cr.status = 'open') AS next_review_due
+                   AND cr.status = 'open' AND p.approved_at IS NOT NULL) AS next_review_due
           FROM {visible_personas("$1", "$2", where=where, limit="$3")} v
           JOIN personas p ON p.id = v.id
           JOIN investigations i ON i.id = p.investigation_id

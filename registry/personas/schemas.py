@@ -156,6 +156,12 @@ class PersonaSummary(msgspec.Struct):
     # For a dormant (approved) persona under the policy's warming plan: when light activity on
     # its accounts is next due.
     warming_due_on: date | None = None
+    # Where its next conduct review stands (registry.reviews.service.standing): upcoming,
+    # due_soon, in_grace or overdue; None without one.
+    review_standing: str | None = None
+    # For a dormant persona whose accounts are not yet old enough to use: the day the gate's
+    # account_old_enough condition will be met (None when it is met or a creation date is missing).
+    account_age_opens_on: date | None = None
 
 
 class PersonaPage(msgspec.Struct):

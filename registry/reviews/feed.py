@@ -15,7 +15,7 @@ from registry.audit.service import record
 from registry.errors import NotFound
 from registry.permissions import Permission
 from registry.reviews import repo
-from registry.reviews.service import status_of
+from registry.reviews.service import standing_of
 from registry.runtime import RequestContext, Runtime
 
 # The window a feed holds: recent reviews, and those ahead.
@@ -25,6 +25,7 @@ MEETING = timedelta(hours=1)
 _LABELS = {
     "upcoming": "Conduct review",
     "due_soon": "Conduct review (due soon)",
+    "in_grace": "Conduct review (past due, in grace)",
     "overdue": "Conduct review OVERDUE",
     "held": "Conduct review held",
     "cancelled": "Conduct review cancelled",
@@ -88,7 +89,7 @@ async def render(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     for row in rows:
-        calendar.add_component(_event(row, status_of(row, runtime.policy, today), ctx.now))
+        calendar.add_component(_event(row, standing_of(row, runtime.policy, today), ctx.now))
     await record(
         conn,
         ctx,

@@ -140,6 +140,21 @@ async def in_range(
     return rows
 
 
+async def open_due_by(conn: asyncpg.Connection, me: UUID, unit_roles: list[str], horizon: date) -> list[asyncpg.Record]:
+    """Open reviews `me` sees that are due by `horizon`, oldest due first."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        {_REVIEW}
+         WHERE cr.status = 'open' AND cr.due_on <= $3 AND {review_visible("cr", "$1", "$2")}
+         ORDER BY cr.due_on, i.case_number, cr.id
+        """,
+        me,
+        unit_roles,
+        horizon,
+    )
+    return rows
+
+
 async def oldest_open_due(conn: asyncpg.Connection, me: UUID, unit_roles: list[str]) -> date | None:
     due: date | None = await conn.fetchval(
         f"""SELECT min(cr.due_on) FROM conduct_reviews cr

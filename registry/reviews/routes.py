@@ -33,8 +33,16 @@ async def list_reviews(
     end: Annotated[date | None, QueryParameter(name="to")] = None,
 ) -> list[ReviewOut]:
     """The conduct review calendar between two dates (inclusive): the commander and supervisors
-    see the unit's reviews, a handler their own. Status: upcoming, due_soon, overdue, held."""
+    see the unit's reviews, a handler their own. Status: upcoming, due_soon, overdue, held;
+    standing tells the days of grace (in_grace: past due, not yet overdue) from due_soon."""
     return (await service.calendar(db, runtime, ctx, start, end)).items
+
+
+@get("/api/reviews/needs-action", opt={"permission": Permission.REVIEW_READ}, tags=TAGS)
+async def reviews_needing_action(db: DB, runtime: RuntimeDep, ctx: Ctx) -> list[ReviewOut]:
+    """Open reviews that are overdue, in grace or due soon, oldest due first, whatever month
+    they fall in: what the commander acts on first."""
+    return (await service.needs_action(db, runtime, ctx)).items
 
 
 @get("/api/reviews/{review_id:uuid}", opt={"permission": Permission.REVIEW_READ}, tags=TAGS)
@@ -68,4 +76,11 @@ async def calendar_feed(feed_name: FromPath[str], db: DB, runtime: RuntimeDep, c
     return Response(body, media_type="text/calendar; charset=utf-8")
 
 
-routes: list[ControllerRouterHandler] = [list_reviews, get_review, reschedule, calendar_token, calendar_feed]
+routes: list[ControllerRouterHandler] = [
+    list_reviews,
+    reviews_needing_action,
+    get_review,
+    reschedule,
+    calendar_token,
+    calendar_feed,
+]

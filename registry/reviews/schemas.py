@@ -12,6 +12,9 @@ Outcome = Literal["continue", "corrective_action", "suspend", "terminate"]
 # upcoming: due later than the reminder window; due_soon: within it, or past due but inside
 # the policy's grace; overdue: past due plus grace (its personas are suspended, per policy).
 Status = Literal["upcoming", "due_soon", "overdue", "held", "cancelled"]
+# The same, with the days of grace told apart from the reminder window: in_grace is past its
+# due date but not yet overdue. What the calendar, the overviews and the feed say.
+Standing = Literal["upcoming", "due_soon", "in_grace", "overdue", "held", "cancelled"]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
 Action = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
@@ -39,6 +42,9 @@ class ReviewOut(msgspec.Struct):
     status: Status
     held_on: date | None
     outcome: Outcome | None
+    standing: Standing
+    # An open review past its due date becomes overdue after this day (due date plus grace).
+    overdue_after: date | None
 
 
 class ReviewList(msgspec.Struct):

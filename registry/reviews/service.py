@@ -37,6 +37,7 @@ from registry.reviews.schemas import (
     ReviewList,
     ReviewOut,
     ReviewRecord,
+    Standing,
     Status,
 )
 from registry.runtime import RequestContext, Runtime
@@ -48,16 +49,39 @@ MAX_RANGE = timedelta(days=400)
 ACTIVITY_LIMIT = 500
 
 
-def status_of(row: asyncpg.Record, policy: Policy, today: date) -> Status:
-    if row["status"] in ("held", "cancelled"):
-        status: Status = row["status"]
-        return status
-    due: date = row["due_on"]
-    if due + timedelta(days=policy.personas.review_grace_days) < today:
+# The standings that ask for the commander's action, most urgent first.
+NEEDS_ACTION: tuple[Standing, ...] = ("overdue", "in_grace", "due_soon")
+
+
+def overdue_after(due_on: date, policy: Policy) -> date:
+    """The last day of grace: an open review still open the day after is overdue (003 IV.B.4)."""
+    return due_on + timedelta(days=policy.personas.review_grace_days)
+
+
+def standing(due_on: date, policy: Policy, today: date) -> Standing:
+    """Where an open review due on `due_on` stands today: overdue once past the due date plus
+    the policy's grace; in grace from the day after its due date; due soon within the
+    reminder window; upcoming before it. The one rule every page, list and feed shows."""
+    if overdue_after(due_on, policy) < today:
         return "overdue"
-    if due - timedelta(days=policy.personas.review_reminder_days) <= today:
+    if due_on < today:
+        return "in_grace"
+    if due_on - timedelta(days=policy.personas.review_reminder_days) <= today:
         return "due_soon"
     return "upcoming"
+
+
+def standing_of(row: asyncpg.Record, policy: Policy, today: date) -> Standing:
+    if row["status"] in ("held", "cancelled"):
+        closed: Standing = row["status"]
+        return closed
+    return standing(row["due_on"], policy, today)
+
+
+def status_of(row: asyncpg.Record, policy: Policy, today: date) -> Status:
+    """The API's original status, where the days of grace still count as due_soon."""
+    found = standing_of(row, policy, today)
+    return "due_soon" if found == "in_grace" else found
 
 
 def review_out(row: asyncpg.Record, policy: Policy, today: date) -> ReviewOut:
@@ -72,6 +96,8 @@ def review_out(row: asyncpg.Record, policy: Policy, today: date) -> ReviewOut:
         status=status_of(row, policy, today),
         held_on=row["held_on"],
         outcome=row["outcome"],
+        standing=standing_of(row, policy, today),
+        overdue_after=overdue_after(row["due_on"], policy) if row["status"] == "open" else None,
     )
 
 
@@ -92,6 +118,15 @@ async def calendar(
     if end - start > MAX_RANGE:
         raise BadRequest(f"Ask for at most {MAX_RANGE.days} days at a time.", field="to")
     rows = await repo.in_range(conn, ctx.me.id, unit_roles, start, end, cancelled=False)
+    return ReviewList(items=[review_out(r, runtime.policy, today) for r in rows])
+
+
+async def needs_action(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> ReviewList:
+    """The open reviews the caller sees that are overdue, in grace or due soon, oldest due
+    first: what the calendar and the overviews put above everything else."""
+    today = ctx.now.date()
+    horizon = today + timedelta(days=runtime.policy.personas.review_reminder_days)
+    rows = await repo.open_due_by(conn, ctx.me.id, runtime.permissions.unit_wide_roles, horizon)
     return ReviewList(items=[review_out(r, runtime.policy, today) for r in rows])
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -20,14 +22,61 @@ _PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTAL
 _MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
 # Fields whose errors the services name differently from the form's inputs.
 _ALIASES = {"code": "totp_code"}
+# Labels every form gives the same input (_forms.html `code`).
+_COMMON_LABELS = {"totp_code": "Code from your authenticator"}
+
+
+Labels = Mapping[str, str]
+
+
+class Problem(str):
+    """What is wrong with one input, in the form's words, knowing the input's label: the
+    message shows beside the input, and the error summary names the label and links to it."""
+
+    label: str
+
+    def __new__(cls, message: str, label: str) -> Problem:
+        problem = super().__new__(cls, message)
+        problem.label = label
+        return problem
+
+
+def label_of(name: str, labels: Labels | None = None) -> str:
+    """The label of input `name`: as the page gives it, else its field's name in words
+    (`identity.date_of_birth` is "Date of birth")."""
+    if labels and name in labels:
+        return labels[name]
+    last = re.sub(r"\[\d+\]", "", name).rsplit(".", 1)[-1]
+    return _COMMON_LABELS.get(last) or last.replace("_", " ").capitalize()
+
+
+def in_words(message: str, labels: Labels) -> str:
+    """A message as the form's reader knows it: the internal names of the form's fields
+    (`held_on`) become their labels; plain words and values the message quotes stay."""
+    for name, label in labels.items():
+        field = name.rsplit(".", 1)[-1]
+        if "_" in field:
+            message = re.sub(rf"(?<![\w']){re.escape(field)}(?![\w'])", f"“{label}”", message)
+    return message[:1].upper() + message[1:]
+
+
+def named(errors: Mapping[str, str], labels: Labels | None = None) -> dict[str, str]:
+    """Each error knowing its input's label, its message in the labels' words."""
+    problems: dict[str, str] = {}
+    for name, message in errors.items():
+        label = label_of(name, labels) if name else ""
+        known = {**(labels or {}), **({name: label} if name else {})}
+        problems[name] = Problem(in_words(message, known), label)
+    return problems
 
 
 class FormErrors(Exception):
-    """What is wrong, by input name ("" for the form as a whole); rendered next to each input."""
+    """What is wrong, by input name ("" for the form as a whole); rendered next to each input,
+    and all together in the summary at the top of the form."""
 
-    def __init__(self, errors: dict[str, str], status: int = 400) -> None:
+    def __init__(self, errors: dict[str, str], status: int = 400, labels: Labels | None = None) -> None:
         super().__init__("; ".join(errors.values()))
-        self.errors = errors
+        self.errors = named(errors, labels)
         self.status = status
 
 
@@ -52,18 +101,50 @@ def _friendly(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
-def convert(data: Mapping[str, Any], type_: type[T]) -> T:
-    """The Struct, or FormErrors naming the input at fault."""
+def _problem(exc: msgspec.ValidationError, prefix: str = "") -> tuple[str, str]:
+    """The input a validation error is about (its dotted path) and what to tell the reader."""
+    match = _PATH.match(str(exc))
+    message, path = (match["message"], match["path"] or "") if match else (str(exc), "")
+    missing = _MISSING.match(message)
+    name = f"{prefix}{path}".lstrip(".")
+    if missing:
+        name = f"{name}.{missing['name']}".lstrip(".")
+    return name, _friendly(message)
+
+
+def _field_problems(data: Mapping[str, Any], type_: Any, prefix: str = "") -> dict[str, str]:
+    """Every field of a Struct that is missing or malformed, each judged on its own, so a form
+    shows all its errors at once (msgspec stops at the first)."""
+    problems: dict[str, str] = {}
+    for f in msgspec.structs.fields(type_):
+        name = f"{prefix}.{f.encode_name}".lstrip(".")
+        if f.encode_name not in data:
+            if f.required:
+                problems[name] = _friendly(f"Object missing required field `{f.encode_name}`")
+            continue
+        value = data[f.encode_name]
+        if isinstance(f.type, type) and issubclass(f.type, msgspec.Struct) and isinstance(value, Mapping):
+            problems |= _field_problems(value, f.type, name)
+            continue
+        try:
+            msgspec.convert(value, f.type, strict=False)
+        except msgspec.ValidationError as exc:
+            where, message = _problem(exc, name)
+            problems[where] = message
+    return problems
+
+
+def convert(data: Mapping[str, Any], type_: type[T], labels: Labels | None = None) -> T:
+    """The Struct, or FormErrors naming every input at fault (a rule across fields, such as
+    "a follow-up date needs a corrective action", once each field is right)."""
     try:
         return msgspec.convert(data, type_, strict=False)
     except msgspec.ValidationError as exc:
-        match = _PATH.match(str(exc))
-        message, path = (match["message"], match["path"] or "") if match else (str(exc), "")
-        missing = _MISSING.match(message)
-        name = path.lstrip(".")
-        if missing:
-            name = f"{name}.{missing['name']}".lstrip(".")
-        raise FormErrors({name: _friendly(message)}) from exc
+        problems = _field_problems(data, type_) if isinstance(type_, type) and issubclass(type_, msgspec.Struct) else {}
+        if not problems:
+            name, message = _problem(exc)
+            problems = {name: message}
+        raise FormErrors(problems, labels=labels) from exc
 
 
 def text(form: Mapping[str, Any], name: str) -> str | None:
@@ -75,14 +156,19 @@ def text(form: Mapping[str, Any], name: str) -> str | None:
     return value or None
 
 
-def utc_local(value: str | None) -> str | None:
-    """A datetime-local input as RFC 3339: the forms ask for UTC (the input carries no zone) and
-    browsers leave out the seconds, which RFC 3339 requires."""
+def utc_local(value: str | None, zone: str = "UTC") -> str | None:
+    """A date and time typed without a zone (YYYY-MM-DD HH:MM, 24-hour) as RFC 3339, taken in
+    `zone` (the department's, from the policy file); RFC 3339 also wants the seconds people
+    leave out. Anything else is passed on for the Struct to refuse."""
     if value is None or "+" in value or value.endswith("Z"):
         return value
-    if len(value) == 16:
-        value += ":00"
-    return value + "Z" if len(value) <= 19 else value
+    try:
+        typed = datetime.fromisoformat(value.replace(" ", "T", 1))
+    except ValueError:
+        return value
+    if typed.tzinfo is not None:
+        return value
+    return typed.replace(tzinfo=ZoneInfo(zone)).isoformat()
 
 
 def values(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,17 +185,17 @@ def given(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def refusal(exc: DomainError) -> FormErrors:
+def refusal(exc: DomainError, labels: Labels | None = None) -> FormErrors:
     field = exc.extra.get("field")
     name = _ALIASES.get(field, field) if isinstance(field, str) else ""
     detail = exc.detail
     unmet = exc.extra.get("unmet")
     if isinstance(unmet, list) and unmet:
         detail = "Not yet: " + " ".join(str(u.get("detail", "")) for u in unmet if isinstance(u, dict))
-    return FormErrors({name: detail}, exc.status)
+    return FormErrors({name: detail}, exc.status, labels)
 
 
-async def attempt(conn: asyncpg.Connection, step: Callable[[], Awaitable[T]]) -> T:
+async def attempt(conn: asyncpg.Connection, step: Callable[[], Awaitable[T]], labels: Labels | None = None) -> T:
     """Run a service step in a savepoint: a refusal undoes whatever the step wrote and comes
     back as FormErrors, to show next to the input at fault. A persona or record the caller may
     not see stays a 404."""
@@ -119,8 +205,8 @@ async def attempt(conn: asyncpg.Connection, step: Callable[[], Awaitable[T]]) ->
     except NotFound as exc:
         if "field" not in exc.extra:
             raise
-        raise refusal(exc) from exc
+        raise refusal(exc, labels) from exc
     except DomainError as exc:
-        raise refusal(exc) from exc
+        raise refusal(exc, labels) from exc
     except (asyncpg.UntranslatableCharacterError, asyncpg.CharacterNotInRepertoireError) as exc:
         raise FormErrors({"": "A field contains a character that cannot be stored (such as NUL)."}) from exc

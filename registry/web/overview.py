@@ -18,7 +18,9 @@ from registry.investigations import service as investigations
 from registry.lifecycle import listing
 from registry.permissions import Permission
 from registry.personas import records
+from registry.reviews import service as review_service
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
+from registry.web import reviews
 from registry.web.forms import FormErrors, attempt, convert, given, text, values
 from registry.web.render import done_message, page, see_other
 
@@ -38,7 +40,20 @@ async def overview(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep,
     )
     cases = await investigations.list_visible(db, runtime, ctx) if me.can(P.INVESTIGATION_READ) else None
     waiting = await _queue_counts(db, runtime, ctx)
-    return page(request, "overview.html", title="Overview", personas=mine, investigations=cases, waiting=waiting)
+    pressing = (await review_service.needs_action(db, runtime, ctx)).items if me.can(P.REVIEW_READ) else None
+    warming, ageing = reviews.dormant_of(mine.items) if mine is not None else ([], [])
+    return page(
+        request,
+        "overview.html",
+        title="Overview",
+        personas=mine,
+        investigations=cases,
+        waiting=waiting,
+        pressing=pressing,
+        warming=warming,
+        ageing=ageing,
+        today=ctx.now.date(),
+    )
 
 
 async def _queue_counts(db: DB, runtime: Runtime, ctx: RequestContext) -> int | None:

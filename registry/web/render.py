@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
@@ -62,16 +65,31 @@ def nav_for(user: CurrentUser | None) -> list[NavItem]:
     return items
 
 
-def _when(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        return value.strftime(fmt + " UTC" if "%H" in fmt else fmt)
-    return value.strftime("%Y-%m-%d")
+def _shown_in(zone: ZoneInfo) -> dict[str, Callable[..., str]]:
+    """Dates and times one way everywhere: ISO dates, 24-hour times, in the department's zone."""
 
+    def when(value: datetime | date | None) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, datetime):
+            local = value.astimezone(zone)
+            return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or str(zone))
+        return value.strftime("%Y-%m-%d")
 
-def _day(value: datetime | date | None) -> str:
-    return _when(value, "%Y-%m-%d")
+    def day(value: datetime | date | None) -> str:
+        if isinstance(value, datetime):
+            return value.astimezone(zone).strftime("%Y-%m-%d")
+        return when(value)
+
+    def time(value: datetime) -> str:
+        local = value.astimezone(zone)
+        return local.strftime("%H:%M ") + (local.tzname() or str(zone))
+
+    def local(value: datetime) -> str:
+        """As a form takes it back."""
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    return {"when": when, "day": day, "time": time, "local": local}
 
 
 def _words(value: str) -> str:
@@ -95,14 +113,15 @@ def _shown(value: Any) -> str:
 # How a step refused for its conditions names each unmet one (registry.lifecycle.gate).
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+def template_config(time_zone: str = "UTC") -> TemplateConfig[JinjaTemplateEngine]:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=_when, day=_day, words=_words, shown=_shown)
+    env.filters.update(_shown_in(ZoneInfo(time_zone)), words=_words, shown=_shown)
+    env.globals["zone"] = time_zone
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 
@@ -112,7 +131,9 @@ def context_of(request: Request[Any, Any, Any]) -> RequestContext:
 
 
 def page(request: Request[Any, Any, Any], name: str, *, status: int = 200, **context: Any) -> Template:
-    user = context_of(request).user
+    # An address no route answers is refused before the session is looked at: no one is signed in.
+    ctx: RequestContext | None = request.scope["state"].get("ctx")
+    user = ctx.user if ctx is not None else None
     full = user if user is not None and user.stage == "full" else None
     return Template(
         template_name=name,
@@ -153,14 +174,40 @@ def see_other(path: str) -> Redirect:
     return Redirect(path, status_code=303)
 
 
-def _error_page(request: Request[Any, Any, Any], status: int, title: str, detail: str) -> Response[Any]:
-    return page(request, "error.html", status=status, title=title, detail=detail)
+def _error_page(
+    request: Request[Any, Any, Any], status: int, title: str, detail: str, reference: str | None = None
+) -> Response[Any]:
+    return page(request, "error.html", status=status, title=title, detail=detail, reference=reference)
+
+
+def local_path(value: str | None) -> str | None:
+    """`value` when it is a path on this site, else None: a return address after signing in
+    must never lead elsewhere (`//host`, `/\\host`, `https://host`, control characters)."""
+    if not value or len(value) > 2000 or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or parts.path.startswith(SIGN_IN):
+        return None
+    return value
+
+
+def sign_in_address(*, back_to: str | None = None, ended: bool = False) -> str:
+    """The sign-in page, with where to go after it (a local path only) and whether a session ended."""
+    query = {"ended": "1"} if ended else {}
+    target = local_path(back_to)
+    if target is not None and target != "/":
+        query["next"] = target
+    return SIGN_IN + ("?" + urlencode(query) if query else "")
 
 
 def not_signed_in(request: Request[Any, Any, Any], _: NotAuthenticated) -> Response[Any]:
-    """A page that needs a session sends the browser to sign in, saying why when one ended."""
-    ended = COOKIE in request.cookies
-    return Redirect(SIGN_IN + ("?ended=1" if ended else ""), status_code=303)
+    """A page that needs a session sends the browser to sign in, saying why when one ended, and
+    comes back to the page asked for (a form's post cannot be replayed: that one starts over)."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    back_to = request.url.path + (f"?{query}" if query else "") if request.method == "GET" else None
+    return Redirect(sign_in_address(back_to=back_to, ended=COOKIE in request.cookies), status_code=303)
 
 
 def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -180,9 +227,56 @@ def validation_error(request: Request[Any, Any, Any], _: ValidationException) ->
     return _error_page(request, 400, "Invalid request", "Part of the address or form was not understood.")
 
 
+def server_error(request: Request[Any, Any, Any], status: int) -> Response[Any]:
+    """Our failure, as a page: no detail, only the reference under which it was logged (the
+    request id the log line carries)."""
+    if status == 503:
+        return _error_page(
+            request, 503, "Service unavailable", "The registry cannot reach its database right now; try again shortly."
+        )
+    reference = str(request.scope["state"].get("request_id") or "")
+    detail = "Something went wrong on our side; the change was not saved. Quote the reference below if you report it."
+    return _error_page(request, status, "Something went wrong", detail, reference=reference)
+
+
 exception_handlers: ExceptionHandlersMap = {
     NotAuthenticated: not_signed_in,
     DomainError: domain_error,
     ValidationException: validation_error,
     HTTPException: http_error,
 }
+
+# Addresses that are never pages, whatever the client accepts.
+_NOT_PAGES = ("/api/", "/calendar/", "/schema", "/static/", "/metrics", "/healthz", "/readyz")
+
+
+def wants_page(request: Request[Any, Any, Any]) -> bool:
+    """A browser asking for a page (not the API, a feed or a probe)."""
+    path = request.url.path
+    if path == "/api" or path.startswith(_NOT_PAGES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
+
+
+def _as_page(api: Handler) -> Handler:
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        if not wants_page(request):
+            return api(request, exc)
+        ours = next(
+            (h for kind, h in exception_handlers.items() if isinstance(kind, type) and isinstance(exc, kind)), None
+        )
+        if ours is not None:
+            return ours(request, exc)
+        # Logged (and its status decided) as the API's answer would be; shown as a page.
+        return server_error(request, api(request, exc).status_code or 500)
+
+    return handle
+
+
+def pages_for_browsers(api: ExceptionHandlersMap) -> ExceptionHandlersMap:
+    """The app's error answers, as pages for a browser's page requests (an unknown address, a
+    failure anywhere) and problem-details JSON for everything else, the API above all."""
+    return {kind: _as_page(handler) for kind, handler in api.items()}

@@ -15,13 +15,16 @@ from litestar.response import Template
 from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
+from registry.lifecycle import listing
 from registry.lifecycle import reviews as lifecycle_reviews
 from registry.permissions import Permission
+from registry.personas.schemas import PersonaSummary
 from registry.reviews import service as reviews
 from registry.reviews.schemas import Complete, Reschedule, ReviewOut
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
+from registry.status import PersonaStatus
 from registry.users import service as users
-from registry.web.forms import FormErrors, attempt, convert, given, text, utc_local
+from registry.web.forms import FormErrors, attempt, convert, given, named, text, utc_local
 from registry.web.render import page, see_other
 
 P = Permission
@@ -37,8 +40,17 @@ OUTCOMES = (
     ("suspend", "Suspend", "Suspends every persona this review covers."),
     ("terminate", "Terminate", "Retires every persona this review covers."),
 )
-# Where a complaint of the Complete struct as a whole belongs on the form.
-_WHOLE_FORM = (("follow_up_on must be after", "follow_up_on"), ("actions", "actions"))
+# The record form's inputs by the labels the page shows (errors name them so).
+RECORD_LABELS = {
+    "record.held_on": "Held on",
+    "record.attendees": "Attended",
+    "record.notes": "Notes",
+    "record.findings": "Findings",
+    "record.outcome": "Outcome",
+    "record.actions": "Actions, one per line",
+    "record.follow_up_on": "Follow-up review by",
+}
+RESCHEDULE_LABELS = {"reschedule.scheduled_for": "Meet on"}
 
 
 def day_of(review: ReviewOut) -> date:
@@ -80,9 +92,13 @@ async def calendar(
         previous, following = (first - timedelta(days=1)).replace(day=1), last + timedelta(days=1)
         heading = f"{first:%B %Y}"
     listed = await reviews.calendar(db, runtime, ctx, start, end)
+    pressing = (await reviews.needs_action(db, runtime, ctx)).items
+    # Whatever still needs action from before the days shown is marked on every month and week.
+    earlier = [r for r in pressing if day_of(r) < start]
     by_day: dict[date, list[ReviewOut]] = defaultdict(list)
     for review in listed.items:
         by_day[day_of(review)].append(review)
+    warming, ageing = await dormant_accounts(db, runtime, ctx)
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     return page(
         request,
@@ -95,11 +111,48 @@ async def calendar(
         weeks=[days[i : i + 7] for i in range(0, len(days), 7)],
         month=None if week else anchor.month,
         by_day=by_day,
-        items=sorted(listed.items, key=day_of),
+        items=[*earlier, *sorted(listed.items, key=day_of)],
+        earlier=earlier,
+        pressing=pressing,
+        warming=warming,
+        ageing=ageing,
+        warming_on=_on_days(warming, "warming_due_on", start, end),
+        ageing_on=_on_days(ageing, "account_age_opens_on", start, end),
         day_of=day_of,
         previous=previous,
         following=following,
     )
+
+
+async def dormant_accounts(
+    db: DB, runtime: Runtime, ctx: RequestContext
+) -> tuple[list[PersonaSummary], list[PersonaSummary]]:
+    """Dormant personas the caller sees whose accounts need warming activity (by when, the
+    policy's plan) and those whose accounts are not yet old enough (until when, the gate's
+    account_old_enough condition): as the persona listing says, soonest first."""
+    if not ctx.me.can(P.PERSONA_READ):
+        return [], []
+    listed = await listing.page(
+        db, runtime, ctx, status=PersonaStatus.APPROVED, investigation_id=None, cursor=None, limit=200
+    )
+    return dormant_of(listed.items)
+
+
+def dormant_of(items: list[PersonaSummary]) -> tuple[list[PersonaSummary], list[PersonaSummary]]:
+    """Of a persona listing: those with warming activity planned, and those whose accounts are
+    not yet old enough, each soonest first."""
+    warming = sorted((p for p in items if p.warming_due_on), key=lambda p: (p.warming_due_on, p.codename))
+    ageing = sorted((p for p in items if p.account_age_opens_on), key=lambda p: (p.account_age_opens_on, p.codename))
+    return warming, ageing
+
+
+def _on_days(items: list[PersonaSummary], attribute: str, start: date, end: date) -> dict[date, list[PersonaSummary]]:
+    on: dict[date, list[PersonaSummary]] = defaultdict(list)
+    for item in items:
+        day = getattr(item, attribute)
+        if start <= day <= end:
+            on[day].append(item)
+    return on
 
 
 async def _review(
@@ -160,6 +213,7 @@ async def _review(
         people=people,
         following=following,
         outcomes=OUTCOMES,
+        labels=RECORD_LABELS | RESCHEDULE_LABELS,
         grace_days=runtime.policy.personas.review_grace_days,
         today=ctx.now.date(),
         errors=errors or {},
@@ -189,22 +243,36 @@ async def review_reschedule(
 ) -> Response[Any]:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
-        data = convert(given(scheduled_for=utc_local(text(form, "scheduled_for"))), Reschedule)
+        data = convert(
+            given(scheduled_for=utc_local(text(form, "scheduled_for"), runtime.policy.department.time_zone)), Reschedule
+        )
         await attempt(db, lambda: reviews.reschedule(db, runtime, ctx, review_id, data))
     except FormErrors as exc:
-        errors = {f"reschedule.{k or 'scheduled_for'}": m for k, m in exc.errors.items()}
+        errors = named({f"reschedule.{k or 'scheduled_for'}": m for k, m in exc.errors.items()}, RESCHEDULE_LABELS)
         return await _review(request, db, runtime, ctx, review_id, errors=errors, values=form, status=exc.status)
     return see_other(f"/reviews/{review_id}?done=rescheduled")
 
 
-def _record_field(name: str, message: str) -> str:
-    """The input a refusal of the record form belongs beside."""
-    if name:
-        return "record." + name.split("[", 1)[0]
-    for fragment, field in _WHOLE_FORM:
-        if fragment in message:
-            return "record." + field
-    return ""
+def _record_errors(errors: dict[str, str], fields: dict[str, Any]) -> dict[str, str]:
+    """A refusal of the record form, beside the inputs it is about. The rule across fields
+    (a corrective action needs actions and a follow-up date, and only it has them) is the
+    Complete struct's; here it is told input by input."""
+    placed: dict[str, str] = {}
+    for name, message in errors.items():
+        if name:
+            placed["record." + name.split("[", 1)[0]] = message
+        elif "follow_up_on must be after" in message:
+            placed["record.follow_up_on"] = "The follow-up review must come after the day the review was held."
+        elif fields.get("outcome") == "corrective_action":
+            if not fields.get("actions"):
+                placed["record.actions"] = "List at least one action: a corrective action outcome needs them."
+            if "follow_up_on" not in fields:
+                placed["record.follow_up_on"] = "Give the date of the follow-up review: a corrective action needs one."
+        else:
+            for field in ("actions", "follow_up_on"):
+                if fields.get(field):
+                    placed[f"record.{field}"] = "Leave this empty, or choose the corrective action outcome."
+    return named(placed, RECORD_LABELS)
 
 
 @post("/reviews/{review_id:uuid}/record", opt={"permission": P.REVIEW_HOLD})
@@ -226,7 +294,7 @@ async def review_record(
         data = convert(fields, Complete)
         await attempt(db, lambda: lifecycle_reviews.complete(db, runtime, ctx, review_id, data))
     except FormErrors as exc:
-        errors = {_record_field(k, m): m for k, m in exc.errors.items()}
+        errors = _record_errors(exc.errors, fields)
         return await _review(
             request, db, runtime, ctx, review_id, errors=errors, values=form, attendees=chosen, status=exc.status
         )

@@ -4,10 +4,11 @@ session cookie as the API."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
-from litestar.params import FromQuery
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 from litestar.types import ControllerRouterHandler
 
@@ -17,7 +18,7 @@ from registry.errors import Conflict, DomainError, NotAuthenticated
 from registry.permissions import Permission
 from registry.runtime import Ctx, RequestContext, RuntimeDep
 from registry.web.forms import FormErrors, attempt, refusal, text
-from registry.web.render import SIGN_IN, page, see_other
+from registry.web.render import SIGN_IN, local_path, page, see_other
 
 PUBLIC = {"permission": Permission.PUBLIC}
 PENDING = {"permission": Permission.MFA_PENDING}
@@ -30,6 +31,21 @@ def _notice(runtime: RuntimeDep) -> dict[str, Any]:
     return {"department": department.name, "notice": department.system_use_notice.strip()}
 
 
+def _back_to(value: Any) -> str | None:
+    """Where to go once signed in: a local path the sign-in was asked from, or nowhere."""
+    return local_path(value) if isinstance(value, str) else None
+
+
+def _with_next(path: str, back_to: str | None) -> str:
+    return f"{path}?{urlencode({'next': back_to})}" if back_to else path
+
+
+@get("/login", opt=PUBLIC)
+async def login_alias() -> Response[Any]:
+    """The address people guess for signing in."""
+    return see_other(SIGN_IN)
+
+
 @get(SIGN_IN, opt=PUBLIC)
 async def sign_in_form(
     request: Request[Any, Any, Any],
@@ -37,15 +53,27 @@ async def sign_in_form(
     ctx: Ctx,
     ended: FromQuery[bool] = False,
     signed_out: FromQuery[bool] = False,
+    back_to: Annotated[str | None, QueryParameter(name="next")] = None,
 ) -> Response[Any]:
+    target = _back_to(back_to)
     if ctx.user is not None and ctx.user.stage == "full":
-        return see_other("/")
-    return page(request, "sign_in.html", ended=ended, signed_out=signed_out, errors={}, username="", **_notice(runtime))
+        return see_other(target or "/")
+    return page(
+        request,
+        "sign_in.html",
+        ended=ended,
+        signed_out=signed_out,
+        errors={},
+        username="",
+        back_to=target,
+        **_notice(runtime),
+    )
 
 
 @post(SIGN_IN, opt=PUBLIC)
 async def sign_in(request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
     form = await request.form()
+    back_to = _back_to(form.get("next"))
     username, password = text(form, "username") or "", form.get("password") or ""
     errors = {}
     if not username:
@@ -58,52 +86,58 @@ async def sign_in(request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx
         except NotAuthenticated as exc:
             errors[""] = exc.detail
         else:
-            response = see_other(f"{SIGN_IN}/{'code' if mfa == 'verify' else 'enroll'}")
+            response = see_other(_with_next(f"{SIGN_IN}/{'code' if mfa == 'verify' else 'enroll'}", back_to))
             response.set_cookie(sessions.cookie(runtime, token))
             return response
-    context = _notice(runtime) | {"ended": False, "signed_out": False}
+    context = _notice(runtime) | {"ended": False, "signed_out": False, "back_to": back_to}
     return page(
         request, "sign_in.html", status=401 if "" in errors else 400, errors=errors, username=username, **context
     )
 
 
 @get(f"{SIGN_IN}/code", opt=PENDING)
-async def code_form(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "sign_in_code.html", errors={})
+async def code_form(
+    request: Request[Any, Any, Any], back_to: Annotated[str | None, QueryParameter(name="next")] = None
+) -> Template:
+    return page(request, "sign_in_code.html", errors={}, back_to=_back_to(back_to))
 
 
 @post(f"{SIGN_IN}/code", opt=PENDING)
 async def code(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
     form = await request.form()
+    back_to = _back_to(form.get("next"))
     try:
         token = await attempt(db, lambda: service.verify_mfa(db, runtime, ctx, ctx.me, text(form, "totp_code") or ""))
     except FormErrors as exc:
-        return page(request, "sign_in_code.html", status=exc.status, errors=exc.errors)
-    response = see_other(_after_sign_in(ctx))
+        return page(request, "sign_in_code.html", status=exc.status, errors=exc.errors, back_to=back_to)
+    response = see_other(_after_sign_in(ctx, back_to))
     response.set_cookie(sessions.cookie(runtime, token))
     return response
 
 
-def _after_sign_in(ctx: RequestContext) -> str:
-    """A temporary password is replaced before anything else."""
-    return CHANGE_PAGE if ctx.me.password_change_required else "/"
+def _after_sign_in(ctx: RequestContext, back_to: str | None = None) -> str:
+    """A temporary password is replaced before anything else; then the page asked for."""
+    return CHANGE_PAGE if ctx.me.password_change_required else back_to or "/"
 
 
 @get(f"{SIGN_IN}/recovery", opt=PENDING)
-async def recovery_form(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "sign_in_recovery.html", errors={})
+async def recovery_form(
+    request: Request[Any, Any, Any], back_to: Annotated[str | None, QueryParameter(name="next")] = None
+) -> Template:
+    return page(request, "sign_in_recovery.html", errors={}, back_to=_back_to(back_to))
 
 
 @post(f"{SIGN_IN}/recovery", opt=PENDING)
 async def recovery(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
     form = await request.form()
     given = text(form, "recovery_code") or ""
+    back_to = _back_to(form.get("next"))
     try:
         token = await attempt(db, lambda: service.use_recovery_code(db, runtime, ctx, ctx.me, given))
     except FormErrors as exc:
         errors = {"recovery_code": next(iter(exc.errors.values()))}
-        return page(request, "sign_in_recovery.html", status=exc.status, errors=errors)
-    response = see_other(_after_sign_in(ctx))
+        return page(request, "sign_in_recovery.html", status=exc.status, errors=errors, back_to=back_to)
+    response = see_other(_after_sign_in(ctx, back_to))
     response.set_cookie(sessions.cookie(runtime, token))
     return response
 
@@ -174,6 +208,7 @@ async def sign_out(db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
 
 
 routes: list[ControllerRouterHandler] = [
+    login_alias,
     sign_in_form,
     sign_in,
     code_form,

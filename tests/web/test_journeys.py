@@ -7,10 +7,11 @@ artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from playwright.async_api import Page, expect
 
-from tests.harness import World
+from tests.harness import Person, World
 from tests.web.conftest import LiveServer, shoot
 from tests.web.pages import api_as, justification, sign_in_browser
 
@@ -130,6 +131,29 @@ async def test_a_supervisor_approves_with_a_code_and_cannot_approve_their_own(
     await expect(page.locator("#decide").get_by_role("button", name="Approve")).to_have_count(0)
 
 
+async def _approved(
+    world: World, live: LiveServer, detective: Person, supervisor: Person, case: str, codename: str, alias: str
+) -> None:
+    """Through the API: an investigation, and a persona in it requested and approved."""
+    async with api_as(world, live, detective) as api:
+        investigation = (await api.post("/api/investigations", json=justification(case))).json()
+        identity = {"alias_name": alias, "date_of_birth": "1988-11-03", "location": "Akron, Ohio"}
+        response = await api.post(
+            "/api/personas",
+            json={
+                "investigation_id": investigation["id"],
+                "codename": codename,
+                "identity": identity | {"legend": "Buys and sells vintage radios."},
+            },
+        )
+        assert response.status_code == 201, response.text
+        persona_id = response.json()["id"]
+        assert (await api.post(f"/api/personas/{persona_id}/submit")).status_code == 200
+    async with api_as(world, live, supervisor) as api:
+        response = await api.post(f"/api/personas/{persona_id}/approve", json={"totp_code": world.code(supervisor)})
+        assert response.status_code == 200, response.text
+
+
 async def test_the_commander_records_a_review_from_the_calendar(
     page: Page, live_world: World, live: LiveServer
 ) -> None:
@@ -138,23 +162,7 @@ async def test_the_commander_records_a_review_from_the_calendar(
     ivy = await world.user("ivy", "detective")
     sue = await world.user("sue", "supervisor")
     # An approved persona puts its handler's conduct review on the calendar.
-    async with api_as(world, live, ivy) as api:
-        investigation = (await api.post("/api/investigations", json=justification("2026-0300"))).json()
-        identity = {"alias_name": "Kit Lorne", "date_of_birth": "1988-11-03", "location": "Akron, Ohio"}
-        response = await api.post(
-            "/api/personas",
-            json={
-                "investigation_id": investigation["id"],
-                "codename": "Silver Wren",
-                "identity": identity | {"legend": "Buys and sells vintage radios."},
-            },
-        )
-        assert response.status_code == 201, response.text
-        persona_id = response.json()["id"]
-        assert (await api.post(f"/api/personas/{persona_id}/submit")).status_code == 200
-    async with api_as(world, live, sue) as api:
-        response = await api.post(f"/api/personas/{persona_id}/approve", json={"totp_code": world.code(sue)})
-        assert response.status_code == 200, response.text
+    await _approved(world, live, ivy, sue, "2026-0300", "Silver Wren", "Kit Lorne")
 
     await sign_in_browser(page, world, cora)
     await page.get_by_role("link", name="Conduct reviews").click()
@@ -179,3 +187,43 @@ async def test_the_commander_records_a_review_from_the_calendar(
     await expect(page.get_by_text("tone and scope in line with 003")).to_be_visible()
     await expect(page.get_by_role("button", name="Record review")).to_have_count(0)
     await shoot(page, "10-review-held")
+
+
+async def test_the_commander_opening_the_calendar_sees_a_past_due_review_first(
+    page: Page, live_world: World, live: LiveServer
+) -> None:
+    world = live_world
+    cora = await world.user("cora2", "commander")
+    kai = await world.user("kai", "detective")
+    sue = await world.user("sue2", "supervisor")
+    await _approved(world, live, kai, sue, "2026-0400", "Grey Kestrel", "Noa Brent")
+    # Due 30 days after approval; two months on, it is past due and past the grace.
+    world.clock.advance(timedelta(days=62))
+
+    await sign_in_browser(page, world, cora)
+    kestrel = re.compile("GREY.KESTREL", re.I)
+    await expect(page.locator(".needs-action")).to_contain_text("overdue")
+    await shoot(page, "20-commander-overview-needs-action")
+    await page.get_by_role("link", name="Conduct reviews").click()
+    pressing = page.locator(".needs-action").get_by_role("row").filter(has_text=kestrel)
+    await expect(pressing).to_contain_text("overdue")
+    await expect(page.locator(".carried")).to_contain_text("overdue")
+    await shoot(page, "21-calendar-needs-action")
+
+    await pressing.get_by_role("link", name=kestrel).click()
+    await expect(page.locator("h1 .status")).to_contain_text("overdue")
+    await page.get_by_label("Held on").fill("yesterday")
+    await page.get_by_role("radio", name="Corrective action").check()
+    await page.get_by_role("button", name="Record review").click()
+    summary = page.locator(".error-summary")
+    await expect(summary.get_by_role("link", name=re.compile("^Held on: "))).to_be_visible()
+    await expect(summary.get_by_role("link", name=re.compile("^Notes: "))).to_be_visible()
+    await expect(summary).not_to_contain_text("_")
+    await shoot(page, "22-review-form-errors")
+
+    await page.goto("/no-such-page")
+    await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    await shoot(page, "23-not-found")
+    await page.goto("/users")
+    await expect(page.get_by_role("heading", name="Forbidden")).to_be_visible()
+    await shoot(page, "24-forbidden")
