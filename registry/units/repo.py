@@ -86,13 +86,14 @@ async def update(conn: asyncpg.Connection, unit_id: UUID, name: str, parent_id: 
     await conn.execute("UPDATE units SET name = $2, parent_id = $3 WHERE id = $1", unit_id, name, parent_id)
 
 
-async def members(conn: asyncpg.Connection, unit_id: UUID) -> list[asyncpg.Record]:
+async def members(conn: asyncpg.Connection, unit_id: UUID | None) -> list[asyncpg.Record]:
+    """The active users who belong to unit `unit_id` (every unit's when None), with their unit."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
-        SELECT us.id AS user_id, us.username, us.display_name,
+        SELECT x.unit_id, us.id AS user_id, us.username, us.display_name,
                NOT EXISTS (SELECT 1 FROM unit_members m WHERE m.user_id = us.id) AS implicit
-          FROM users us
-         WHERE us.active AND $1 IN {member_units("us.id")}
+          FROM users us CROSS JOIN LATERAL {member_units("us.id")} x(unit_id)
+         WHERE us.active AND ($1::uuid IS NULL OR x.unit_id = $1)
          ORDER BY us.display_name, us.username
         """,
         unit_id,

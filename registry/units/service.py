@@ -103,11 +103,23 @@ async def update(conn: asyncpg.Connection, ctx: RequestContext, unit_id: UUID, d
     return _out(await _unit(conn, unit_id))
 
 
+def _member(row: asyncpg.Record) -> UnitMember:
+    return UnitMember(
+        user_id=row["user_id"], username=row["username"], display_name=row["display_name"], implicit=row["implicit"]
+    )
+
+
+async def members_by_unit(conn: asyncpg.Connection) -> dict[UUID, list[UnitMember]]:
+    """Every unit's members, in one query (the units page)."""
+    found: dict[UUID, list[UnitMember]] = {}
+    for row in await repo.members(conn, None):
+        found.setdefault(row["unit_id"], []).append(_member(row))
+    return found
+
+
 async def members(conn: asyncpg.Connection, unit_id: UUID) -> UnitMembers:
     unit = _out(await _unit(conn, unit_id))
-    return UnitMembers(
-        unit=unit, items=[msgspec.convert(dict(r), UnitMember) for r in await repo.members(conn, unit_id)]
-    )
+    return UnitMembers(unit=unit, items=[_member(r) for r in await repo.members(conn, unit_id)])
 
 
 async def add_member(conn: asyncpg.Connection, ctx: RequestContext, unit_id: UUID, user_id: UUID) -> None:
