@@ -65,9 +65,13 @@ CREATE TRIGGER personas_unit BEFORE INSERT ON personas
 CREATE TRIGGER conduct_reviews_unit BEFORE INSERT ON conduct_reviews
     FOR EACH ROW EXECUTE FUNCTION copy_investigation_unit();
 
--- The unit chain's walks of registry.access.visible_personas (newest first, and by status).
+-- The unit chain's walks of registry.access.visible_personas (newest first, and by status),
+-- one per unit. They replace the department-wide ones: left beside them, the planner may walk
+-- the whole table newest first and filter by unit, reading every persona for a small unit.
 CREATE INDEX personas_unit_page ON personas (unit_id, created_at DESC, id DESC);
 CREATE INDEX personas_unit_status_page ON personas (unit_id, status, created_at DESC, id DESC);
+DROP INDEX personas_page;
+DROP INDEX personas_status_page;
 
 -- The review calendar by the day a review sits on (registry/reviews/repo.py _DAY): the
 -- handler's own and each unit's, each a range of one index.
