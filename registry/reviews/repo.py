@@ -127,7 +127,7 @@ async def in_range(
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         {_REVIEW}
-         WHERE cr.id IN {visible_reviews("$1", "$2", day=_DAY, start="$3", end="$4")}
+         WHERE cr.id = ANY(ARRAY{visible_reviews("$1", "$2", day=_DAY, start="$3", end="$4")})
            AND (cr.status <> 'cancelled' OR $5)
          ORDER BY {_DAY}, cr.scheduled_for NULLS LAST, i.case_number, cr.id
         """,
