@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import persona_visible
+from registry.access import in_chain, persona_visible
 from registry.status import PersonaStatus
 
 _FACTS = """
@@ -53,9 +53,11 @@ _FACTS = """
 async def facts(
     conn: asyncpg.Connection, persona_ids: list[UUID], me: UUID, unit_roles: list[str]
 ) -> list[asyncpg.Record]:
-    """One row per persona of `persona_ids` that `me` may see."""
+    """One row per persona of `persona_ids` that `me` may see; `in_chain`: whether `me` is in
+    the unit chain above its unit (a supervisor who sees it only through its team is not)."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        f"{_FACTS} WHERE p.id = ANY($1::uuid[]) AND {persona_visible('p', '$2', '$3')}",
+        f"""SELECT f.*, {in_chain("f.unit_id", "$2", "$3")} AS in_chain
+              FROM ({_FACTS} WHERE p.id = ANY($1::uuid[]) AND {persona_visible("p", "$2", "$3")}) f""",
         persona_ids,
         me,
         unit_roles,

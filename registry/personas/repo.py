@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import branch, persona_visible, visible_personas
+from registry.access import branch, in_chain, persona_visible, visible_personas
 from registry.audit.actions import History
 from registry.status import PersonaStatus, values
 
@@ -193,8 +193,10 @@ _STEPPED = """p.id, p.codename, p.status, p.suspended_from, p.version, p.approva
 # Who may take a step, as SQL over the persona `p` and the caller `$2` (unit roles in `$3`).
 HANDLER = "p.handler_id = $2"
 NOT_OWN = "p.requested_by <> $2 AND p.handler_id <> $2"
-CHAIN = "EXISTS (SELECT 1 FROM users cu WHERE cu.id = $2 AND cu.roles && $3::text[])"
-HANDLER_OR_CHAIN = "(p.handler_id = $2 OR EXISTS (SELECT 1 FROM users cu WHERE cu.id = $2 AND cu.roles && $3::text[]))"
+CHAIN = in_chain("p.unit_id", "$2", "$3")
+HANDLER_OR_CHAIN = f"(p.handler_id = $2 OR {CHAIN})"
+# Approvals: the chain of the persona's unit, never its requester or handler (003 IV.B.3.b.2).
+APPROVER = f"({NOT_OWN} AND {CHAIN})"
 
 
 async def transition(

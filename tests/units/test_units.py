@@ -143,6 +143,13 @@ async def test_the_chain_of_one_unit_sees_nothing_of_a_sibling_unit_and_the_pare
     assert (await c["dana"].get(f"/api/personas/{theirs['id']}")).status_code == 200
     listed = {p["codename"] for p in (await _ok(await c["dana"].get("/api/personas")))["items"]}
     assert listed == {ours["codename"], theirs["codename"]}
+    # A supervisor of Narcotics on that team sees it too, but decides nothing for Fraud.
+    await _ok(
+        await c["erin"].post(f"/api/investigations/{fraud_case}/members", json={"user_id": str(people["sam"].id)})
+    )
+    assert (await c["sam"].get(f"/api/personas/{theirs['id']}")).status_code == 200
+    response = await c["sam"].post(f"/api/personas/{theirs['id']}/renew", json={"totp_code": world.code(people["sam"])})
+    assert response.status_code == 403 and "unit" in response.text, response.text
 
     # The authorizing official weighs every investigation, whatever its unit.
     cases = {i["id"] for i in (await _ok(await c["alex"].get("/api/investigations")))["items"]}
