@@ -41,8 +41,10 @@ async def _units_page(
 ) -> Template:
     tree = (await units.tree(db)).items
     depth: dict[UUID, int] = {}
+    children: dict[UUID | None, list[Any]] = {}
     for unit in tree:
         depth[unit.id] = depth[unit.parent_id] + 1 if unit.parent_id in depth else 0
+        children.setdefault(unit.parent_id, []).append(unit)
     members = await units.members_by_unit(db)
     people = [u for u in await users.list_users(db) if u.active]
     return page(
@@ -51,7 +53,7 @@ async def _units_page(
         status=status,
         title="Units",
         items=tree,
-        depth=depth,
+        children=children,
         members=members,
         # Whom each unit's "add" select offers: the active users not in it yet, by name.
         addable={

@@ -21,7 +21,8 @@ async def test_the_administrator_builds_a_unit_and_staffs_it(page: Page, live_wo
     await create.get_by_label("Name").fill("Narcotics")
     await create.get_by_role("button", name="Create unit").click()
     await expect(page.get_by_text("Unit created.")).to_be_visible()
-    narcotics = page.locator("li", has=page.get_by_role("heading", name="Narcotics"))
+    # The innermost item holding the heading: Narcotics sits inside the Department's.
+    narcotics = page.locator("li", has=page.get_by_role("heading", name="Narcotics")).last
 
     await narcotics.get_by_label("Add a member to Narcotics").select_option(label="Dana (dana)")
     await narcotics.get_by_role("button", name="Add member").click()
