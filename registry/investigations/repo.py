@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import investigation_visible
+from registry.access import in_chain, investigation_visible
 
 _SUMMARY = (
     "i.id, i.case_number, i.title, i.status, i.authorized_until, i.unit_id,"
@@ -47,6 +47,7 @@ async def get_visible(
         f"""
         SELECT i.*, o.username AS opened_by_name, a.username AS authorized_by_name,
                (SELECT un.name FROM units un WHERE un.id = i.unit_id) AS unit_name,
+               {in_chain("i.unit_id", "$2", "$3")} AS in_chain,
                (SELECT username FROM users WHERE id = i.refused_by) AS refused_by_name,
                coalesce((SELECT jsonb_agg(jsonb_build_object('user_id', u.id, 'username', u.username,
                                                              'display_name', u.display_name)

@@ -146,8 +146,10 @@ async def add_member(
     row = await _visible(conn, runtime, me.id, investigation_id)
     if row is None:
         raise NotFound(NOT_FOUND)
-    if row["opened_by"] != me.id and not runtime.permissions.sees_unit(me.roles):
-        raise Forbidden("Only the detective who opened the investigation, or a supervisor, adds members.")
+    if row["opened_by"] != me.id and not row["in_chain"]:
+        raise Forbidden(
+            "Only the detective who opened the investigation, or a supervisor or commander of its unit, adds members."
+        )
     if not await repo.user_exists(conn, data.user_id):
         raise NotFound("No active user with that id.", field="user_id")
     if await repo.add_member(conn, investigation_id, data.user_id, me.id, ctx.now):

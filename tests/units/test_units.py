@@ -150,6 +150,10 @@ async def test_the_chain_of_one_unit_sees_nothing_of_a_sibling_unit_and_the_pare
     assert (await c["sam"].get(f"/api/personas/{theirs['id']}")).status_code == 200
     response = await c["sam"].post(f"/api/personas/{theirs['id']}/renew", json={"totp_code": world.code(people["sam"])})
     assert response.status_code == 403 and "unit" in response.text, response.text
+    response = await c["sam"].post(
+        f"/api/investigations/{fraud_case}/members", json={"user_id": str(people["cole"].id)}
+    )
+    assert response.status_code == 403, response.text
 
     # The authorizing official weighs every investigation, whatever its unit.
     cases = {i["id"] for i in (await _ok(await c["alex"].get("/api/investigations")))["items"]}
