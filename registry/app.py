@@ -48,6 +48,7 @@ from registry.policy import Policy, load_policy
 from registry.reviews.routes import routes as review_routes
 from registry.runtime import Runtime, provide_ctx, provide_runtime, provide_user, runtime_of
 from registry.settings import Settings
+from registry.units.routes import routes as unit_routes
 from registry.users.routes import routes as user_routes
 from registry.web import render as web
 from registry.web.csrf import SessionCSRFMiddleware
@@ -197,6 +198,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             *ops_routes,
             *auth_routes,
             *user_routes,
+            *unit_routes,
             *audit_routes,
             *investigation_routes,
             *persona_routes,

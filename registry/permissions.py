@@ -22,6 +22,10 @@ class Permission(enum.StrEnum):
     SELF = "self"
 
     USER_MANAGE = "user:manage"
+    # The department's units and who belongs to each (the tree need-to-know follows).
+    UNIT_MANAGE = "unit:manage"
+    # The tree of units, names only: any signed-in user (an investigation form offers units).
+    UNIT_READ = "unit:read"
     # The second person for accounts: confirms grants of roles that read identities, and
     # authenticator resets (policy [security] confirms_accounts).
     USER_CONFIRM = "user:confirm"
@@ -124,7 +128,7 @@ _BASE: dict[str, frozenset[Permission]] = {
     "legal": frozenset({P.PLATFORM_READ, P.PLATFORM_MANAGE, P.TOS_REVIEW, P.DISCLOSURE_CREATE, P.DISCLOSURE_IDENTITY}),
     "auditor": frozenset({P.AUDIT_READ, P.CENTRAL_RECORD_READ, P.DISCLOSURE_CREATE}),
     # IT staff are not cleared for identities: accounts only.
-    "administrator": frozenset({P.USER_MANAGE}),
+    "administrator": frozenset({P.USER_MANAGE, P.UNIT_MANAGE}),
     # Codenames, case numbers and dates of one officer's personas: never their identities.
     "internal_affairs": frozenset(),
 }
@@ -145,8 +149,9 @@ _DUTIES: dict[str, frozenset[Permission]] = {
     ),
 }
 
-# Holders of these see every persona and investigation of the unit; everyone else only what
-# they handle or whose investigation team they are on (see registry/access.py).
+# Holders of these see every persona and investigation of their units and the units below;
+# everyone else only what they handle or whose investigation team they are on (see
+# registry/access.py).
 _UNIT_WIDE = frozenset({P.PERSONA_APPROVE, P.PERSONA_HANDOVER, P.REVIEW_HOLD})
 # The authorizing official weighs investigations and authorizes sites and profiles: they see
 # every investigation's justification and every account awaiting them, but a persona's
@@ -165,8 +170,8 @@ class RolePermissions:
 
     @property
     def unit_wide_roles(self) -> list[str]:
-        """Roles whose holders see the whole unit's personas: the supervisor and commander
-        chain, and whoever the policy makes approve or authorize."""
+        """Roles whose holders see the personas of their units and the units below: the
+        supervisor and commander chain, and whoever the policy makes approve or hold reviews."""
         return sorted(role for role, perms in self._grants.items() if perms & _UNIT_WIDE)
 
     @property
@@ -179,22 +184,23 @@ class RolePermissions:
 
     @property
     def investigation_wide_roles(self) -> list[str]:
-        """Roles that see every investigation (not its personas' identities): the unit chain
-        and whoever authorizes investigations or sites."""
-        return sorted(role for role, perms in self._grants.items() if perms & (_UNIT_WIDE | _WEIGHS_INVESTIGATIONS))
+        """Roles that see every investigation of the department, beyond the unit chain (not its
+        personas' identities): whoever authorizes investigations or sites weighs them all."""
+        return sorted(role for role, perms in self._grants.items() if perms & _WEIGHS_INVESTIGATIONS)
 
     @property
     def account_wide_roles(self) -> list[str]:
-        """Roles that see every platform account (platform, handle, profile): the unit chain
-        and whoever authorizes sites."""
-        return sorted(role for role, perms in self._grants.items() if perms & (_UNIT_WIDE | _WEIGHS_ACCOUNTS))
+        """Roles that see every platform account (platform, handle, profile) of the department,
+        beyond the unit chain: whoever authorizes sites."""
+        return sorted(role for role, perms in self._grants.items() if perms & _WEIGHS_ACCOUNTS)
 
     def sees_unit(self, roles: Iterable[str]) -> bool:
-        """Whether someone holding `roles` is in the chain that sees the whole unit."""
+        """Whether someone holding `roles` is in the unit chain (of their own units: which
+        units is the database's to say, registry.access.in_chain)."""
         return not set(roles).isdisjoint(self.unit_wide_roles)
 
     def for_roles(self, roles: Iterable[str]) -> frozenset[Permission]:
-        held: set[Permission] = {Permission.SELF}
+        held: set[Permission] = {Permission.SELF, Permission.UNIT_READ}
         for role in roles:
             held |= self._grants.get(role, frozenset())
         return frozenset(held)

@@ -114,6 +114,8 @@ async def _world_ids(world: World, people: dict[str, Person]) -> dict[str, str]:
         },
     )
     assert response.status_code == 202, response.text
+    unit = await admin.post("/api/units", json={"name": "Online Unit"})
+    assert unit.status_code == 201, unit.text
     commander = await world.signin(people["commander"])
     grants = (await commander.get("/api/role-grants")).json()["items"]
     reviews = (await r.t.sam.get("/api/reviews")).json()
@@ -130,6 +132,7 @@ async def _world_ids(world: World, people: dict[str, Person]) -> dict[str, str]:
         "grant_id": str(grants[0]["id"]),
         "review_id": str(reviews[0]["id"]),
         "feed_name": token.json()["url"].rsplit("/", 1)[-1],
+        "unit_id": unit.json()["id"],
     }
 
 

@@ -79,18 +79,20 @@ async def for_persona(conn: asyncpg.Connection, persona_id: UUID) -> list[asyncp
     return rows
 
 
-# An account is seen through its persona's need-to-know, with `account_roles` (the unit chain
-# and whoever authorizes sites: RolePermissions.account_wide_roles) in the place of the unit's
-# roles: the site authorizer sees the account, never the persona's identity.
+# An account is seen through its persona's need-to-know (the unit chain's roles in
+# `unit_roles`), and department-wide by `account_roles` (whoever authorizes sites:
+# RolePermissions.account_wide_roles): the site authorizer sees the account, never the
+# persona's identity.
 
 
 async def get_visible(
-    conn: asyncpg.Connection, account_id: UUID, me: UUID, account_roles: list[str]
+    conn: asyncpg.Connection, account_id: UUID, me: UUID, unit_roles: list[str], account_roles: list[str]
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.id = $1 AND {persona_visible('p', '$2', '$3')}",
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.id = $1 AND {persona_visible('p', '$2', '$3', '$4')}",
         account_id,
         me,
+        unit_roles,
         account_roles,
     )
 
@@ -137,17 +139,20 @@ async def mark_disabled(conn: asyncpg.Connection, account_id: UUID, note: str) -
     return row is not None
 
 
-async def awaiting_authorization(conn: asyncpg.Connection, me: UUID, account_roles: list[str]) -> list[asyncpg.Record]:
+async def awaiting_authorization(
+    conn: asyncpg.Connection, me: UUID, unit_roles: list[str], account_roles: list[str]
+) -> list[asyncpg.Record]:
     """Requested accounts of live personas the caller sees, oldest first."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT {_COLUMNS} FROM {_FROM}
          WHERE a.status = 'requested' AND p.status NOT IN ('retired', 'compromised')
-           AND {persona_visible("p", "$1", "$2")}
+           AND {persona_visible("p", "$1", "$2", "$3")}
          ORDER BY a.created_at, a.id
          LIMIT 500
         """,
         me,
+        unit_roles,
         account_roles,
     )
     return rows

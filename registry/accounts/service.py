@@ -152,7 +152,10 @@ async def request(
 
 
 async def _visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, account_id: UUID) -> asyncpg.Record:
-    row = await repo.get_visible(conn, account_id, ctx.me.id, runtime.permissions.account_wide_roles)
+    permissions = runtime.permissions
+    row = await repo.get_visible(
+        conn, account_id, ctx.me.id, permissions.unit_wide_roles, permissions.account_wide_roles
+    )
     if row is None:
         raise NotFound(NOT_FOUND)
     return row
@@ -312,5 +315,8 @@ async def awaiting_authorization(
 ) -> list[tuple[AccountOut, bool]]:
     """Accounts waiting for the site authorization (003 IV.B.1.b), each with whether the
     caller requested it or handles its persona (then another official must authorize it)."""
-    rows = await repo.awaiting_authorization(conn, ctx.me.id, runtime.permissions.account_wide_roles)
+    permissions = runtime.permissions
+    rows = await repo.awaiting_authorization(
+        conn, ctx.me.id, permissions.unit_wide_roles, permissions.account_wide_roles
+    )
     return [(to_out(runtime, r), ctx.me.id in (r["requested_by"], r["handler_id"])) for r in rows]

@@ -28,9 +28,15 @@ class Action(StrEnum):
     USER_RESET_PASSWORD = "user.reset_password"
     USER_RESET_MFA = "user.reset_mfa"
     USER_RESET_MFA_CONFIRM = "user.reset_mfa.confirm"
+    USER_UNITS_SET = "user.units.set"
     ROLE_GRANT_PROPOSE = "role_grant.propose"
     ROLE_GRANT_SUPERSEDE = "role_grant.supersede"
     ROLE_GRANT_CONFIRM = "role_grant.confirm"
+
+    UNIT_CREATE = "unit.create"
+    UNIT_UPDATE = "unit.update"
+    UNIT_MEMBER_ADD = "unit.member.add"
+    UNIT_MEMBER_REMOVE = "unit.member.remove"
 
     INVESTIGATION_CREATE = "investigation.create"
     INVESTIGATION_MEMBER_ADD = "investigation.member.add"

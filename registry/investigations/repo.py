@@ -7,20 +7,23 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import investigation_visible
+from registry.access import in_chain, investigation_visible
 
-_SUMMARY = "i.id, i.case_number, i.title, i.status, i.authorized_until"
+_SUMMARY = (
+    "i.id, i.case_number, i.title, i.status, i.authorized_until, i.unit_id,"
+    " (SELECT un.name FROM units un WHERE un.id = i.unit_id) AS unit_name"
+)
 
 
 async def insert(
-    conn: asyncpg.Connection, fields: dict[str, str], opened_by: UUID, now: datetime
+    conn: asyncpg.Connection, fields: dict[str, str], opened_by: UUID, unit_id: UUID, now: datetime
 ) -> asyncpg.Record | None:
     """None when the case number is already registered."""
     return await conn.fetchrow(
         """
         INSERT INTO investigations (case_number, title, purpose, necessity, proportionality,
-                                    collateral_intrusion, opened_by, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                    collateral_intrusion, opened_by, created_at, unit_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (case_number) DO NOTHING
         RETURNING id, status
         """,
@@ -32,15 +35,19 @@ async def insert(
         fields["collateral_intrusion"],
         opened_by,
         now,
+        unit_id,
     )
 
 
 async def get_visible(
-    conn: asyncpg.Connection, investigation_id: UUID, me: UUID, unit_roles: list[str]
+    conn: asyncpg.Connection, investigation_id: UUID, me: UUID, unit_roles: list[str], wide_roles: list[str]
 ) -> asyncpg.Record | None:
+    """`unit_roles`: the unit chain's roles; `wide_roles`: roles that see every investigation."""
     return await conn.fetchrow(
         f"""
         SELECT i.*, o.username AS opened_by_name, a.username AS authorized_by_name,
+               (SELECT un.name FROM units un WHERE un.id = i.unit_id) AS unit_name,
+               {in_chain("i.unit_id", "$2", "$3")} AS in_chain,
                (SELECT username FROM users WHERE id = i.refused_by) AS refused_by_name,
                coalesce((SELECT jsonb_agg(jsonb_build_object('user_id', u.id, 'username', u.username,
                                                              'display_name', u.display_name)
@@ -50,24 +57,28 @@ async def get_visible(
           FROM investigations i
           JOIN users o ON o.id = i.opened_by
           LEFT JOIN users a ON a.id = i.authorized_by
-         WHERE i.id = $1 AND {investigation_visible("i", "$2", "$3")}
+         WHERE i.id = $1 AND {investigation_visible("i", "$2", "$3", "$4")}
         """,
         investigation_id,
         me,
         unit_roles,
+        wide_roles,
     )
 
 
-async def list_visible(conn: asyncpg.Connection, me: UUID, unit_roles: list[str]) -> list[asyncpg.Record]:
+async def list_visible(
+    conn: asyncpg.Connection, me: UUID, unit_roles: list[str], wide_roles: list[str]
+) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT {_SUMMARY} FROM investigations i
-         WHERE {investigation_visible("i", "$1", "$2")}
+         WHERE {investigation_visible("i", "$1", "$2", "$3")}
          ORDER BY i.created_at DESC, i.id DESC
          LIMIT 500
         """,
         me,
         unit_roles,
+        wide_roles,
     )
     return rows
 
@@ -136,14 +147,14 @@ async def refuse(
 
 
 async def awaiting_authorization(
-    conn: asyncpg.Connection, me: UUID, unit_roles: list[str], now: datetime
+    conn: asyncpg.Connection, me: UUID, unit_roles: list[str], wide_roles: list[str], now: datetime
 ) -> list[asyncpg.Record]:
     """Investigations without a current authorization; whether the caller opened each."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT {_SUMMARY}, o.display_name AS opened_by, (i.opened_by = $1) AS own
           FROM investigations i JOIN users o ON o.id = i.opened_by
-         WHERE {investigation_visible("i", "$1", "$2")}
+         WHERE {investigation_visible("i", "$1", "$2", "$4")}
            AND (i.authorized_until IS NULL OR i.authorized_until <= $3) AND i.status <> 'refused'
          ORDER BY i.created_at, i.id
          LIMIT 500
@@ -151,5 +162,6 @@ async def awaiting_authorization(
         me,
         unit_roles,
         now,
+        wide_roles,
     )
     return rows

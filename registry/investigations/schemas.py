@@ -18,6 +18,9 @@ class InvestigationCreate(msgspec.Struct, forbid_unknown_fields=True):
     necessity: Text
     proportionality: Text
     collateral_intrusion: Text
+    # The unit it belongs to: one of the opener's units or below one; may be left out by an
+    # opener who belongs to exactly one unit.
+    unit_id: UUID | None = None
 
 
 class MemberAdd(msgspec.Struct, forbid_unknown_fields=True):
@@ -59,6 +62,8 @@ class InvestigationOut(msgspec.Struct):
     refused_by: str | None = None
     refused_at: datetime | None = None
     refusal_reason: str | None = None
+    unit_id: UUID | None = None
+    unit_name: str | None = None
 
 
 class InvestigationSummary(msgspec.Struct):
@@ -68,6 +73,8 @@ class InvestigationSummary(msgspec.Struct):
     status: str
     authorized_until: datetime | None
     authorization_current: bool
+    unit_id: UUID | None = None
+    unit_name: str | None = None
 
 
 class InvestigationList(msgspec.Struct):

@@ -28,6 +28,7 @@ from registry.investigations.schemas import (
 )
 from registry.notify import waiting
 from registry.runtime import RequestContext, Runtime
+from registry.units import service as units
 
 NOT_FOUND = "No such investigation, or it is outside your need-to-know."
 
@@ -36,11 +37,22 @@ def _current(until: datetime | None, now: datetime) -> bool:
     return until is not None and until > now
 
 
+async def _visible(
+    conn: asyncpg.Connection, runtime: Runtime, me: UUID, investigation_id: UUID
+) -> asyncpg.Record | None:
+    """The investigation as the unit chain, its team or a department-wide role sees it."""
+    permissions = runtime.permissions
+    return await repo.get_visible(
+        conn, investigation_id, me, permissions.unit_wide_roles, permissions.investigation_wide_roles
+    )
+
+
 async def create(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, data: InvestigationCreate
 ) -> InvestigationSummary:
     me = ctx.me
-    row = await repo.insert(conn, msgspec.structs.asdict(data), me.id, ctx.now)
+    unit_id = await units.unit_to_open_in(conn, me.id, data.unit_id)
+    row = await repo.insert(conn, msgspec.structs.asdict(data), me.id, unit_id, ctx.now)
     if row is None:
         raise Conflict(
             f"Case number {data.case_number} is already registered; ask its team to add you.", field="case_number"
@@ -72,13 +84,15 @@ async def create(
         status=row["status"],
         authorized_until=None,
         authorization_current=False,
+        unit_id=unit_id,
+        unit_name=await units.name_of(conn, unit_id),
     )
 
 
 async def get(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID
 ) -> InvestigationOut:
-    row = await repo.get_visible(conn, investigation_id, ctx.me.id, runtime.permissions.investigation_wide_roles)
+    row = await _visible(conn, runtime, ctx.me.id, investigation_id)
     if row is None:
         raise NotFound(NOT_FOUND)
     return InvestigationOut(
@@ -100,11 +114,14 @@ async def get(
         refused_by=row["refused_by_name"],
         refused_at=row["refused_at"],
         refusal_reason=row["refusal_reason"],
+        unit_id=row["unit_id"],
+        unit_name=row["unit_name"],
     )
 
 
 async def list_visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> InvestigationList:
-    rows = await repo.list_visible(conn, ctx.me.id, runtime.permissions.investigation_wide_roles)
+    permissions = runtime.permissions
+    rows = await repo.list_visible(conn, ctx.me.id, permissions.unit_wide_roles, permissions.investigation_wide_roles)
     return InvestigationList(
         items=[
             InvestigationSummary(
@@ -114,6 +131,8 @@ async def list_visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestC
                 status=r["status"],
                 authorized_until=r["authorized_until"],
                 authorization_current=_current(r["authorized_until"], ctx.now),
+                unit_id=r["unit_id"],
+                unit_name=r["unit_name"],
             )
             for r in rows
         ]
@@ -124,12 +143,13 @@ async def add_member(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: MemberAdd
 ) -> InvestigationOut:
     me = ctx.me
-    unit_roles = runtime.permissions.investigation_wide_roles
-    row = await repo.get_visible(conn, investigation_id, me.id, unit_roles)
+    row = await _visible(conn, runtime, me.id, investigation_id)
     if row is None:
         raise NotFound(NOT_FOUND)
-    if row["opened_by"] != me.id and not runtime.permissions.sees_unit(me.roles):
-        raise Forbidden("Only the detective who opened the investigation, or a supervisor, adds members.")
+    if row["opened_by"] != me.id and not row["in_chain"]:
+        raise Forbidden(
+            "Only the detective who opened the investigation, or a supervisor or commander of its unit, adds members."
+        )
     if not await repo.user_exists(conn, data.user_id):
         raise NotFound("No active user with that id.", field="user_id")
     if await repo.add_member(conn, investigation_id, data.user_id, me.id, ctx.now):
@@ -150,7 +170,7 @@ async def authorize(
     """003 IV.B.1.a / IV.B.3.a: the policy's official authorizes false identities, with a
     fresh TOTP code, never for an investigation they opened."""
     me = ctx.me
-    row = await repo.get_visible(conn, investigation_id, me.id, runtime.permissions.investigation_wide_roles)
+    row = await _visible(conn, runtime, me.id, investigation_id)
     if row is None:
         raise NotFound(NOT_FOUND)
     if row["opened_by"] == me.id:
@@ -190,7 +210,7 @@ async def refuse(
     """The official refuses the use of false identities in an investigation, with a reason and a
     fresh code: the request is closed, and no persona of it may be requested or used."""
     me = ctx.me
-    row = await repo.get_visible(conn, investigation_id, me.id, runtime.permissions.investigation_wide_roles)
+    row = await _visible(conn, runtime, me.id, investigation_id)
     if row is None:
         raise NotFound(NOT_FOUND)
     if row["opened_by"] == me.id:
@@ -219,7 +239,10 @@ async def refuse(
 async def awaiting_authorization(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
 ) -> list[AwaitingAuthorization]:
-    rows = await repo.awaiting_authorization(conn, ctx.me.id, runtime.permissions.investigation_wide_roles, ctx.now)
+    permissions = runtime.permissions
+    rows = await repo.awaiting_authorization(
+        conn, ctx.me.id, permissions.unit_wide_roles, permissions.investigation_wide_roles, ctx.now
+    )
     return [
         AwaitingAuthorization(
             id=r["id"],

@@ -86,7 +86,7 @@ def steps_for(row: asyncpg.Record, result: GateOut, me: CurrentUser, runtime: Ru
     status = S(row["status"])
     handler = row["handler_id"] == me.id
     own = me.id in (row["handler_id"], row["requested_by"])
-    chain = runtime.permissions.sees_unit(me.roles)
+    chain: bool = row["in_chain"]
 
     def met(gate: GateOut) -> Check:
         missing = conditions.unmet(gate)
@@ -118,6 +118,9 @@ def steps_for(row: asyncpg.Record, result: GateOut, me: CurrentUser, runtime: Ru
         "Its documented details changed since the approval: lift the suspension, then approve the change.",
         [],
     )
+    # The supervisors of the persona's unit (or one above it) decide; one who sees it only
+    # through the investigation's team does not.
+    of_unit: Check = (chain, PERSON, "Only a supervisor of the persona's unit, or of a unit above it, decides.", [])
     handler_or_chain: Check = (
         handler or chain,
         PERSON,
@@ -128,9 +131,11 @@ def steps_for(row: asyncpg.Record, result: GateOut, me: CurrentUser, runtime: Ru
     steps = {
         "edit": step("edit", Permission.PERSONA_EDIT, only_handler, state(*S.editable())),
         "submit": step("submit", Permission.PERSONA_EDIT, only_handler, state(S.DRAFT, S.REJECTED)),
-        "approve": step("approve", Permission.PERSONA_APPROVE, not_own, state(S.SUBMITTED)),
-        "reject": step("reject", Permission.PERSONA_APPROVE, not_own, state(S.SUBMITTED)),
-        "renew": step("renew", Permission.PERSONA_APPROVE, not_own, state(*S.approved_like()), no_pending_change),
+        "approve": step("approve", Permission.PERSONA_APPROVE, of_unit, not_own, state(S.SUBMITTED)),
+        "reject": step("reject", Permission.PERSONA_APPROVE, of_unit, not_own, state(S.SUBMITTED)),
+        "renew": step(
+            "renew", Permission.PERSONA_APPROVE, of_unit, not_own, state(*S.approved_like()), no_pending_change
+        ),
         # Into use: every unmet condition is the answer (an unapproved persona's is among them).
         "activate": step("activate", Permission.PERSONA_ACTIVATE, only_handler, met(result), state(S.APPROVED)),
         "record_activity": step(

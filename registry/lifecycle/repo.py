@@ -8,12 +8,12 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import persona_visible
+from registry.access import in_chain, persona_visible
 from registry.status import PersonaStatus
 
 _FACTS = """
     SELECT p.id, p.codename, p.status, p.suspended_from, p.version, p.approval_expires_at, p.handler_id,
-           p.requested_by, p.investigation_id, i.case_number, i.authorized_until,
+           p.requested_by, p.investigation_id, p.unit_id, i.case_number, i.authorized_until,
            i.status AS investigation_status, i.refused_at, i.refusal_reason,
            (SELECT coalesce(jsonb_agg(jsonb_build_object('platform', pl.name, 'status', a.status,
                                                          'created_on', a.created_on_site)
@@ -55,9 +55,11 @@ _FACTS = """
 async def facts(
     conn: asyncpg.Connection, persona_ids: list[UUID], me: UUID, unit_roles: list[str]
 ) -> list[asyncpg.Record]:
-    """One row per persona of `persona_ids` that `me` may see."""
+    """One row per persona of `persona_ids` that `me` may see; `in_chain`: whether `me` is in
+    the unit chain above its unit (a supervisor who sees it only through its team is not)."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        f"{_FACTS} WHERE p.id = ANY($1::uuid[]) AND {persona_visible('p', '$2', '$3')}",
+        f"""SELECT f.*, {in_chain("f.unit_id", "$2", "$3")} AS in_chain
+              FROM ({_FACTS} WHERE p.id = ANY($1::uuid[]) AND {persona_visible("p", "$2", "$3")}) f""",
         persona_ids,
         me,
         unit_roles,
@@ -86,15 +88,17 @@ async def lapsing(conn: asyncpg.Connection, now: datetime, horizon: datetime) ->
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT 'approval_lapsing' AS kind, p.id AS persona_id, p.codename, p.handler_id,
-               p.approval_expires_at AS lapses_at, NULL::text AS asset_tag, i.case_number
+               p.approval_expires_at AS lapses_at, NULL::text AS asset_tag, i.case_number, p.unit_id
           FROM personas p JOIN investigations i ON i.id = p.investigation_id
          WHERE p.status = ANY($3::text[]) AND p.approval_expires_at > $1 AND p.approval_expires_at <= $2
         UNION ALL
-        SELECT 'authorization_lapsing', p.id, p.codename, p.handler_id, i.authorized_until, NULL, i.case_number
+        SELECT 'authorization_lapsing', p.id, p.codename, p.handler_id, i.authorized_until, NULL, i.case_number,
+               p.unit_id
           FROM personas p JOIN investigations i ON i.id = p.investigation_id
          WHERE p.status = ANY($3::text[]) AND i.authorized_until > $1 AND i.authorized_until <= $2
         UNION ALL
-        SELECT 'inspection_lapsing', p.id, p.codename, p.handler_id, li.valid_until, e.asset_tag, i.case_number
+        SELECT 'inspection_lapsing', p.id, p.codename, p.handler_id, li.valid_until, e.asset_tag, i.case_number,
+               p.unit_id
           FROM personas p
           JOIN investigations i ON i.id = p.investigation_id
           JOIN equipment_assignments ea ON ea.persona_id = p.id AND ea.released_at IS NULL
@@ -122,11 +126,3 @@ async def last_warmed(conn: asyncpg.Connection, persona_ids: list[UUID]) -> dict
         persona_ids,
     )
     return {r["id"]: r["since"] for r in rows if r["since"] is not None}
-
-
-async def holders(conn: asyncpg.Connection, role: str) -> list[UUID]:
-    """Active users holding `role`: who can renew or re-inspect what lapses."""
-    found: list[UUID] = [
-        r["id"] for r in await conn.fetch("SELECT id FROM users WHERE active AND $1 = ANY(roles)", role)
-    ]
-    return found

@@ -125,6 +125,7 @@ async def submit(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
         body=f"Persona {row['codename']} was submitted for approval before use (003 IV.B.3.b.2).",
         link=f"{runtime.settings.public_url}/personas/{persona_id}#decide",
         now=ctx.now,
+        unit_id=row["unit_id"],
     )
     return StatusOut.of(row)
 

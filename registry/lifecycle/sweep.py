@@ -68,13 +68,12 @@ async def _tell(
     return sent
 
 
-async def _chain(conn: asyncpg.Connection, runtime: Runtime) -> list[UUID]:
-    """Who approves identity details and who holds conduct reviews: who must know of a lapse."""
+async def _chain(conn: asyncpg.Connection, runtime: Runtime, unit_id: UUID) -> list[UUID]:
+    """Who approves identity details and who holds conduct reviews in the persona's unit or
+    above it: who must know of a lapse."""
     placeholders = runtime.policy.placeholders
-    return [
-        *await repo.holders(conn, placeholders.approves_identity_details),
-        *await repo.holders(conn, placeholders.holds_conduct_reviews),
-    ]
+    roles = [placeholders.approves_identity_details, placeholders.holds_conduct_reviews]
+    return await outbox.holders(conn, roles, unit_id)
 
 
 async def _lapse_batch(
@@ -114,7 +113,7 @@ async def _lapse_batch(
             # Once per persona and set of lapsed conditions: a report is not repeated every sweep.
             told = await _tell(
                 conn,
-                [row["handler_id"], *await _chain(conn, runtime)],
+                [row["handler_id"], *await _chain(conn, runtime, row["unit_id"])],
                 key=f"persona_lapsed:{row['id']}:{','.join(names)}:{row['version']}",
                 kind="persona_lapsed",
                 subject=f"{row['codename']} no longer meets its conditions of use",
@@ -140,15 +139,21 @@ _RENEWS = {
 }
 
 
+async def _renewers(conn: asyncpg.Connection, role: str, by_unit: bool, unit_id: UUID) -> list[UUID]:
+    return await outbox.holders(conn, [role], unit_id if by_unit else None)
+
+
 async def _remind(conn: asyncpg.Connection, runtime: Runtime, now: datetime) -> int:
     days = runtime.policy.personas.lapse_reminder_days
     if days == 0:
         return 0
     placeholders = runtime.policy.placeholders
+    # The supervisor of the persona's unit (or above) renews an approval; the authorizing
+    # official and the equipment officer serve the whole department.
     renewers = {
-        "approval_lapsing": placeholders.approves_identity_details,
-        "authorization_lapsing": placeholders.authorizes_false_identities,
-        "inspection_lapsing": "equipment_officer",
+        "approval_lapsing": (placeholders.approves_identity_details, True),
+        "authorization_lapsing": (placeholders.authorizes_false_identities, False),
+        "inspection_lapsing": ("equipment_officer", False),
     }
     sent = 0
     async with conn.transaction():
@@ -158,7 +163,7 @@ async def _remind(conn: asyncpg.Connection, runtime: Runtime, now: datetime) -> 
             when = f"{item['lapses_at']:%Y-%m-%d %H:%M} UTC"
             sent += await _tell(
                 conn,
-                [item["handler_id"], *await repo.holders(conn, renewers[item["kind"]])],
+                [item["handler_id"], *await _renewers(conn, *renewers[item["kind"]], item["unit_id"])],
                 key=f"{item['kind']}:{item['persona_id']}:{item['asset_tag'] or ''}:{item['lapses_at'].isoformat()}",
                 kind=item["kind"],
                 subject=f"{item['codename']}: the {what}{device} lapses on {when}",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+
+from registry.access import above
 
 
 async def enqueue(
@@ -72,3 +75,14 @@ async def failed(conn: asyncpg.Connection, message_id: UUID, error: str, retry_a
         error,
         retry_at,
     )
+
+
+async def holders(conn: asyncpg.Connection, roles: Sequence[str], unit_id: UUID | None) -> list[UUID]:
+    """Active holders of any of `roles` who belong to unit `unit_id` or a unit above it: the
+    chain told about that unit's personas and reviews (None: the whole department)."""
+    rows = await conn.fetch(
+        f"SELECT id FROM users WHERE active AND roles && $1::text[] AND {above('users.id', '$2')} ORDER BY id",
+        list(roles),
+        unit_id,
+    )
+    return [r["id"] for r in rows]

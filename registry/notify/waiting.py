@@ -24,22 +24,20 @@ async def tell(
     body: str,
     link: str,
     now: datetime,
+    unit_id: UUID | None = None,
 ) -> int:
-    """Queue one message for every active holder of `roles` but those in `exclude` (who may not
-    decide their own request); the number queued."""
-    left_out = list(exclude)
-    holders = await conn.fetch(
-        "SELECT id FROM users WHERE active AND roles && $1::text[] AND NOT (id = ANY($2::uuid[])) ORDER BY id",
-        list(roles),
-        left_out,
-    )
+    """Queue one message for every active holder of `roles` (of the chain of `unit_id`, when
+    given) but those in `exclude` (who may not decide their own request); the number queued."""
+    left_out = set(exclude)
     sent = 0
-    for holder in holders:
+    for holder in await repo.holders(conn, list(roles), unit_id):
+        if holder in left_out:
+            continue
         sent += await repo.enqueue(
             conn,
-            dedupe_key=f"{key}:{holder['id']}",
+            dedupe_key=f"{key}:{holder}",
             kind="request_waiting",
-            recipient_id=holder["id"],
+            recipient_id=holder,
             review_id=None,
             subject=subject,
             body=f"{body}\nDecide it here: {link}\n",

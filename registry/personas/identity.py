@@ -88,7 +88,7 @@ async def create(
 ) -> PersonaCreated:
     me = ctx.me
     unit_roles = runtime.permissions.unit_wide_roles
-    investigation = await investigations_repo.get_visible(conn, data.investigation_id, me.id, unit_roles)
+    investigation = await investigations_repo.get_visible(conn, data.investigation_id, me.id, unit_roles, [])
     if investigation is None:
         raise NotFound("No such investigation, or you are not on its team.", field="investigation_id")
     if str(me.id) not in {str(m["user_id"]) for m in investigation["members"]}:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -31,14 +32,16 @@ async def central_record(
     start: datetime | None = None,
     end: datetime | None = None,
     status: str | None = None,
+    unit_id: UUID | None = None,
 ) -> CentralRecord:
     """The record an inspector expects (the UK CHIS code's central record is the model): every
     investigation's authorization, and per persona its request, approvals and renewals with the
     policy version, each site or profile's authorization or decline, conduct reviews and their
     outcomes, suspensions (who and why), handovers, retirement and compromise. Codenames, case
-    numbers and usernames only: no identity and no free text (reasons stay in the history)."""
+    numbers and usernames only: no identity and no free text (reasons stay in the history).
+    `unit_id` keeps that unit's and those of the units below it."""
     items = []
-    for row in await repo.central_record(conn, start=start, end=end, status=status):
+    for row in await repo.central_record(conn, start=start, end=end, status=status, unit_id=unit_id):
         events: list[dict[str, Any]] = row["events"]
 
         def of(action: str, events: list[dict[str, Any]] = events) -> list[dict[str, Any]]:
@@ -73,6 +76,7 @@ async def central_record(
                 accounts=list(row["accounts"]),
                 retired=retired,
                 compromised=compromised,
+                unit=row["unit"],
             )
         )
     investigations = [
@@ -87,14 +91,20 @@ async def central_record(
             lapsed=r["authorized_until"] is not None and r["authorized_until"] <= ctx.now,
             refused_at=r["refused_at"],
             refused_by=r["refused_by"],
+            unit=r["unit"],
         )
-        for r in await repo.central_investigations(conn, start=start, end=end)
+        for r in await repo.central_investigations(conn, start=start, end=end, unit_id=unit_id)
     ]
     await record(
         conn,
         ctx,
         Action.CENTRAL_RECORD_READ,
-        details={"personas": len(items), "investigations": len(investigations), "status": status},
+        details={
+            "personas": len(items),
+            "investigations": len(investigations),
+            "status": status,
+            "unit_id": str(unit_id) if unit_id else None,
+        },
     )
     return CentralRecord(items=items, investigations=investigations)
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import persona_visible, visible_personas
+from registry.access import branch, in_chain, persona_visible, visible_personas
 from registry.audit.actions import History
 from registry.status import PersonaStatus, values
 
@@ -188,13 +188,15 @@ async def add_history(
 
 # What a step's statement returns: the persona as it now is.
 _STEPPED = """p.id, p.codename, p.status, p.suspended_from, p.version, p.approval_expires_at, p.handler_id,
-              p.requested_by, p.investigation_id, p.review_interval_days"""
+              p.requested_by, p.investigation_id, p.review_interval_days, p.unit_id"""
 
 # Who may take a step, as SQL over the persona `p` and the caller `$2` (unit roles in `$3`).
 HANDLER = "p.handler_id = $2"
 NOT_OWN = "p.requested_by <> $2 AND p.handler_id <> $2"
-CHAIN = "EXISTS (SELECT 1 FROM users cu WHERE cu.id = $2 AND cu.roles && $3::text[])"
-HANDLER_OR_CHAIN = "(p.handler_id = $2 OR EXISTS (SELECT 1 FROM users cu WHERE cu.id = $2 AND cu.roles && $3::text[]))"
+CHAIN = in_chain("p.unit_id", "$2", "$3")
+HANDLER_OR_CHAIN = f"(p.handler_id = $2 OR {CHAIN})"
+# Approvals: the chain of the persona's unit, never its requester or handler (003 IV.B.3.b.2).
+APPROVER = f"({NOT_OWN} AND {CHAIN})"
 
 
 async def transition(
@@ -347,13 +349,20 @@ async def close_accounts(conn: asyncpg.Connection, persona_id: UUID, now: dateti
 
 
 async def central_record(
-    conn: asyncpg.Connection, *, start: datetime | None, end: datetime | None, status: str | None
+    conn: asyncpg.Connection,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    status: str | None,
+    unit_id: UUID | None,
 ) -> list[asyncpg.Record]:
-    """Every persona with a dated entry in [start, end] (and of `status`): its history as
-    structured entries (no free text), and its accounts' authorizations."""
+    """Every persona with a dated entry in [start, end] (and of `status`, and of unit
+    `unit_id` or below): its history as structured entries (no free text), and its accounts'
+    authorizations."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        """
+        f"""
         SELECT p.codename, i.case_number, p.status, p.created_at, r.username AS requested_by,
+               (SELECT un.name FROM units un WHERE un.id = p.unit_id) AS unit,
                coalesce(jsonb_agg(jsonb_build_object(
                            'action', h.action, 'at', h.at, 'by', hu.username,
                            'policy_version', h.details->>'policy_version', 'outcome', h.details->>'outcome',
@@ -375,7 +384,7 @@ async def central_record(
           JOIN users r ON r.id = p.requested_by
           LEFT JOIN persona_history h ON h.persona_id = p.id
           LEFT JOIN users hu ON hu.id = h.actor_id
-         WHERE ($3::text IS NULL OR p.status = $3)
+         WHERE ($3::text IS NULL OR p.status = $3) AND ($4::uuid IS NULL OR p.unit_id IN {branch("$4")})
          GROUP BY p.id, i.case_number, r.username
         HAVING ($1::timestamptz IS NULL OR greatest(p.created_at, max(h.at)) >= $1)
            AND ($2::timestamptz IS NULL OR p.created_at <= $2)
@@ -384,28 +393,32 @@ async def central_record(
         start,
         end,
         status,
+        unit_id,
     )
     return rows
 
 
 async def central_investigations(
-    conn: asyncpg.Connection, *, start: datetime | None, end: datetime | None
+    conn: asyncpg.Connection, *, start: datetime | None, end: datetime | None, unit_id: UUID | None
 ) -> list[asyncpg.Record]:
     """Every investigation's authorization for false identities: granted, refused, lapsed."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        """
+        f"""
         SELECT i.case_number, i.status, i.created_at, o.username AS opened_by, i.authorized_at,
-               a.username AS authorized_by, i.authorized_until, i.refused_at, f.username AS refused_by
+               a.username AS authorized_by, i.authorized_until, i.refused_at, f.username AS refused_by,
+               (SELECT un.name FROM units un WHERE un.id = i.unit_id) AS unit
           FROM investigations i
           JOIN users o ON o.id = i.opened_by
           LEFT JOIN users a ON a.id = i.authorized_by
           LEFT JOIN users f ON f.id = i.refused_by
          WHERE ($1::timestamptz IS NULL OR greatest(i.created_at, i.authorized_at, i.refused_at) >= $1)
            AND ($2::timestamptz IS NULL OR i.created_at <= $2)
+           AND ($3::uuid IS NULL OR i.unit_id IN {branch("$3")})
          ORDER BY i.created_at, i.case_number
         """,
         start,
         end,
+        unit_id,
     )
     return rows
 

@@ -85,11 +85,13 @@ async def central_record(
     start: Annotated[date | None, QueryParameter(name="from")] = None,
     end: Annotated[date | None, QueryParameter(name="to")] = None,
     status: Status = None,
+    unit_id: Annotated[UUID | None, QueryParameter()] = None,
 ) -> Response[Any]:
     """Every investigation's authorization, and every persona's request, approvals, renewals,
     site authorizations, reviews, suspensions, handovers, retirement or compromise, by whom and
     under which policy version; codenames only. `from`/`to` keep what has a dated entry in the
-    range; JSON, or CSV with `Accept: text/csv`."""
+    range, `unit_id` what belongs to that unit or one below it; JSON, or CSV with
+    `Accept: text/csv`."""
     if start and end and end < start:
         raise BadRequest("to must not be before from.", field="to")
     record = await records.central_record(
@@ -98,6 +100,7 @@ async def central_record(
         start=datetime.combine(start, time.min, UTC) if start else None,
         end=datetime.combine(end, time.max, UTC) if end else None,
         status=status,
+        unit_id=unit_id,
     )
     if "text/csv" in request.headers.get("accept", ""):
         return Response(

@@ -253,6 +253,8 @@ class CentralRecordRow(msgspec.Struct):
     accounts: list[dict[str, Any]] = []
     retired: dict[str, Any] | None = None
     compromised: dict[str, Any] | None = None
+    # The unit of its investigation.
+    unit: str | None = None
 
 
 class CentralInvestigation(msgspec.Struct):
@@ -269,6 +271,7 @@ class CentralInvestigation(msgspec.Struct):
     lapsed: bool
     refused_at: datetime | None
     refused_by: str | None
+    unit: str | None = None
 
 
 class CentralRecord(msgspec.Struct):

@@ -50,8 +50,10 @@ async def _notify(
     body: str,
     now: datetime,
 ) -> None:
-    """To the handler and whoever holds conduct reviews; codenames and times only."""
-    recipients = [review["handler_id"], *await repo.holders(conn, runtime.policy.placeholders.holds_conduct_reviews)]
+    """To the handler and whoever holds conduct reviews in the review's unit (or above it);
+    codenames and times only."""
+    holds = runtime.policy.placeholders.holds_conduct_reviews
+    recipients = [review["handler_id"], *await outbox.holders(conn, [holds], review["unit_id"])]
     for recipient in dict.fromkeys(recipients):
         await outbox.enqueue(
             conn,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import review_visible
+from registry.access import review_visible, visible_reviews
 from registry.status import PersonaStatus, values
 
 # The personas an open review covers: the handler's live personas in the investigation that
@@ -46,7 +46,8 @@ _REVIEW = f"""
       JOIN users h ON h.id = cr.handler_id
 """
 
-# The day a review sits on in a calendar: when it was held, else when it is scheduled, else due.
+# The day a review sits on in a calendar: when it was held, else when it is scheduled, else due
+# (indexed with handler_id and with unit_id: migration 0017).
 _DAY = "coalesce(cr.held_on, (cr.scheduled_for AT TIME ZONE 'UTC')::date, cr.due_on)"
 
 
@@ -126,8 +127,7 @@ async def in_range(
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         {_REVIEW}
-         WHERE {review_visible("cr", "$1", "$2")}
-           AND {_DAY} BETWEEN $3 AND $4
+         WHERE cr.id = ANY(ARRAY{visible_reviews("$1", "$2", day=_DAY, start="$3", end="$4")})
            AND (cr.status <> 'cancelled' OR $5)
          ORDER BY {_DAY}, cr.scheduled_for NULLS LAST, i.case_number, cr.id
         """,
@@ -291,7 +291,7 @@ async def active_users(conn: asyncpg.Connection, ids: list[UUID]) -> list[UUID]:
 async def claim_overdue(conn: asyncpg.Connection, due_before: date, limit: int) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT cr.id, cr.investigation_id, cr.handler_id, cr.due_on, cr.scheduled_for
+        SELECT cr.id, cr.investigation_id, cr.handler_id, cr.due_on, cr.scheduled_for, cr.unit_id
           FROM conduct_reviews cr
          WHERE cr.status = 'open' AND cr.overdue_at IS NULL AND cr.due_on < $1
          ORDER BY cr.due_on
@@ -311,7 +311,7 @@ async def mark_overdue(conn: asyncpg.Connection, review_id: UUID, now: datetime)
 async def claim_reminders(conn: asyncpg.Connection, horizon: date, limit: int) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT cr.id, cr.investigation_id, cr.handler_id, cr.due_on, cr.scheduled_for
+        SELECT cr.id, cr.investigation_id, cr.handler_id, cr.due_on, cr.scheduled_for, cr.unit_id
           FROM conduct_reviews cr
          WHERE cr.status = 'open' AND cr.reminded_at IS NULL AND cr.overdue_at IS NULL
            AND least(cr.due_on, (cr.scheduled_for AT TIME ZONE 'UTC')::date) <= $1
@@ -327,14 +327,6 @@ async def claim_reminders(conn: asyncpg.Connection, horizon: date, limit: int) -
 
 async def mark_reminded(conn: asyncpg.Connection, review_id: UUID, now: datetime) -> None:
     await conn.execute("UPDATE conduct_reviews SET reminded_at = $2 WHERE id = $1", review_id, now)
-
-
-async def holders(conn: asyncpg.Connection, role: str) -> list[UUID]:
-    """Active users holding `role`: who gets the commander's copy of reminders."""
-    found: list[UUID] = [
-        r["id"] for r in await conn.fetch("SELECT id FROM users WHERE active AND $1 = ANY(roles)", role)
-    ]
-    return found
 
 
 # --- the calendar feed

@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from registry.access import member_units
+
 _COLUMNS = """
     id, username, display_name, email, roles, active, locked_at,
     totp_secret IS NOT NULL AS mfa_enrolled, created_at, password_change_required, mfa_vouched
@@ -17,7 +19,8 @@ _FULL = f"""
     coalesce((SELECT array_agg(DISTINCT r ORDER BY r) FROM role_grants g, unnest(g.roles) r
                WHERE g.user_id = users.id AND g.status = 'pending'), '{{}}') AS pending_roles,
     (SELECT CASE WHEN e.confirmed_at IS NULL THEN 'awaiting_confirmation' ELSE 'code_issued' END
-       FROM enrollment_gates e WHERE e.user_id = users.id) AS enrollment_gate
+       FROM enrollment_gates e WHERE e.user_id = users.id) AS enrollment_gate,
+    ARRAY(SELECT x.unit_id FROM {member_units("users.id")} x(unit_id) ORDER BY 1) AS unit_ids
 """
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Response, Router, get, patch, post
+from litestar import Response, Router, get, patch, post, put
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
@@ -11,6 +11,7 @@ from litestar.types import ControllerRouterHandler
 from registry.db.pool import DB
 from registry.permissions import Permission
 from registry.runtime import Ctx, RuntimeDep
+from registry.units.schemas import UserUnits
 from registry.users import grants, service
 from registry.users.schemas import (
     Confirmation,
@@ -75,6 +76,12 @@ async def update_user(
     return _answer(*await service.update(db, runtime, ctx, user_id, data), HTTP_200_OK)
 
 
+@put("/{user_id:uuid}/units", status_code=HTTP_200_OK, opt={"permission": Permission.UNIT_MANAGE})
+async def set_units(user_id: FromPath[UUID], data: JSONBody[UserUnits], db: DB, ctx: Ctx) -> UserOut:
+    """Replace the units the user belongs to (at least one)."""
+    return await service.set_units(db, ctx, user_id, data.unit_ids)
+
+
 @post("/{user_id:uuid}/unlock", status_code=HTTP_200_OK, opt=MANAGE)
 async def unlock_user(user_id: FromPath[UUID], db: DB, ctx: Ctx) -> UserOut:
     return await service.unlock(db, ctx, user_id)
@@ -127,6 +134,7 @@ routes: list[ControllerRouterHandler] = [
             create_user,
             list_users,
             update_user,
+            set_units,
             unlock_user,
             reset_password,
             reset_mfa,

@@ -31,6 +31,7 @@ def out(row: asyncpg.Record) -> UserOut:
         password_change_required=row["password_change_required"],
         pending_roles=list(row["pending_roles"]),
         enrollment_gate=row["enrollment_gate"],
+        unit_ids=list(row["unit_ids"]),
     )
 
 

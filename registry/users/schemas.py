@@ -32,6 +32,8 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     # Temporary: it signs in once, to be replaced (registry.users.service).
     password: Password
     email: Email | None = None
+    # The units the user belongs to; none: the root unit, the whole department.
+    unit_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=50)] | None = None
 
 
 class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
@@ -71,6 +73,8 @@ class UserOut(msgspec.Struct):
     # The enrollment of an authenticator is waiting for a second person, or for the one-time
     # code they issued; None: no gate.
     enrollment_gate: Literal["awaiting_confirmation", "code_issued"] | None = None
+    # The units the user belongs to: their memberships, or the root unit when they have none.
+    unit_ids: list[UUID] = msgspec.field(default_factory=list)
 
 
 class UserList(msgspec.Struct):

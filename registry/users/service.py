@@ -29,6 +29,7 @@ from registry.auth.service import check_code
 from registry.db.pool import transaction
 from registry.errors import Conflict, Forbidden, NotFound
 from registry.runtime import RequestContext, Runtime
+from registry.units import service as units
 from registry.users import grants, repo, rules
 from registry.users.schemas import EnrollmentCode, PasswordReset, RoleGrantOut, UserCreate, UserOut, UserPatch
 
@@ -61,6 +62,7 @@ async def insert(
     roles: list[str] = sorted(set(data.roles))
     proposed = [] if by_console else grants.needing_confirmation(runtime, roles)
     held = [r for r in roles if r not in proposed]
+    unit_ids = await units.check_units(conn, data.unit_ids) if data.unit_ids else []
     user_id = await repo.insert(
         conn, data.username, data.display_name, held, password_hash, ctx.now, data.email, temporary=not by_console
     )
@@ -72,8 +74,16 @@ async def insert(
         Action.USER_CREATE,
         target_type="user",
         target_id=user_id,
-        details={"username": data.username, "roles": held, "proposed": proposed, "temporary_password": not by_console},
+        details={
+            "username": data.username,
+            "roles": held,
+            "proposed": proposed,
+            "temporary_password": not by_console,
+            "unit_ids": [str(u) for u in unit_ids],
+        },
     )
+    if unit_ids:
+        await units.set_user_units(conn, ctx, user_id, unit_ids)
     grant = None
     if proposed:
         # Whoever the administrator made this account for enrolls with a code the confirmer
@@ -116,6 +126,12 @@ async def update(
     await record(conn, ctx, Action.USER_UPDATE, target_type="user", target_id=user_id, details=details)
     grant = await grants.propose(conn, ctx, user_id, proposed) if proposed else None
     return await rules.get(conn, user_id), grant
+
+
+async def set_units(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID, unit_ids: list[UUID]) -> UserOut:
+    """Replace the units a user belongs to."""
+    await units.set_user_units(conn, ctx, user_id, unit_ids)
+    return await rules.get(conn, user_id)
 
 
 async def unlock(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID) -> UserOut:

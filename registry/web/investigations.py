@@ -17,6 +17,7 @@ from registry.investigations.schemas import Authorize, InvestigationCreate, Memb
 from registry.lifecycle import listing
 from registry.permissions import Permission
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
+from registry.units import service as units
 from registry.web.forms import FormErrors, attempt, convert, given, text, values
 from registry.web.render import done_message, page, see_other
 
@@ -41,12 +42,15 @@ async def _investigations_page(
     done: str | None = None,
 ) -> Template:
     items = await investigations.list_visible(db, runtime, ctx)
+    # The unit select, when the opener may choose between units.
+    choices = (await units.opens_in(db, ctx.me.id)).items if ctx.me.can(P.INVESTIGATION_CREATE) else []
     return page(
         request,
         "investigations.html",
         status=status,
         title="Investigations",
         items=items.items,
+        unit_options=[(u.id, u.name) for u in choices] if len(choices) > 1 else [],
         errors=errors,
         v=form,
         done=done,
@@ -58,7 +62,7 @@ async def investigation_open(request: Request[Any, Any, Any], db: DB, runtime: R
     form = values(await request.form())
     names = ("case_number", "title", "purpose", "necessity", "proportionality", "collateral_intrusion")
     try:
-        data = convert(given(**{n: text(form, n) for n in names}), InvestigationCreate)
+        data = convert(given(**{n: text(form, n) for n in (*names, "unit_id")}), InvestigationCreate)
         created = await attempt(db, lambda: investigations.create(db, runtime, ctx, data))
     except FormErrors as exc:
         return await _investigations_page(request, db, runtime, ctx, exc.errors, form, exc.status)

@@ -50,6 +50,7 @@ NAV = (
     NavItem("/central-record", "Central record", Permission.CENTRAL_RECORD_READ),
     NavItem("/disclosures", "Disclosure packs", Permission.DISCLOSURE_CREATE),
     NavItem("/users", "Users", Permission.USER_MANAGE),
+    NavItem("/units", "Units", Permission.UNIT_MANAGE),
 )
 
 

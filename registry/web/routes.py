@@ -8,7 +8,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from registry.permissions import Permission
-from registry.web import disclosures, investigations, offices, overview, persona_steps, personas, reviews, signin
+from registry.web import disclosures, investigations, offices, overview, persona_steps, personas, reviews, signin, units
 from registry.web.render import STATIC, exception_handlers
 
 pages = Router(
@@ -22,6 +22,7 @@ pages = Router(
         *reviews.routes,
         *offices.routes,
         *disclosures.routes,
+        *units.routes,
     ],
     exception_handlers=exception_handlers,
     # Pages carry confidential records: never kept by a browser or a proxy.

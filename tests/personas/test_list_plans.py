@@ -1,6 +1,7 @@
 """The persona list stays an index walk for every role (DESIGN "Speed": flat from 10k to 1M).
 
-A table of a few thousand personas cloned in SQL from one made through the API; the list's
+A table of a few thousand personas cloned in SQL from one made through the API, in two sibling
+units under a parent (the clone investigations alternate between them); the list's
 own statement (registry.personas.repo.page_visible) run under EXPLAIN ANALYZE for each role,
 filter and page depth, with PostgreSQL's custom and generic plans (a prepared statement turns
 generic after five runs). No timing is asserted: what must hold is that no plan reads the
@@ -46,11 +47,13 @@ SELECT gen_random_uuid(), src.codename || '-' || g, x.investigation_id, x.handle
 
 @dataclass
 class Seeded:
-    sam: Person  # supervisor: the whole unit
+    sam: Person  # supervisor with no unit given: the whole department, every unit
     dana: Person  # detective: her own personas and her teams' (her investigation and Erin's)
     erin: Person  # detective: her own investigation only
     erin_investigation: uuid.UUID
     unit_roles: list[str]
+    sue: Person  # supervisor of one of the sibling units: its walk only
+    cole: Person  # commander of the parent: both siblings' walks
 
 
 async def seed(world: World) -> Seeded:
@@ -60,6 +63,17 @@ async def seed(world: World) -> Seeded:
     assert response.status_code == 200, response.text
     first = await request_persona(t.dana, t.investigation_id)
     finn = await world.user("finn", "detective")
+    sue, cole = await world.user("sue", "supervisor"), await world.user("cole", "commander")
+    admin = await world.signin(await world.user("ada", "administrator"))
+    units = {}
+    for name, parent in (("Bureau", None), ("Narcotics", "Bureau"), ("Fraud", "Bureau")):
+        body = {"name": name} | ({"parent_id": units[parent]} if parent else {})
+        response = await admin.post("/api/units", json=body)
+        assert response.status_code == 201, response.text
+        units[name] = response.json()["id"]
+    for person, unit in ((sue, "Narcotics"), (cole, "Bureau")):
+        response = await admin.put(f"/api/users/{person.id}/units", json={"unit_ids": [units[unit]]})
+        assert response.status_code == 200, response.text
     db = world.db
     await db.execute(
         """
@@ -70,6 +84,12 @@ async def seed(world: World) -> Seeded:
         """,
         uuid.UUID(t.investigation_id),
         finn.id,
+    )
+    await db.execute(
+        "UPDATE investigations SET unit_id = CASE WHEN right(case_number, 1)::int % 2 = 0 THEN $1::uuid ELSE $2 END"
+        " WHERE case_number LIKE 'clone-%'",
+        uuid.UUID(units["Narcotics"]),
+        uuid.UUID(units["Fraud"]),
     )
     await db.execute(
         "INSERT INTO investigation_members (investigation_id, user_id, added_by, added_at) "
@@ -87,9 +107,9 @@ async def seed(world: World) -> Seeded:
         STATUSES,
         CLONES,
     )
-    await db.execute("ANALYZE personas; ANALYZE investigation_members; ANALYZE users")
+    await db.execute("ANALYZE personas; ANALYZE investigation_members; ANALYZE users; ANALYZE units")
     unit_roles = runtime_of(world.app.state).permissions.unit_wide_roles
-    return Seeded(t.supervisor, t.detective, erin, uuid.UUID(erin_inv), unit_roles)
+    return Seeded(t.supervisor, t.detective, erin, uuid.UUID(erin_inv), unit_roles, sue, cole)
 
 
 class Explaining:
@@ -132,12 +152,14 @@ async def expected(
 def cases(s: Seeded) -> list[tuple[str, Person, str | None, uuid.UUID | None]]:
     return [
         (f"{who.username} {label}", who, status, inv)
-        for who in (s.sam, s.dana, s.erin)
+        for who in (s.sam, s.sue, s.cole, s.dana, s.erin)
         for label, status, inv in (
             ("all", None, None),
             ("submitted", "submitted", None),
             ("in Erin's investigation", None, s.erin_investigation),
         )
+        # Erin's investigation is the department's, outside Sue's and Cole's units.
+        if inv is None or who not in (s.sue, s.cole)
     ]
 
 
@@ -171,8 +193,9 @@ async def test_each_role_s_first_and_deep_page_is_an_index_walk_of_a_bounded_num
             assert {n["Node Type"] for n in scans} <= {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}, where
             examined = sum((n["Actual Rows"] + n.get("Rows Removed by Filter", 0)) * n["Actual Loops"] for n in scans)
             removed = sum(n.get("Rows Removed by Filter", 0) * n["Actual Loops"] for n in scans)
-            # Each walk stops after a page: the unit's, or a detective's own and one per
-            # investigation (Dana: two), then the page's rows are fetched. A walk filtered by
+            # Each walk stops after a page: one per unit of the chain (four for Sam, who has the
+            # whole department), or a detective's own and one per investigation (Dana: two),
+            # then the page's rows are fetched. A walk filtered by
             # status skips the rows in other statuses on its way (here 5 in 6): bounded by the
             # page size and the status's share, or by a detective's caseload, never by the table.
             assert examined <= 12 * LIMIT, (where, examined)

@@ -186,6 +186,7 @@ async def test_the_user_list_holds_no_password_hashes_or_secrets(world: World) -
             "password_change_required",
             "pending_roles",
             "enrollment_gate",
+            "unit_ids",
         }
     text = response.text
     assert "argon2" not in text
