@@ -177,9 +177,9 @@ def _check_permissions(app: Litestar) -> None:
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None) -> Runtime:
-    """Everything the app holds that comes from its settings: an app's routes, middleware and
-    handlers are the same for every settings, so the state on `app.state.runtime` is all that
-    differs between two apps."""
+    """Everything the app holds that comes from its settings: apart from the pages' time zone
+    (the policy's), an app's routes, middleware and handlers are the same for every settings,
+    so the state on `app.state.runtime` is all that differs between two apps of one policy."""
     policy = policy or load_policy(settings.policy_path)
     return Runtime(
         settings=settings,
@@ -224,7 +224,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         # are excluded (the API requires application/json bodies instead).
         middleware=[ObservabilityMiddleware(), EdgeMiddleware(), SessionMiddleware(), SessionCSRFMiddleware()],
         before_send=[add_response_headers],
-        template_config=web.template_config(policy.department.time_zone),
+        template_config=web.template_config(runtime.policy.department.time_zone),
         # Problem-details JSON, except that a browser asking for a page gets one (registry.web.render).
         exception_handlers=web.pages_for_browsers(
             {

@@ -36,9 +36,9 @@ SECRET_KEY = b"k" * 32
 TEST_HASH = PasswordHashParams(time_cost=1, memory_cost=1024, parallelism=1)
 
 # Building an app (the signature models of every route) costs more than most tests' own work,
-# and an app differs from another only by its runtime (registry.app.build_runtime): a World
-# borrows an idle app, gives it a runtime of its own, and hands it back when it closes.
-_IDLE_APPS: list[Litestar] = []
+# and two apps of one policy file differ only by their runtime (registry.app.build_runtime): a
+# World borrows an idle app of its policy, gives it a runtime of its own, and hands it back.
+_IDLE_APPS: dict[Path, list[Litestar]] = {}
 
 
 @dataclass
@@ -82,8 +82,9 @@ class World:
         }
         settings = Settings(**(values | overrides))
         clock = MovableClock(start)
-        if _IDLE_APPS:
-            app = _IDLE_APPS.pop()
+        idle = _IDLE_APPS.setdefault(settings.policy_path, [])
+        if idle:
+            app = idle.pop()
             app.state["runtime"] = build_runtime(settings, clock=clock)
         else:
             app = create_app(settings, clock=clock)
@@ -109,7 +110,7 @@ class World:
             stop.set()
             await lifespan
             await db.close()
-            _IDLE_APPS.append(app)
+            idle.append(app)
 
     def client(self, address: str = "198.51.100.7") -> httpx.AsyncClient:
         """A browser of its own: its own cookie jar, at a client address (the same for every
