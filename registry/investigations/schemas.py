@@ -40,6 +40,13 @@ class Member(msgspec.Struct):
     display_name: str
 
 
+class MemberChoice(msgspec.Struct):
+    """Whom the caller may add to a team, or why they may add no one."""
+
+    people: list[Member]
+    refused: str | None = None
+
+
 class InvestigationOut(msgspec.Struct):
     id: UUID
     case_number: str

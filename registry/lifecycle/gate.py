@@ -33,6 +33,7 @@ STEPS = (
     "retire",
     "compromise",
     "handover",
+    "assess_linkage",
 )
 
 
@@ -151,6 +152,13 @@ def steps_for(row: asyncpg.Record, result: GateOut, me: CurrentUser, runtime: Ru
         "retire": step("retire", Permission.PERSONA_SUSPEND, handler_or_chain, state(*S.live())),
         "compromise": step("compromise", Permission.PERSONA_SUSPEND, handler_or_chain, state(*S.live())),
         "handover": step("handover", Permission.PERSONA_HANDOVER, state(*S.live())),
+        # The blast radius of a burn: which live personas share a link with this one, and what
+        # becomes of each (issue 16.1).
+        "assess_linkage": step(
+            "assess_linkage",
+            Permission.PERSONA_SUSPEND,
+            (chain, PERSON, "The supervisor and commander chain assess a burned persona's links.", []),
+        ),
     }
     return [steps[name] for name in STEPS]
 

@@ -34,6 +34,12 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     email: Email | None = None
 
 
+class OwnEmail(msgspec.Struct, forbid_unknown_fields=True):
+    """The address reminders and notices for the signed-in user go to; null stops them."""
+
+    email: Email | None
+
+
 class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
     # A temporary password for the user to replace at their next sign-in.
     password: Password

@@ -13,7 +13,7 @@ from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
 from registry.investigations import service as investigations
-from registry.investigations.schemas import Authorize, InvestigationCreate, MemberAdd
+from registry.investigations.schemas import Authorize, InvestigationCreate, MemberAdd, Refuse
 from registry.lifecycle import listing
 from registry.permissions import Permission
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
@@ -86,11 +86,17 @@ async def _investigation(
     errors: dict[str, str],
     status: int,
     done: str | None = None,
+    opened: str = "",
 ) -> Template:
     case = await investigations.get(db, runtime, ctx, investigation_id)
     listed = (
         await listing.page(db, runtime, ctx, status=None, investigation_id=investigation_id, cursor=None, limit=200)
         if ctx.me.can(P.PERSONA_READ)
+        else None
+    )
+    team = (
+        await investigations.member_candidates(db, runtime, ctx, investigation_id)
+        if ctx.me.can(P.INVESTIGATION_MEMBERS)
         else None
     )
     return page(
@@ -101,7 +107,9 @@ async def _investigation(
         case=case,
         personas=listed,
         own=case.opened_by == ctx.me.username,
+        team=team,
         errors=errors,
+        opened=opened,
         done=done,
     )
 
@@ -119,12 +127,28 @@ async def investigation_authorize(
     return see_other(f"/investigations/{investigation_id}?done=authorize")
 
 
+@post("/investigations/{investigation_id:uuid}/refuse", opt={"permission": P.INVESTIGATION_AUTHORIZE})
+async def investigation_refuse(
+    request: Request[Any, Any, Any], investigation_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> Response[Any]:
+    """The official refuses false identities for the case, with a reason and a fresh code."""
+    form = values(await request.form())
+    try:
+        data = convert(given(reason=text(form, "reason"), totp_code=text(form, "totp_code")), Refuse)
+        await attempt(db, lambda: investigations.refuse(db, runtime, ctx, investigation_id, data))
+    except FormErrors as exc:
+        errors = {f"refuse.{name or 'totp_code'}": message for name, message in exc.errors.items()}
+        return await _investigation(request, db, runtime, ctx, investigation_id, errors, exc.status, opened="refuse")
+    return see_other(f"/investigations/{investigation_id}?done=refused")
+
+
 @post("/investigations/{investigation_id:uuid}/members", opt={"permission": P.INVESTIGATION_MEMBERS})
 async def investigation_member(
     request: Request[Any, Any, Any], investigation_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
 ) -> Response[Any]:
     form = values(await request.form())
     try:
+        # The member is picked by name from the people the service offers; the value is their id.
         data = convert(given(user_id=text(form, "user_id")), MemberAdd)
         await attempt(db, lambda: investigations.add_member(db, runtime, ctx, investigation_id, data))
     except FormErrors as exc:
@@ -137,5 +161,6 @@ routes: list[ControllerRouterHandler] = [
     investigation_open,
     investigation_page,
     investigation_authorize,
+    investigation_refuse,
     investigation_member,
 ]
