@@ -5,21 +5,25 @@ error beside the field at fault, or after a redirect with what was done."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
 from registry.accounts import service as accounts
-from registry.accounts.schemas import AccountCreate, AuthorizeAccount, DeclineAccount, DisabledIn
+from registry.accounts.schemas import AccountCreate, AccountPatch, AuthorizeAccount, DeclineAccount, DisabledIn
 from registry.activity.schemas import ActivityIn
 from registry.db.pool import DB
 from registry.equipment import service as equipment
 from registry.equipment.schemas import AssignIn
 from registry.lifecycle import approval, handover, steps, use
+from registry.linkage import service as linkage
+from registry.linkage.schemas import MAX_PHOTO_BODY, MAX_PHOTO_BYTES, PhotoIn
 from registry.permissions import Permission
 from registry.personas import records
 from registry.personas.schemas import Approve, CompromiseIn, HandoverIn, ReasonIn, Reject, Renew
@@ -29,7 +33,7 @@ from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
 from registry.web.forms import FormErrors, attempt, checked, convert, given, text, utc_local, values
 from registry.web.overview import RENEW_WITHIN_DAYS
 from registry.web.personas import show
-from registry.web.render import see_other
+from registry.web.render import done_message, see_other
 
 P = Permission
 Form = dict[str, Any]
@@ -232,10 +236,17 @@ async def _disabled(db: DB, runtime: Runtime, ctx: RequestContext, account_id: U
     return await accounts.disabled_by_site(db, runtime, ctx, account_id, data)
 
 
+async def _created_on(db: DB, runtime: Runtime, ctx: RequestContext, account_id: UUID, form: Form) -> object:
+    """The day the account was created on the site: its age before use counts from then."""
+    data = convert(given(created_on=text(form, "created_on")), AccountPatch)
+    return await accounts.record_created_on(db, runtime, ctx, account_id, data)
+
+
 account_steps = [
     _account_step("authorize", P.ACCOUNT_AUTHORIZE, _authorize),
     _account_step("decline", P.ACCOUNT_AUTHORIZE, _decline),
     _account_step("disabled", P.ACCOUNT_DISABLE, _disabled),
+    _account_step("created-on", P.ACCOUNT_REQUEST, _created_on),
 ]
 
 
@@ -257,4 +268,32 @@ async def equipment_release(
     return see_other(f"/personas/{persona_id}?done=release")
 
 
-routes: list[ControllerRouterHandler] = [*persona_steps, *account_steps, equipment_release]
+@post(
+    "/personas/{persona_id:uuid}/photos",
+    opt={"permission": P.PERSONA_EDIT},
+    request_max_body_size=MAX_PHOTO_BODY,
+)
+async def photo_add(
+    request: Request[Any, Any, Any], persona_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> Response[Any]:
+    """A photo the persona uses, uploaded: the service keeps its keyed fingerprints only, and
+    the page says at once when a burned or another persona uses the same photo (issue 16.1)."""
+    upload = (await request.form()).get("photo")
+    content = await upload.read() if isinstance(upload, UploadFile) else b""
+    try:
+        if not content:
+            raise FormErrors({"photo.file": "Choose the image file the persona uses."})
+        if len(content) > MAX_PHOTO_BYTES:
+            raise FormErrors({"photo.file": f"The image is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB."})
+        data = PhotoIn(content_base64=base64.b64encode(content).decode())
+        added = await attempt(db, lambda: linkage.add_photo(db, runtime, ctx, persona_id, data))
+    except FormErrors as exc:
+        errors = {(name if name.startswith("photo.") else "photo.file"): m for name, m in exc.errors.items()}
+        return await show(request, db, runtime, ctx, persona_id, errors=errors, opened="photo", status=exc.status)
+    if added.warnings:
+        # Shown now, beside the record: the warnings are the point of the upload.
+        return await show(request, db, runtime, ctx, persona_id, done=done_message("photo"), warnings=added.warnings)
+    return see_other(f"/personas/{persona_id}?done=photo")
+
+
+routes: list[ControllerRouterHandler] = [*persona_steps, *account_steps, equipment_release, photo_add]

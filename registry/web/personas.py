@@ -219,6 +219,7 @@ async def show(
     opened: str = "",
     status: int = 200,
     done: str | None = None,
+    warnings: list[str] | None = None,
 ) -> Template:
     """The persona's page: the full record (an audited read), the lifecycle's assessment for
     this caller (conditions, devices, steps), and the forms of the steps it allows."""
@@ -267,6 +268,7 @@ async def show(
         v=form or {},
         opened=opened,
         done=done,
+        warnings=warnings or [],
     )
 
 

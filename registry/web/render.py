@@ -138,6 +138,8 @@ DONE = {
     "disabled": "Recorded: the site disabled this account. It will not be used again.",
     "release": "Device released; it is back in the equipment pool.",
     "assessed": "Assessment recorded.",
+    "photo": "Photo recorded: only its fingerprints are kept, never the image.",
+    "created-on": "Creation date recorded: the account's age counts from then.",
     "refused": "Refused; the detective sees the reason.",
     "approve": "Approved.",
     "reject": "Rejected; the handler has been given the reason.",

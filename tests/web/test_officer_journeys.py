@@ -8,13 +8,16 @@ artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
+from PIL import Image, ImageDraw
 from playwright.async_api import Browser, Page, expect
 
 from tests.harness import Person, World
@@ -37,6 +40,18 @@ async def signed_in(browser: Browser, live: LiveServer, world: World, person: Pe
         yield page
     finally:
         await context.close()
+
+
+def _photo() -> bytes:
+    """A photo-like PNG: broad shapes on a gradient."""
+    image = Image.new("RGB", (256, 256))
+    draw = ImageDraw.Draw(image)
+    for y in range(256):
+        draw.line([(0, y), (256, y)], fill=(y, (y * 3) % 256, 255 - y))
+    draw.ellipse([40, 60, 150, 170], fill=(200, 40, 90))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 async def _case(client: httpx.AsyncClient, case_number: str) -> str:
@@ -197,6 +212,14 @@ async def test_people_are_picked_by_name_and_accounts_and_devices_are_closed_fro
 
         await page.goto(f"/personas/{pid}")
         accounts = page.locator("#accounts")
+        created = accounts.locator(f'form[action$="/accounts/{kept}/created-on"]')
+        await accounts.get_by_text("Record the day it was created on the site").first.click()
+        await created.get_by_label("Created on the site").fill("2025-11-20")
+        await created.get_by_role("button", name="Save the date").click()
+        await expect(page.get_by_role("status")).to_have_text(
+            "Creation date recorded: the account's age counts from then."
+        )
+        await expect(accounts).to_contain_text("created on the site 2025-11-20")
         await accounts.get_by_text("The site disabled this account").click()
         await accounts.get_by_label("What the site did, and when").fill("Bazaar suspended pat.quill on 2 March.")
         await accounts.get_by_role("button", name="Record it as disabled").click()
@@ -265,8 +288,22 @@ async def test_the_supervisor_assesses_a_burned_personas_links(
         platform = await _platform(legal, "Agora")
         await _account(d, burned, platform, "lou.marsh")
         await _account(d, sibling, platform, "max.reed")
+        content_base64 = base64.b64encode(_photo()).decode()
+        response = await d.post(f"/api/personas/{burned}/photos", json={"content_base64": content_base64})
+        assert response.status_code == 201, response.text
         response = await d.post(f"/api/personas/{burned}/compromise", json={"report": "Agora flagged lou.marsh."})
         assert response.status_code == 200, response.text
+
+    async with signed_in(browser, live, world, dana) as page:
+        # The sibling's photo is the burned persona's: the handler is told at once.
+        await page.goto(f"/personas/{sibling}")
+        await page.get_by_text("Record a photo it uses").click()
+        await page.get_by_label("Image file").set_input_files(
+            files=[{"name": "profile.png", "mimeType": "image/png", "buffer": _photo()}]
+        )
+        await page.get_by_role("button", name="Record photo").click()
+        await expect(page.locator("#photo-warnings")).to_contain_text("EMBER-STOAT")
+        await shoot(page, "42-persona-photo-warning")
 
     async with signed_in(browser, live, world, sam) as page:
         await page.goto(f"/personas/{burned}")
@@ -275,7 +312,9 @@ async def test_the_supervisor_assesses_a_burned_personas_links(
         linked = page.locator(f"#linked-{sibling}")
         await expect(page.locator("section[id^=linked-]")).to_have_count(1)
         await expect(linked).to_contain_text("FLINT-VOLE")
-        await expect(linked.locator(".links")).to_contain_text("Same handler on the same platform: Agora")
+        await expect(linked.locator(".links li")).to_have_text(
+            ["Same handler on the same platform: Agora", "Same or look-alike photo: the same photo file"]
+        )
         await linked.get_by_label("Suspend it until the risk is understood").check()
         await linked.get_by_label("Reason").fill("Same handler on Agora: stand it down until Agora's sweep is over.")
         await shoot(page, "40-linkage-report")
