@@ -30,6 +30,7 @@ from registry.personas.schemas import Approve, CompromiseIn, HandoverIn, ReasonI
 from registry.platforms import service as platforms
 from registry.platforms.schemas import AcknowledgeIn
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
+from registry.status import PersonaStatus
 from registry.web.forms import FormErrors, attempt, checked, convert, given, text, utc_local, values
 from registry.web.overview import RENEW_WITHIN_DAYS
 from registry.web.personas import show
@@ -51,7 +52,8 @@ async def _after(db: DB, runtime: Runtime, ctx: RequestContext, persona_id: UUID
         return see_other(f"/personas/{persona_id}?done={path}")
     waiting = [p for p in await records.awaiting_approval(db, runtime, ctx, RENEW_WITHIN_DAYS) if not p.own]
     if waiting:
-        return see_other(f"/personas/{waiting[0].id}?done={path}-next#decide")
+        renewal = "" if waiting[0].status == PersonaStatus.SUBMITTED else "&open=renew"
+        return see_other(f"/personas/{waiting[0].id}?done={path}-next{renewal}#decide")
     return see_other(f"/queue?done={path}-none")
 
 

@@ -280,9 +280,12 @@ async def persona_page(
     runtime: RuntimeDep,
     ctx: Ctx,
     done: FromQuery[str | None] = None,
+    open: FromQuery[str | None] = None,
 ) -> Template:
-    """The full record (an audited read) and its conditions as a checklist."""
-    return await show(request, db, runtime, ctx, persona_id, done=done_message(done))
+    """The full record (an audited read) and its conditions as a checklist; `open=renew` (from
+    the approver's queue) unfolds the renewal form."""
+    opened = "renew" if open == "renew" else ""
+    return await show(request, db, runtime, ctx, persona_id, done=done_message(done), opened=opened)
 
 
 async def _edit_page(
