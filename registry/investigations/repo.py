@@ -155,11 +155,12 @@ async def awaiting_authorization(
     """Investigations without a current authorization; whether the caller opened each."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
-        SELECT {_SUMMARY}, o.display_name AS opened_by, (i.opened_by = $1) AS own
+        SELECT {_SUMMARY}, o.display_name AS opened_by, (i.opened_by = $1) AS own,
+               coalesce(i.authorized_until, i.created_at) AS waiting_since
           FROM investigations i JOIN users o ON o.id = i.opened_by
          WHERE {investigation_visible("i", "$1", "$2")}
            AND (i.authorized_until IS NULL OR i.authorized_until <= $3) AND i.status <> 'refused'
-         ORDER BY i.created_at, i.id
+         ORDER BY waiting_since, i.id
          LIMIT 500
         """,
         me,

@@ -96,3 +96,5 @@ class AwaitingAuthorization(msgspec.Struct):
     status: str
     opened_by: str
     own: bool
+    # Since it was opened, or since its authorization lapsed.
+    waiting_since: datetime | None = None

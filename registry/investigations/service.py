@@ -248,6 +248,7 @@ async def awaiting_authorization(
             status=r["status"],
             opened_by=r["opened_by"],
             own=r["own"],
+            waiting_since=r["waiting_since"],
         )
         for r in rows
     ]

@@ -242,6 +242,12 @@ async def test_people_are_picked_by_name_and_accounts_and_devices_are_closed_fro
     assert await world.db.fetchval("SELECT email FROM users WHERE id = $1", dana.id) == "dora@pd.example"
 
     async with signed_in(browser, live, world, alex) as page:
+        await page.goto(f"/investigations/{case}")
+        authorize = page.locator("#authorize")
+        await expect(authorize.get_by_text("Refuse instead")).to_be_visible()
+        await authorize.get_by_label("Code from your authenticator").first.fill(world.code(alex))
+        await authorize.get_by_role("button", name="Authorize").click()
+        await expect(page.get_by_role("status")).to_have_text("Authorized.")
         await page.goto(f"/personas/{pid}")
         accounts = page.locator("#accounts")
         await accounts.get_by_text("Decline this account").click()
