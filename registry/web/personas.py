@@ -190,17 +190,6 @@ FIX = {
     "terms_of_service": "#tos",
     "approved": "#decide",
 }
-# The page's preparations that are not lifecycle steps, and the step whose who-and-when they
-# share: the handler prepares a live persona's accounts and terms (as they edit it); the
-# handler or the chain equips a live persona, releases its devices and records that a site
-# disabled one of its accounts (as they may retire it). The services decide; this only
-# chooses which forms to offer.
-PREPARATIONS = {
-    "account": ("edit", P.ACCOUNT_REQUEST),
-    "tos": ("edit", P.TOS_ACKNOWLEDGE),
-    "equipment": ("retire", P.EQUIPMENT_ASSIGN),
-    "disabled": ("retire", P.ACCOUNT_DISABLE),
-}
 # The history entries that are an approver's decision, shown again beside the next one.
 DECIDED = (History.APPROVE, History.REJECT, History.RENEW)
 # Account states that mean the persona is, or will be, on the platform: its terms apply.
@@ -229,8 +218,8 @@ async def show(
     by_step = {s.step: s for s in verdict.steps}
     log = await activity.list_for(db, runtime, ctx, persona_id, 100) if me.can(P.ACTIVITY_READ) else None
     catalog = (await platforms.list_all(db, runtime, ctx)).items if me.can(P.PLATFORM_READ) else []
-    may = {name: by_step[step].allowed and me.can(perm) for name, (step, perm) in PREPARATIONS.items()}
-    free = (await equipment.list_equipment(db, ctx, "available")).items if may["equipment"] else []
+    assign = by_step["assign_equipment"].allowed
+    free = (await equipment.list_equipment(db, ctx, "available")).items if assign else []
     # Each waiting account with whether it is the caller's own (then another official decides).
     waiting = (
         {a.id: own for a, own in await accounts.awaiting_authorization(db, runtime, ctx) if a.persona_id == persona_id}
@@ -252,7 +241,6 @@ async def show(
         a=verdict,
         steps=by_step,
         allowed=[s.step for s in verdict.steps if s.allowed],
-        may=may,
         fix=FIX,
         changes=changes,
         activity=log.items if log else [],

@@ -295,7 +295,8 @@ async def test_the_supervisor_assesses_a_burned_personas_links(
         await _account(d, burned, platform, "lou.marsh")
         await _account(d, sibling, platform, "max.reed")
         content_base64 = base64.b64encode(_photo()).decode()
-        response = await d.post(f"/api/personas/{burned}/photos", json={"content_base64": content_base64})
+        # Fingerprinting takes a moment on a busy machine.
+        response = await d.post(f"/api/personas/{burned}/photos", json={"content_base64": content_base64}, timeout=60)
         assert response.status_code == 201, response.text
         response = await d.post(f"/api/personas/{burned}/compromise", json={"report": "Agora flagged lou.marsh."})
         assert response.status_code == 200, response.text
