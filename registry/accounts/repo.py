@@ -12,7 +12,7 @@ from registry.access import persona_visible
 _COLUMNS = """
     a.id, a.persona_id, p.codename, p.handler_id, p.status AS persona_status, a.platform_id, pl.name AS platform,
     a.details, a.credential_ref, a.status, a.requested_by, r.username AS requested_by_name,
-    au.username AS authorized_by_name, a.authorized_at, a.status_note, a.created_on_site
+    au.username AS authorized_by_name, a.authorized_at, a.status_note, a.created_on_site, a.created_at AS requested_at
 """
 _FROM = """
     platform_accounts a

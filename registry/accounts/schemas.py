@@ -91,6 +91,8 @@ class AccountOut(msgspec.Struct):
     authorized_at: datetime | None
     status_note: str | None
     created_on: date | None = None
+    # When it was requested: since when it waits for the site authorizer.
+    requested_at: datetime | None = None
 
 
 class AwaitingAccount(msgspec.Struct):

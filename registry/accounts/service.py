@@ -75,6 +75,7 @@ def to_out(runtime: Runtime, row: asyncpg.Record) -> AccountOut:
         authorized_at=row["authorized_at"],
         status_note=row["status_note"],
         created_on=row["created_on_site"],
+        requested_at=row["requested_at"],
     )
 
 

@@ -29,6 +29,7 @@ class Action(StrEnum):
     USER_RESET_MFA = "user.reset_mfa"
     USER_RESET_MFA_CONFIRM = "user.reset_mfa.confirm"
     USER_UNITS_SET = "user.units.set"
+    USER_OWN_EMAIL = "user.own_email"
     ROLE_GRANT_PROPOSE = "role_grant.propose"
     ROLE_GRANT_SUPERSEDE = "role_grant.supersede"
     ROLE_GRANT_CONFIRM = "role_grant.confirm"

@@ -101,6 +101,20 @@ async def add_member(
     return row is not None
 
 
+async def non_members(conn: asyncpg.Connection, investigation_id: UUID) -> list[asyncpg.Record]:
+    """Active users not yet on the investigation's team, by name: whom its team can take."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT u.id AS user_id, u.username, u.display_name FROM users u
+         WHERE u.active
+           AND NOT EXISTS (SELECT 1 FROM investigation_members m WHERE m.investigation_id = $1 AND m.user_id = u.id)
+         ORDER BY u.display_name, u.username
+        """,
+        investigation_id,
+    )
+    return rows
+
+
 async def user_exists(conn: asyncpg.Connection, user_id: UUID) -> bool:
     found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND active)", user_id)
     return found
@@ -152,11 +166,12 @@ async def awaiting_authorization(
     """Investigations without a current authorization; whether the caller opened each."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
-        SELECT {_SUMMARY}, o.display_name AS opened_by, (i.opened_by = $1) AS own
+        SELECT {_SUMMARY}, o.display_name AS opened_by, (i.opened_by = $1) AS own,
+               coalesce(i.authorized_until, i.created_at) AS waiting_since
           FROM investigations i JOIN users o ON o.id = i.opened_by
          WHERE {investigation_visible("i", "$1", "$2", "$4")}
            AND (i.authorized_until IS NULL OR i.authorized_until <= $3) AND i.status <> 'refused'
-         ORDER BY i.created_at, i.id
+         ORDER BY waiting_since, i.id
          LIMIT 500
         """,
         me,

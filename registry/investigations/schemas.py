@@ -43,6 +43,13 @@ class Member(msgspec.Struct):
     display_name: str
 
 
+class MemberChoice(msgspec.Struct):
+    """Whom the caller may add to a team, or why they may add no one."""
+
+    people: list[Member]
+    refused: str | None = None
+
+
 class InvestigationOut(msgspec.Struct):
     id: UUID
     case_number: str
@@ -96,3 +103,5 @@ class AwaitingAuthorization(msgspec.Struct):
     status: str
     opened_by: str
     own: bool
+    # Since it was opened, or since its authorization lapsed.
+    waiting_since: datetime | None = None

@@ -24,6 +24,7 @@ from registry.investigations.schemas import (
     InvestigationSummary,
     Member,
     MemberAdd,
+    MemberChoice,
     Refuse,
 )
 from registry.notify import waiting
@@ -139,9 +140,10 @@ async def list_visible(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestC
     )
 
 
-async def add_member(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: MemberAdd
-) -> InvestigationOut:
+async def _team_of(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID
+) -> asyncpg.Record:
+    """The investigation, if the caller may add to its team: who opened it, or its unit's chain."""
     me = ctx.me
     row = await _visible(conn, runtime, me.id, investigation_id)
     if row is None:
@@ -150,6 +152,25 @@ async def add_member(
         raise Forbidden(
             "Only the detective who opened the investigation, or a supervisor or commander of its unit, adds members."
         )
+    return row
+
+
+async def member_candidates(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID
+) -> MemberChoice:
+    """Whom the caller may add to the team, by name; or why they may not add anyone."""
+    try:
+        await _team_of(conn, runtime, ctx, investigation_id)
+    except Forbidden as exc:
+        return MemberChoice(people=[], refused=exc.detail)
+    return MemberChoice(people=msgspec.convert(await repo.non_members(conn, investigation_id), list[Member]))
+
+
+async def add_member(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: MemberAdd
+) -> InvestigationOut:
+    me = ctx.me
+    await _team_of(conn, runtime, ctx, investigation_id)
     if not await repo.user_exists(conn, data.user_id):
         raise NotFound("No active user with that id.", field="user_id")
     if await repo.add_member(conn, investigation_id, data.user_id, me.id, ctx.now):
@@ -251,6 +272,7 @@ async def awaiting_authorization(
             status=r["status"],
             opened_by=r["opened_by"],
             own=r["own"],
+            waiting_since=r["waiting_since"],
         )
         for r in rows
     ]

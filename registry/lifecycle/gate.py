@@ -33,6 +33,13 @@ STEPS = (
     "retire",
     "compromise",
     "handover",
+    "assess_linkage",
+    # Preparations beside the lifecycle, which their own domains carry out.
+    "request_account",
+    "acknowledge_terms",
+    "assign_equipment",
+    "release_equipment",
+    "record_disabled_account",
 )
 
 
@@ -156,6 +163,22 @@ def steps_for(row: asyncpg.Record, result: GateOut, me: CurrentUser, runtime: Ru
         "retire": step("retire", Permission.PERSONA_SUSPEND, handler_or_chain, state(*S.live())),
         "compromise": step("compromise", Permission.PERSONA_SUSPEND, handler_or_chain, state(*S.live())),
         "handover": step("handover", Permission.PERSONA_HANDOVER, state(*S.live())),
+        # The blast radius of a burn: which live personas share a link with this one, and what
+        # becomes of each (issue 16.1).
+        "assess_linkage": step(
+            "assess_linkage",
+            Permission.PERSONA_SUSPEND,
+            (chain, PERSON, "The supervisor and commander chain assess a burned persona's links.", []),
+        ),
+        # The handler prepares a live persona's accounts and terms; the handler or the chain
+        # equips it, releases its devices and records a site's disabling of an account.
+        "request_account": step("request_account", Permission.ACCOUNT_REQUEST, only_handler, state(*S.live())),
+        "acknowledge_terms": step("acknowledge_terms", Permission.TOS_ACKNOWLEDGE, only_handler, state(*S.live())),
+        "assign_equipment": step("assign_equipment", Permission.EQUIPMENT_ASSIGN, handler_or_chain, state(*S.live())),
+        "release_equipment": step("release_equipment", Permission.EQUIPMENT_ASSIGN, handler_or_chain, state(*S.live())),
+        "record_disabled_account": step(
+            "record_disabled_account", Permission.ACCOUNT_DISABLE, handler_or_chain, state(*S.live())
+        ),
     }
     return [steps[name] for name in STEPS]
 

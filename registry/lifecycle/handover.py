@@ -15,9 +15,29 @@ from registry.lifecycle import gate
 from registry.lifecycle.schedule import release_review, schedule_review
 from registry.personas import repo
 from registry.personas.lookup import visible_persona
-from registry.personas.schemas import HandoverIn, StatusOut
+from registry.personas.schemas import HandoverIn, Person, StatusOut
 from registry.reviews import repo as reviews_repo
 from registry.runtime import RequestContext, Runtime
+
+
+def _why_not(target: asyncpg.Record, persona: asyncpg.Record) -> str | None:
+    """Why an active detective may not take this persona over, if they may not."""
+    if target["id"] == persona["handler_id"]:
+        return f"{target['display_name']} already handles this persona."
+    if target["id"] == persona["approved_by"]:
+        return f"{target['display_name']} approved this persona and so cannot handle it (003 IV.B.3.b.2)."
+    return None
+
+
+async def candidates(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> list[Person]:
+    """The active detectives this persona may be handed to, by name (whether the caller may
+    hand it over at all is the gate's `handover` step)."""
+    persona = await visible_persona(conn, runtime, ctx, persona_id)
+    return [
+        Person(id=u["id"], username=u["username"], display_name=u["display_name"])
+        for u in await repo.active_detectives(conn)
+        if _why_not(u, persona) is None
+    ]
 
 
 async def handover(
@@ -29,13 +49,9 @@ async def handover(
     target = await repo.active_detective(conn, data.to_user_id)
     if target is None:
         raise Invalid("to_user_id must be an active detective.", field="to_user_id")
-    if data.to_user_id == row["handler_id"]:
-        raise Conflict(f"{target['display_name']} already handles this persona.", field="to_user_id")
-    if data.to_user_id == row["approved_by"]:
-        raise Conflict(
-            f"{target['display_name']} approved this persona and so cannot handle it (003 IV.B.3.b.2).",
-            field="to_user_id",
-        )
+    why_not = _why_not(target, row)
+    if why_not is not None:
+        raise Conflict(why_not, field="to_user_id")
     updated = await repo.hand_over(
         conn, persona_id, me.id, runtime.permissions.unit_wide_roles, data.to_user_id, ctx.now
     )

@@ -3,19 +3,18 @@ the rules are in registry.lifecycle."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Router, get, post
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
-from registry.errors import BadRequest
 from registry.lifecycle import approval, gate, handover, reviews, steps
 from registry.lifecycle.schemas import Assessment, GateOut
 from registry.permissions import Permission
+from registry.personas.routes import IfMatch, named_version
 from registry.personas.schemas import (
     Approve,
     CompromiseIn,
@@ -30,22 +29,6 @@ from registry.reviews.schemas import Complete, Completed
 from registry.runtime import Ctx, RuntimeDep
 
 PersonaId = FromPath[UUID]
-IfMatch = Annotated[
-    str | None,
-    HeaderParameter(name="if-match", description="the persona's ETag (its version) the decision is about"),
-]
-
-
-def _version(body: int | None, if_match: str | None) -> int | None:
-    """The version a decision names: in the body, or as If-Match ("3", W/"3" or 3)."""
-    if if_match is None:
-        return body
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise BadRequest('If-Match must be the persona\'s ETag, such as "3".', field="if-match")
-    if body is not None and body != int(text):
-        raise BadRequest("version and If-Match name different versions; send one.", field="version")
-    return int(text)
 
 
 @get("/{persona_id:uuid}/gate", opt={"permission": Permission.PERSONA_READ})
@@ -78,14 +61,14 @@ async def approve(
 ) -> StatusOut:
     """Approve the documented details before use (003 IV.B.3.b.2), with a fresh TOTP code;
     `version` (or If-Match) binds the approval to the details you saw: 409 if they changed."""
-    return await approval.approve(db, runtime, ctx, persona_id, data, _version(data.version, if_match))
+    return await approval.approve(db, runtime, ctx, persona_id, data, named_version(data.version, if_match))
 
 
 @post("/{persona_id:uuid}/reject", status_code=HTTP_200_OK, opt={"permission": Permission.PERSONA_APPROVE})
 async def reject(
     persona_id: PersonaId, data: JSONBody[Reject], db: DB, runtime: RuntimeDep, ctx: Ctx, if_match: IfMatch = None
 ) -> StatusOut:
-    return await approval.reject(db, runtime, ctx, persona_id, data, _version(data.version, if_match))
+    return await approval.reject(db, runtime, ctx, persona_id, data, named_version(data.version, if_match))
 
 
 @get("/{persona_id:uuid}/changes", opt={"permission": Permission.PERSONA_APPROVE})

@@ -79,16 +79,15 @@ async def add_photo(
     return PhotoOut(id=photo_id, persona_id=persona_id, warnings=found)
 
 
-def _may_assess(runtime: Runtime, ctx: RequestContext) -> None:
-    if not runtime.permissions.sees_unit(ctx.me.roles):
-        raise Forbidden("The supervisor and commander chain assess a burned persona's links.")
+async def _may_assess(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> None:
+    gate.require(await gate.facts(conn, runtime, ctx, persona_id), "assess_linkage", runtime, ctx, "be assessed")
 
 
 async def report(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> LinkageReport:
     """Every live persona sharing a device, a recovery contact, a photo, an egress, or the
     handler on a platform with this one; an audited read."""
     persona = await visible_persona(conn, runtime, ctx, persona_id)
-    _may_assess(runtime, ctx)
+    await _may_assess(conn, runtime, ctx, persona_id)
     rows = await repo.linked(conn, persona_id, ctx.me.id, runtime.permissions.unit_wide_roles)
     linked = [
         msgspec.convert(
@@ -125,7 +124,7 @@ async def assess(
     """The supervisor decides on one linked persona: keep it in use, suspend it, or retire it,
     through the same lifecycle steps the API offers, with the reason recorded."""
     burned = await visible_persona(conn, runtime, ctx, persona_id)
-    _may_assess(runtime, ctx)
+    await _may_assess(conn, runtime, ctx, persona_id)
     found = next(
         (
             r

@@ -17,7 +17,7 @@ from registry.accounts.service import for_persona as accounts_for_persona
 from registry.accounts.service import handle_index
 from registry.audit.actions import Action, History
 from registry.audit.service import record
-from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
+from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound, Stale
 from registry.identifiers import spells
 from registry.investigations import repo as investigations_repo
 from registry.personas import codenames, repo
@@ -167,7 +167,12 @@ async def get(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, p
         review_interval_days=row["review_interval_days"],
         rejection_reason=row["rejection_reason"],
         created_at=row["created_at"],
-        history=[HistoryEntry(at=h["at"], action=h["action"], actor=h["actor"], details=h["details"]) for h in history],
+        history=[
+            HistoryEntry(
+                at=h["at"], action=h["action"], actor=h["actor"], details=h["details"], actor_name=h["actor_name"]
+            )
+            for h in history
+        ],
         accounts=await accounts_for_persona(conn, runtime, persona_id),
     )
 
@@ -179,6 +184,7 @@ async def update_identity(
     persona_id: UUID,
     identity: Identity,
     acknowledge_retired: bool = False,
+    version: int | None = None,
 ) -> StatusOut:
     """The handler edits the documented identity, and its version moves, so an approval names
     the details it saw. A change to an approved or active persona is material: it goes back to
@@ -191,6 +197,12 @@ async def update_identity(
         raise Forbidden("Only the persona's handler can change its documented identity.")
     if row["status"] in S.closed():
         raise InvalidTransition(f"The persona is {row['status']}; its record is closed.")
+    if version is not None and row["version"] != version:
+        raise Stale(
+            f"{row['codename']} changed since you opened it (you edited version {version}; it is now version "
+            f"{row['version']}): reload it and make your change again.",
+            version=row["version"],
+        )
     _check_identity(identity, ctx)
     if open_identity(runtime, persona_id, bytes(row["identity"])) == identity:
         return StatusOut.of(row)
@@ -212,6 +224,7 @@ async def update_identity(
                 allowed_from=(row["status"],),
                 to_status=to_status,
                 now=ctx.now,
+                version=version,
             )
     except asyncpg.UniqueViolationError:
         await _deconflict_alias(conn, alias_index, persona_id, acknowledge_retired)

@@ -3,7 +3,7 @@ inspector reads, and what waits for an approver. Codenames only, never an identi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -112,9 +112,10 @@ async def central_record(
 async def awaiting_approval(
     conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, renew_within_days: int
 ) -> list[AwaitingApproval]:
-    """What waits for an approver: submitted personas and approvals about to lapse."""
+    """What waits for an approver, the longest waiting first: submitted personas and approvals
+    about to lapse."""
     rows = await repo.awaiting_approval(
-        conn, ctx.me.id, runtime.permissions.unit_wide_roles, ctx.now + timedelta(days=renew_within_days)
+        conn, ctx.me.id, runtime.permissions.unit_wide_roles, ctx.now, renew_within_days
     )
     return [
         AwaitingApproval(
@@ -123,6 +124,8 @@ async def awaiting_approval(
             status=r["status"],
             case_number=r["case_number"],
             handler=r["handler"],
+            requested_by=r["requested_by"],
+            waiting_since=r["waiting_since"],
             approval_expires_at=r["approval_expires_at"],
             material_change=r["status"] == PersonaStatus.SUBMITTED and r["approved_before"],
             own=r["own"],

@@ -158,7 +158,7 @@ async def page_visible(
 async def history(conn: asyncpg.Connection, persona_id: UUID) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT h.at, h.action, u.username AS actor, h.details
+        SELECT h.at, h.action, u.username AS actor, u.display_name AS actor_name, h.details
           FROM persona_history h LEFT JOIN users u ON u.id = h.actor_id
          WHERE h.persona_id = $1
          ORDER BY h.at, h.id
@@ -267,10 +267,12 @@ async def update_identity(
     allowed_from: tuple[str, ...],
     to_status: str | None,
     now: datetime,
+    version: int | None = None,
 ) -> asyncpg.Record | None:
     """The handler rewrites the documented identity, and the version moves. A material change
     to an approved persona sends it back for approval (`to_status`); a suspended one stays
-    suspended and goes back for approval when the suspension lifts."""
+    suspended and goes back for approval when the suspension lifts. With `version`, only the
+    version the handler edited is rewritten."""
     return await conn.fetchrow(
         f"""
         UPDATE personas p
@@ -278,6 +280,7 @@ async def update_identity(
                suspended_from = CASE WHEN p.status = 'suspended' THEN 'submitted' END,
                updated_at = $8
          WHERE p.id = $1 AND p.status = ANY($6::text[]) AND {persona_visible("p", "$2", "$3")} AND {HANDLER}
+           AND ($9::integer IS NULL OR p.version = $9)
         RETURNING {_STEPPED}
         """,
         persona_id,
@@ -288,6 +291,7 @@ async def update_identity(
         list(allowed_from),
         to_status,
         now,
+        version,
     )
 
 
@@ -322,6 +326,18 @@ async def active_detective(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.R
     return await conn.fetchrow(
         "SELECT id, username, display_name FROM users WHERE id = $1 AND active AND 'detective' = ANY(roles)", user_id
     )
+
+
+async def active_detectives(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every active detective, by name: whom a persona can be handed to."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT id, username, display_name FROM users
+         WHERE active AND 'detective' = ANY(roles)
+         ORDER BY display_name, username
+        """
+    )
+    return rows
 
 
 async def suspend_by_system(conn: asyncpg.Connection, persona_ids: list[UUID], now: datetime) -> list[asyncpg.Record]:
@@ -424,28 +440,43 @@ async def central_investigations(
 
 
 async def awaiting_approval(
-    conn: asyncpg.Connection, me: UUID, unit_roles: list[str], renew_before: datetime
+    conn: asyncpg.Connection, me: UUID, unit_roles: list[str], now: datetime, renew_within_days: int
 ) -> list[asyncpg.Record]:
-    """Personas waiting for an approver: submitted details (new or materially changed) and
-    approvals that lapse before `renew_before`; whether the caller requested or handles each."""
+    """Personas waiting for an approver, the longest waiting first: submitted details (new or
+    materially changed, waiting since they were sent) and approvals that lapse within
+    `renew_within_days` (waiting since they came that close); whether the caller requested or
+    handles each."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
-        SELECT p.id, p.codename, p.status, p.approval_expires_at, i.case_number, h.display_name AS handler,
-               (p.handler_id = $1 OR p.requested_by = $1) AS own,
-               EXISTS (SELECT 1 FROM persona_history ph
-                        WHERE ph.persona_id = p.id AND ph.action = 'approve') AS approved_before
-          FROM personas p
-          JOIN investigations i ON i.id = p.investigation_id
-          JOIN users h ON h.id = p.handler_id
-         WHERE {persona_visible("p", "$1", "$2")}
-           AND (p.status = 'submitted'
-                OR (p.status = ANY($4::text[]) AND p.approval_expires_at < $3))
-         ORDER BY p.status = 'submitted' DESC, p.approval_expires_at NULLS FIRST, p.created_at
+        SELECT * FROM (
+            SELECT p.id, p.codename, p.status, p.approval_expires_at, p.created_at, i.case_number,
+                   h.display_name AS handler, r.display_name AS requested_by,
+                   (p.handler_id = $1 OR p.requested_by = $1) AS own,
+                   EXISTS (SELECT 1 FROM persona_history ph
+                            WHERE ph.persona_id = p.id AND ph.action = 'approve') AS approved_before,
+                   CASE WHEN p.status = 'submitted' THEN
+                        coalesce((SELECT max(ph.at) FROM persona_history ph
+                                   WHERE ph.persona_id = p.id
+                                     AND (ph.action = 'submit'
+                                          OR (ph.action = 'identity_changed' AND ph.details ? 'resubmitted'))),
+                                 p.updated_at)
+                        ELSE p.approval_expires_at - make_interval(days => $5::integer) END AS waiting_since
+              FROM personas p
+              JOIN investigations i ON i.id = p.investigation_id
+              JOIN users h ON h.id = p.handler_id
+              JOIN users r ON r.id = p.requested_by
+             WHERE {persona_visible("p", "$1", "$2")}
+               AND (p.status = 'submitted'
+                    OR (p.status = ANY($4::text[])
+                        AND p.approval_expires_at < $3::timestamptz + make_interval(days => $5::integer)))
+        ) waiting
+         ORDER BY waiting_since, created_at, id
          LIMIT 500
         """,
         me,
         unit_roles,
-        renew_before,
+        now,
         values(PersonaStatus.approved_like()),
+        renew_within_days,
     )
     return rows

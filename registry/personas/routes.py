@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request, Response, Router, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
@@ -32,6 +32,22 @@ from registry.status import PersonaStatus
 
 PersonaId = FromPath[UUID]
 Status = Annotated[str | None, QueryParameter(pattern=PersonaStatus.pattern())]
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(name="if-match", description="the persona's ETag (its version) the request is about"),
+]
+
+
+def named_version(body: int | None, if_match: str | None) -> int | None:
+    """The version a decision names: in the body, or as If-Match ("3", W/"3" or 3)."""
+    if if_match is None:
+        return body
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise BadRequest('If-Match must be the persona\'s ETag, such as "3".', field="if-match")
+    if body is not None and body != int(text):
+        raise BadRequest("version and If-Match name different versions; send one.", field="version")
+    return int(text)
 
 
 @post("/", status_code=HTTP_201_CREATED, opt={"permission": Permission.PERSONA_REQUEST})
@@ -66,9 +82,19 @@ async def get_persona(persona_id: PersonaId, db: DB, runtime: RuntimeDep, ctx: C
 
 @patch("/{persona_id:uuid}", opt={"permission": Permission.PERSONA_EDIT})
 async def update_persona(
-    persona_id: PersonaId, data: JSONBody[PersonaPatch], db: DB, runtime: RuntimeDep, ctx: Ctx
+    persona_id: PersonaId,
+    data: JSONBody[PersonaPatch],
+    db: DB,
+    runtime: RuntimeDep,
+    ctx: Ctx,
+    if_match: IfMatch = None,
 ) -> StatusOut:
-    return await identity.update_identity(db, runtime, ctx, persona_id, data.identity, data.acknowledge_retired)
+    """Change the documented identity; `version` (or If-Match, the ETag of the read) refuses
+    with 409 an edit of details that changed since they were read."""
+    version = named_version(data.version, if_match)
+    return await identity.update_identity(
+        db, runtime, ctx, persona_id, data.identity, data.acknowledge_retired, version
+    )
 
 
 @post("/api/deconfliction", status_code=HTTP_200_OK, opt={"permission": Permission.DECONFLICT})

@@ -61,15 +61,17 @@ class PersonaCreate(msgspec.Struct, forbid_unknown_fields=True):
     acknowledge_retired: AcknowledgeRetired = False
 
 
-class PersonaPatch(msgspec.Struct, forbid_unknown_fields=True):
-    identity: Identity
-    acknowledge_retired: AcknowledgeRetired = False
-
-
 Version = Annotated[
     int,
     msgspec.Meta(ge=1, description="the persona's version the decision is about (or send it as If-Match)"),
 ]
+
+
+class PersonaPatch(msgspec.Struct, forbid_unknown_fields=True):
+    identity: Identity
+    acknowledge_retired: AcknowledgeRetired = False
+    # The version the handler edited (or If-Match): a change made meanwhile is not overwritten.
+    version: Version | None = None
 
 
 class Approve(msgspec.Struct, forbid_unknown_fields=True):
@@ -174,6 +176,8 @@ class HistoryEntry(msgspec.Struct):
     action: str
     actor: str | None
     details: dict[str, Any]
+    # The actor as people know them (`actor` is the username).
+    actor_name: str | None = None
 
 
 class PersonaDetail(msgspec.Struct):
@@ -287,6 +291,9 @@ class AwaitingApproval(msgspec.Struct):
     status: str
     case_number: str
     handler: str
+    # Who asked (the requester's display name), and since when it waits for an approver.
+    requested_by: str
+    waiting_since: datetime
     approval_expires_at: datetime | None
     # Submitted again after an approval: a material change to approved details.
     material_change: bool

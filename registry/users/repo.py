@@ -238,3 +238,12 @@ async def confirm_grant(conn: asyncpg.Connection, grant_id: UUID, me: UUID, now:
         now,
     )
     return user_id
+
+
+async def own_email(conn: asyncpg.Connection, user_id: UUID) -> str | None:
+    email: str | None = await conn.fetchval("SELECT email FROM users WHERE id = $1", user_id)
+    return email
+
+
+async def set_email(conn: asyncpg.Connection, user_id: UUID, email: str | None, now: datetime) -> None:
+    await conn.execute("UPDATE users SET email = $2, updated_at = $3 WHERE id = $1", user_id, email, now)

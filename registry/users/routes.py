@@ -17,6 +17,7 @@ from registry.users.schemas import (
     Confirmation,
     EnrollmentCode,
     GrantConfirmed,
+    OwnEmail,
     PasswordReset,
     RoleGrantList,
     RoleGrantOut,
@@ -127,6 +128,12 @@ async def confirm_grant(
     return await grants.confirm(db, runtime, ctx, grant_id, data.totp_code)
 
 
+@patch("/api/me", status_code=HTTP_200_OK, opt={"permission": Permission.SELF}, tags=["auth"])
+async def set_own_email(data: JSONBody[OwnEmail], db: DB, ctx: Ctx) -> OwnEmail:
+    """Your own address for reminders and notices (`null` stops them); codenames only ever go there."""
+    return await service.set_own_email(db, ctx, data)
+
+
 routes: list[ControllerRouterHandler] = [
     Router(
         path="/api/users",
@@ -143,4 +150,5 @@ routes: list[ControllerRouterHandler] = [
         tags=["users"],
     ),
     Router(path="/api/role-grants", route_handlers=[list_grants, confirm_grant], tags=["users"]),
+    set_own_email,
 ]

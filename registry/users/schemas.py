@@ -36,6 +36,12 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     unit_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=50)] | None = None
 
 
+class OwnEmail(msgspec.Struct, forbid_unknown_fields=True):
+    """The address reminders and notices for the signed-in user go to; null stops them."""
+
+    email: Email | None
+
+
 class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
     # A temporary password for the user to replace at their next sign-in.
     password: Password

@@ -31,7 +31,15 @@ from registry.errors import Conflict, Forbidden, NotFound
 from registry.runtime import RequestContext, Runtime
 from registry.units import service as units
 from registry.users import grants, repo, rules
-from registry.users.schemas import EnrollmentCode, PasswordReset, RoleGrantOut, UserCreate, UserOut, UserPatch
+from registry.users.schemas import (
+    EnrollmentCode,
+    OwnEmail,
+    PasswordReset,
+    RoleGrantOut,
+    UserCreate,
+    UserOut,
+    UserPatch,
+)
 
 
 async def create(
@@ -192,3 +200,16 @@ async def confirm_mfa_reset(
         details={"reason": gate["reason"]},
     )
     return issued
+
+
+async def own_email(conn: asyncpg.Connection, ctx: RequestContext) -> OwnEmail:
+    return OwnEmail(email=await repo.own_email(conn, ctx.me.id))
+
+
+async def set_own_email(conn: asyncpg.Connection, ctx: RequestContext, data: OwnEmail) -> OwnEmail:
+    """The signed-in user's own address for reminders and notices (codenames only ever go there)."""
+    await repo.set_email(conn, ctx.me.id, data.email, ctx.now)
+    # The audit says that it changed, not the address.
+    details = {"set": data.email is not None}
+    await record(conn, ctx, Action.USER_OWN_EMAIL, target_type="user", target_id=ctx.me.id, details=details)
+    return data

@@ -3,6 +3,7 @@ authorization and the team."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
 from registry.investigations import service as investigations
-from registry.investigations.schemas import Authorize, InvestigationCreate, MemberAdd
+from registry.investigations.schemas import Authorize, InvestigationCreate, MemberAdd, Refuse
 from registry.lifecycle import listing
 from registry.permissions import Permission
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
@@ -90,11 +91,17 @@ async def _investigation(
     errors: dict[str, str],
     status: int,
     done: str | None = None,
+    opened: str = "",
 ) -> Template:
     case = await investigations.get(db, runtime, ctx, investigation_id)
     listed = (
         await listing.page(db, runtime, ctx, status=None, investigation_id=investigation_id, cursor=None, limit=200)
         if ctx.me.can(P.PERSONA_READ)
+        else None
+    )
+    team = (
+        await investigations.member_candidates(db, runtime, ctx, investigation_id)
+        if ctx.me.can(P.INVESTIGATION_MEMBERS)
         else None
     )
     return page(
@@ -105,41 +112,59 @@ async def _investigation(
         case=case,
         personas=listed,
         own=case.opened_by == ctx.me.username,
+        team=team,
         errors=errors,
+        opened=opened,
         done=done,
     )
 
 
-@post("/investigations/{investigation_id:uuid}/authorize", opt={"permission": P.INVESTIGATION_AUTHORIZE})
-async def investigation_authorize(
-    request: Request[Any, Any, Any], investigation_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
-) -> Response[Any]:
-    form = values(await request.form())
-    try:
-        data = convert(given(totp_code=text(form, "totp_code"), note=text(form, "note")), Authorize)
-        await attempt(db, lambda: investigations.authorize(db, runtime, ctx, investigation_id, data))
-    except FormErrors as exc:
-        return await _investigation(request, db, runtime, ctx, investigation_id, exc.errors, exc.status)
-    return see_other(f"/investigations/{investigation_id}?done=authorize")
+Form = dict[str, Any]
+CaseStep = Callable[[DB, Runtime, RequestContext, UUID, Form], Awaitable[object]]
 
 
-@post("/investigations/{investigation_id:uuid}/members", opt={"permission": P.INVESTIGATION_MEMBERS})
-async def investigation_member(
-    request: Request[Any, Any, Any], investigation_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
-) -> Response[Any]:
-    form = values(await request.form())
-    try:
-        data = convert(given(user_id=text(form, "user_id")), MemberAdd)
-        await attempt(db, lambda: investigations.add_member(db, runtime, ctx, investigation_id, data))
-    except FormErrors as exc:
-        return await _investigation(request, db, runtime, ctx, investigation_id, exc.errors, exc.status)
-    return see_other(f"/investigations/{investigation_id}?done=member")
+def _case_step(path: str, permission: Permission, step: CaseStep, done: str, *, prefixed: bool = False) -> Any:
+    """A POST that runs one service step on an investigation, then shows it again: at once with
+    the error beside the field at fault (named `<path>.<field>` where two forms share a name),
+    or after a redirect with what was done."""
+
+    @post(f"/investigations/{{investigation_id:uuid}}/{path}", opt={"permission": permission}, name=f"case-{path}")
+    async def handler(
+        request: Request[Any, Any, Any], investigation_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
+    ) -> Response[Any]:
+        form = values(await request.form())
+        try:
+            await attempt(db, lambda: step(db, runtime, ctx, investigation_id, form))
+        except FormErrors as exc:
+            errors = {f"{path}.{n or 'totp_code'}": m for n, m in exc.errors.items()} if prefixed else exc.errors
+            return await _investigation(request, db, runtime, ctx, investigation_id, errors, exc.status, opened=path)
+        return see_other(f"/investigations/{investigation_id}?done={done}")
+
+    return handler
+
+
+async def _authorize(db: DB, runtime: Runtime, ctx: RequestContext, case: UUID, form: Form) -> object:
+    data = convert(given(totp_code=text(form, "totp_code"), note=text(form, "note")), Authorize)
+    return await investigations.authorize(db, runtime, ctx, case, data)
+
+
+async def _refuse(db: DB, runtime: Runtime, ctx: RequestContext, case: UUID, form: Form) -> object:
+    """The official refuses false identities for the case, with a reason and a fresh code."""
+    data = convert(given(reason=text(form, "reason"), totp_code=text(form, "totp_code")), Refuse)
+    return await investigations.refuse(db, runtime, ctx, case, data)
+
+
+async def _member(db: DB, runtime: Runtime, ctx: RequestContext, case: UUID, form: Form) -> object:
+    # The member is picked by name from the people the service offers; the value is their id.
+    data = convert(given(user_id=text(form, "user_id")), MemberAdd)
+    return await investigations.add_member(db, runtime, ctx, case, data)
 
 
 routes: list[ControllerRouterHandler] = [
     investigation_list,
     investigation_open,
     investigation_page,
-    investigation_authorize,
-    investigation_member,
+    _case_step("authorize", P.INVESTIGATION_AUTHORIZE, _authorize, "authorize"),
+    _case_step("refuse", P.INVESTIGATION_AUTHORIZE, _refuse, "refused", prefixed=True),
+    _case_step("members", P.INVESTIGATION_MEMBERS, _member, "member"),
 ]

@@ -15,13 +15,16 @@ from litestar.types import ControllerRouterHandler
 from registry.accounts import service as accounts
 from registry.accounts.schemas import AccountCreate
 from registry.activity import service as activity
+from registry.audit.actions import History
 from registry.db.pool import DB
 from registry.equipment import service as equipment
 from registry.investigations import service as investigations
-from registry.lifecycle import approval, gate, listing, steps
+from registry.lifecycle import approval, gate, handover, listing, steps
+from registry.linkage import service as linkage
+from registry.linkage.schemas import AssessmentIn
 from registry.permissions import Permission
 from registry.personas import identity
-from registry.personas.schemas import PersonaCreate
+from registry.personas.schemas import Identity, PersonaCreate, PersonaPatch
 from registry.platforms import service as platforms
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
 from registry.status import PersonaStatus
@@ -81,6 +84,26 @@ async def persona_new(
     return await _request_page(request, db, runtime, ctx, {}, form, 200)
 
 
+PHOTO = "identity.photo_provenance[{}]"
+
+
+def _photo(form: Mapping[str, Any], i: int) -> dict[str, Any] | None:
+    """The i-th photo block, if any of it was filled in."""
+    photo = PHOTO.format(i)
+    source, description = text(form, f"{photo}.source"), text(form, f"{photo}.description")
+    employee = checked(form, f"{photo}.depicts_department_employee")
+    if not (source or description or employee):
+        return None
+    consent = given(
+        given_by=text(form, f"{photo}.consent.given_by"),
+        recorded_on=text(form, f"{photo}.consent.recorded_on"),
+        reference=text(form, f"{photo}.consent.reference"),
+    )
+    return given(source=source, description=description, depicts_department_employee=employee) | (
+        {"consent": consent} if consent else {}
+    )
+
+
 def _identity(form: Mapping[str, Any]) -> dict[str, Any]:
     documented = given(
         alias_name=text(form, "identity.alias_name"),
@@ -88,20 +111,35 @@ def _identity(form: Mapping[str, Any]) -> dict[str, Any]:
         location=text(form, "identity.location"),
         legend=text(form, "identity.legend"),
     )
-    photo = "identity.photo_provenance[0]"
-    source, description = text(form, f"{photo}.source"), text(form, f"{photo}.description")
-    employee = checked(form, f"{photo}.depicts_department_employee")
-    if source or description or employee:
-        consent = given(
-            given_by=text(form, f"{photo}.consent.given_by"),
-            recorded_on=text(form, f"{photo}.consent.recorded_on"),
-            reference=text(form, f"{photo}.consent.reference"),
-        )
-        documented["photo_provenance"] = [
-            given(source=source, description=description, depicts_department_employee=employee)
-            | ({"consent": consent} if consent else {})
-        ]
+    blocks = 0
+    while f"{PHOTO.format(blocks)}.source" in form:
+        blocks += 1
+    photos = [photo for i in range(blocks) if (photo := _photo(form, i)) is not None]
+    if photos:
+        documented["photo_provenance"] = photos
     return documented
+
+
+def _identity_values(documented: Identity) -> dict[str, str]:
+    """The edit form's inputs, filled with the identity as it is."""
+    filled = {
+        "identity.alias_name": documented.alias_name,
+        "identity.date_of_birth": documented.date_of_birth.isoformat(),
+        "identity.location": documented.location,
+        "identity.legend": documented.legend,
+    }
+    for i, photo in enumerate(documented.photo_provenance):
+        block = PHOTO.format(i)
+        filled |= {f"{block}.source": photo.source, f"{block}.description": photo.description}
+        if photo.depicts_department_employee:
+            filled[f"{block}.depicts_department_employee"] = "on"
+        if photo.consent is not None:
+            filled |= {
+                f"{block}.consent.given_by": photo.consent.given_by,
+                f"{block}.consent.recorded_on": photo.consent.recorded_on.isoformat(),
+                f"{block}.consent.reference": photo.consent.reference,
+            }
+    return filled
 
 
 @post("/personas/new", opt={"permission": P.PERSONA_REQUEST})
@@ -152,15 +190,8 @@ FIX = {
     "terms_of_service": "#tos",
     "approved": "#decide",
 }
-# The page's preparations that are not lifecycle steps, and the step whose who-and-when they
-# share: the handler prepares a live persona's accounts and terms (as they edit it); the
-# handler or the chain equips a live persona (as they may retire it). The services decide;
-# this only chooses which forms to offer.
-PREPARATIONS = {
-    "account": ("edit", P.ACCOUNT_REQUEST),
-    "tos": ("edit", P.TOS_ACKNOWLEDGE),
-    "equipment": ("retire", P.EQUIPMENT_ASSIGN),
-}
+# The history entries that are an approver's decision, shown again beside the next one.
+DECIDED = (History.APPROVE, History.REJECT, History.RENEW)
 # Account states that mean the persona is, or will be, on the platform: its terms apply.
 ON_PLATFORM = ("requested", "authorized")
 
@@ -177,6 +208,7 @@ async def show(
     opened: str = "",
     status: int = 200,
     done: str | None = None,
+    warnings: list[str] | None = None,
 ) -> Template:
     """The persona's page: the full record (an audited read), the lifecycle's assessment for
     this caller (conditions, devices, steps), and the forms of the steps it allows."""
@@ -186,8 +218,8 @@ async def show(
     by_step = {s.step: s for s in verdict.steps}
     log = await activity.list_for(db, runtime, ctx, persona_id, 100) if me.can(P.ACTIVITY_READ) else None
     catalog = (await platforms.list_all(db, runtime, ctx)).items if me.can(P.PLATFORM_READ) else []
-    may = {name: by_step[step].allowed and me.can(perm) for name, (step, perm) in PREPARATIONS.items()}
-    free = (await equipment.list_equipment(db, ctx, "available")).items if may["equipment"] else []
+    assign = by_step["assign_equipment"].allowed
+    free = (await equipment.list_equipment(db, ctx, "available")).items if assign else []
     # Each waiting account with whether it is the caller's own (then another official decides).
     waiting = (
         {a.id: own for a, own in await accounts.awaiting_authorization(db, runtime, ctx) if a.persona_id == persona_id}
@@ -199,6 +231,7 @@ async def show(
     # device the lifecycle says is usable now (003 IV.B.2).
     authorized = {a.platform_id: a.platform for a in detail.accounts if a.status == "authorized"}
     changes = await approval.changes(db, runtime, ctx, persona_id) if by_step["approve"].allowed else None
+    successors = await handover.candidates(db, runtime, ctx, persona_id) if by_step["handover"].allowed else []
     return page(
         request,
         "persona.html",
@@ -208,7 +241,6 @@ async def show(
         a=verdict,
         steps=by_step,
         allowed=[s.step for s in verdict.steps if s.allowed],
-        may=may,
         fix=FIX,
         changes=changes,
         activity=log.items if log else [],
@@ -218,10 +250,13 @@ async def show(
         usable_devices=[d for d in verdict.devices if d.usable],
         free_devices=[d for d in free if d.inspection_current],
         waiting=waiting,
+        successors=successors,
+        decisions=[h for h in detail.history if h.action in DECIDED],
         errors=errors or {},
         v=form or {},
         opened=opened,
         done=done,
+        warnings=warnings or [],
     )
 
 
@@ -233,9 +268,160 @@ async def persona_page(
     runtime: RuntimeDep,
     ctx: Ctx,
     done: FromQuery[str | None] = None,
+    open: FromQuery[str | None] = None,
 ) -> Template:
-    """The full record (an audited read) and its conditions as a checklist."""
-    return await show(request, db, runtime, ctx, persona_id, done=done_message(done))
+    """The full record (an audited read) and its conditions as a checklist; `open=renew` (from
+    the approver's queue) unfolds the renewal form."""
+    opened = "renew" if open == "renew" else ""
+    return await show(request, db, runtime, ctx, persona_id, done=done_message(done), opened=opened)
 
 
-routes: list[ControllerRouterHandler] = [persona_list, persona_new, persona_request, persona_page]
+async def _edit_page(
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: Runtime,
+    ctx: RequestContext,
+    persona_id: UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Template:
+    """The documented identity as a form, at the version shown (an audited read); whether the
+    caller may edit and submit it is the lifecycle's answer."""
+    detail = await identity.get(db, runtime, ctx, persona_id)
+    verdict = await gate.assess(db, runtime, ctx, persona_id)
+    filled = (
+        form
+        if form is not None
+        else _identity_values(detail.identity) | {"version": str(detail.version), "submit_now": "on"}
+    )
+    blocks = sum(1 for key in filled if key.startswith("identity.photo_provenance[") and key.endswith("].source"))
+    return page(
+        request,
+        "persona_edit.html",
+        status=status,
+        title=f"Edit {detail.codename}",
+        p=detail,
+        edit=verdict.step("edit"),
+        submit=verdict.step("submit"),
+        errors=errors or {},
+        v=filled,
+        slots=blocks + (0 if form is not None else 1),
+    )
+
+
+@get("/personas/{persona_id:uuid}/edit", opt={"permission": P.PERSONA_EDIT})
+async def persona_edit(
+    request: Request[Any, Any, Any], persona_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> Template:
+    return await _edit_page(request, db, runtime, ctx, persona_id)
+
+
+@post("/personas/{persona_id:uuid}/edit", opt={"permission": P.PERSONA_EDIT})
+async def persona_update(
+    request: Request[Any, Any, Any], persona_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> Response[Any]:
+    """The handler's change of the documented identity, at the version they edited (a change
+    made meanwhile is refused, not overwritten), and the submission if they asked for it."""
+    form = values(await request.form())
+    try:
+        data = convert(given(identity=_identity(form), version=text(form, "version")), PersonaPatch)
+
+        async def edit_it() -> str:
+            changed = await identity.update_identity(db, runtime, ctx, persona_id, data.identity, version=data.version)
+            if checked(form, "submit_now"):
+                await steps.submit(db, runtime, ctx, persona_id)
+                return "submit"
+            return "resubmitted" if changed.status == PersonaStatus.SUBMITTED else "edited"
+
+        done = await attempt(db, edit_it)
+    except FormErrors as exc:
+        return await _edit_page(request, db, runtime, ctx, persona_id, errors=exc.errors, form=form, status=exc.status)
+    return see_other(f"/personas/{persona_id}?done={done}")
+
+
+# How each kind of link reads on the linkage page.
+LINKS = {
+    "device": "Used the same device",
+    "recovery_email": "Same recovery e-mail",
+    "recovery_phone": "Same recovery phone",
+    "photo": "Same or look-alike photo",
+    "egress": "Same network egress",
+    "handler_platform": "Same handler on the same platform",
+}
+
+
+async def _linkage_page(
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: Runtime,
+    ctx: RequestContext,
+    persona_id: UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    opened: str = "",
+    status: int = 200,
+    done: str | None = None,
+) -> Template:
+    report = await linkage.report(db, runtime, ctx, persona_id)
+    return page(
+        request,
+        "persona_linkage.html",
+        status=status,
+        title=f"Linked to {report.codename}",
+        r=report,
+        kinds=LINKS,
+        errors=errors or {},
+        v=form or {},
+        opened=opened,
+        done=done,
+    )
+
+
+@get("/personas/{persona_id:uuid}/linkage", opt={"permission": P.PERSONA_SUSPEND})
+async def persona_linkage(
+    request: Request[Any, Any, Any],
+    persona_id: FromPath[UUID],
+    db: DB,
+    runtime: RuntimeDep,
+    ctx: Ctx,
+    done: FromQuery[str | None] = None,
+) -> Template:
+    """The blast radius of a burned persona (an audited read), with the assessment of each link."""
+    return await _linkage_page(request, db, runtime, ctx, persona_id, done=done_message(done))
+
+
+@post("/personas/{persona_id:uuid}/linkage/{other_id:uuid}/assessment", opt={"permission": P.PERSONA_SUSPEND})
+async def persona_linkage_assess(
+    request: Request[Any, Any, Any],
+    persona_id: FromPath[UUID],
+    other_id: FromPath[UUID],
+    db: DB,
+    runtime: RuntimeDep,
+    ctx: Ctx,
+) -> Response[Any]:
+    """Keep, suspend or retire one linked persona, with the reason; the lifecycle takes the step."""
+    form = values(await request.form())
+    try:
+        data = convert(given(decision=text(form, "decision"), reason=text(form, "reason")), AssessmentIn)
+        await attempt(db, lambda: linkage.assess(db, runtime, ctx, persona_id, other_id, data))
+    except FormErrors as exc:
+        errors = {f"{other_id}-{name or 'reason'}": message for name, message in exc.errors.items()}
+        return await _linkage_page(
+            request, db, runtime, ctx, persona_id, errors=errors, form=form, opened=str(other_id), status=exc.status
+        )
+    return see_other(f"/personas/{persona_id}/linkage?done=assessed")
+
+
+routes: list[ControllerRouterHandler] = [
+    persona_list,
+    persona_new,
+    persona_request,
+    persona_page,
+    persona_edit,
+    persona_update,
+    persona_linkage,
+    persona_linkage_assess,
+]

@@ -51,6 +51,7 @@ NAV = (
     NavItem("/disclosures", "Disclosure packs", Permission.DISCLOSURE_CREATE),
     NavItem("/users", "Users", Permission.USER_MANAGE),
     NavItem("/units", "Units", Permission.UNIT_MANAGE),
+    NavItem("/account", "My account", Permission.SELF),
 )
 
 
@@ -147,6 +148,21 @@ def page(request: Request[Any, Any, Any], name: str, *, status: int = 200, **con
 DONE = {
     "requested": "Persona requested.",
     "submit": "Submitted for approval.",
+    "edited": "Documented identity saved.",
+    "resubmitted": "Documented identity saved. The change to approved details waits for a supervisor's approval.",
+    "approve-next": "Approved. Here is the next request waiting for you.",
+    "reject-next": "Rejected; the handler has been given the reason. Here is the next request waiting for you.",
+    "renew-next": "Approval renewed. Here is the next request waiting for you.",
+    "approve-none": "Approved. Nothing else waits for your approval.",
+    "reject-none": "Rejected; the handler has been given the reason. Nothing else waits for your approval.",
+    "renew-none": "Approval renewed. Nothing else waits for your approval.",
+    "handover": "Handed over; the new handler is on the investigation's team.",
+    "disabled": "Recorded: the site disabled this account. It will not be used again.",
+    "release": "Device released; it is back in the equipment pool.",
+    "assessed": "Assessment recorded.",
+    "photo": "Photo recorded: only its fingerprints are kept, never the image.",
+    "created-on": "Creation date recorded: the account's age counts from then.",
+    "refused": "Refused; the detective sees the reason.",
     "approve": "Approved.",
     "reject": "Rejected; the handler has been given the reason.",
     "renew": "Approval renewed.",

@@ -8,13 +8,25 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from registry.permissions import Permission
-from registry.web import disclosures, investigations, offices, overview, persona_steps, personas, reviews, signin, units
+from registry.web import (
+    account,
+    disclosures,
+    investigations,
+    offices,
+    overview,
+    persona_steps,
+    personas,
+    reviews,
+    signin,
+    units,
+)
 from registry.web.render import STATIC, exception_handlers
 
 pages = Router(
     path="/",
     route_handlers=[
         *signin.routes,
+        *account.routes,
         *overview.routes,
         *investigations.routes,
         *personas.routes,

@@ -107,3 +107,20 @@ async def test_the_handler_cannot_read_the_approval_changes(world):
     response = await t.dana.get(f"/api/personas/{created['id']}/changes")
 
     assert response.status_code == 403
+
+
+async def test_an_edit_names_the_version_it_changes_and_one_made_meanwhile_is_not_overwritten(world):
+    t = await team(world)
+    created = await submitted_persona(t)
+    path = f"/api/personas/{created['id']}"
+    etag = (await t.dana.get(path)).headers["etag"]
+    first = await t.dana.patch(path, json={"identity": identity(location="Boise, ID")}, headers={"if-match": etag})
+    assert first.status_code == 200, first.text
+
+    # A second edit from the same, now stale, read is refused and leaves the first in place.
+    stale = await t.dana.patch(path, json={"identity": identity(location="Nampa, ID"), "version": 1})
+    assert stale.status_code == 409, stale.text
+    assert "changed since you opened it" in stale.json()["detail"]
+    shown = (await t.dana.get(path)).json()
+    assert shown["identity"]["location"] == "Boise, ID"
+    assert shown["history"][-1]["actor_name"] == "Dana"

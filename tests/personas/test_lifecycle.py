@@ -464,3 +464,42 @@ async def test_an_identity_with_a_future_birth_date_is_refused(world: World) -> 
     assert refused.status_code == 422
     assert "date_of_birth" in refused.json()["detail"]
     assert await world.db.fetchval("SELECT count(*) FROM personas") == 0
+
+
+async def test_the_steps_answer_for_the_preparations_as_their_own_services_do(world: World) -> None:
+    """The persona page offers an account, terms or device form only where
+    the gate's step allows it: the gate and each domain's service give the same answer."""
+    t = await team(world)
+    created = await approved_persona(t)
+    pid = created["id"]
+    erin = await world.user("erin", "detective")
+    erin_client = await world.signin(erin)
+    response = await t.dana.post(f"/api/investigations/{t.investigation_id}/members", json={"user_id": str(erin.id)})
+    assert response.status_code == 200, response.text
+    platform = await world.signin(await world.user("lee", "legal"))
+    body = {"name": "Forum", "url": "https://forum.example", "tos_url": "https://forum.example/tos"}
+    platform_id = (await platform.post("/api/platforms", json=body)).json()["id"]
+    preparations = ("request_account", "acknowledge_terms", "assign_equipment", "release_equipment")
+
+    async def verdicts(client: httpx.AsyncClient) -> dict[str, str | None]:
+        answer = (await client.get(f"/api/personas/{pid}/steps")).json()["steps"]
+        return {s["step"]: None if s["allowed"] else s["refused_by"] for s in answer if s["step"] in preparations}
+
+    assert await verdicts(t.dana) == dict.fromkeys(preparations)
+    # On the team but not the handler: the gate says so, and the service refuses alike.
+    assert await verdicts(erin_client) == {
+        "request_account": "person",
+        "acknowledge_terms": "person",
+        "assign_equipment": "person",
+        "release_equipment": "person",
+    }
+    account = {"platform_id": platform_id, "handle": "erin.tries"}
+    assert (await erin_client.post(f"/api/personas/{pid}/accounts", json=account)).status_code == 403
+    # The supervisor equips, but does not request accounts (not their role).
+    assert (await verdicts(t.sam))["assign_equipment"] is None
+    assert (await verdicts(t.sam))["request_account"] == "role"
+    # Closed: nothing more is prepared, and the service says the same.
+    assert (await t.dana.post(f"/api/personas/{pid}/retire", json={"reason": "Case closed."})).status_code == 200
+    assert set((await verdicts(t.dana)).values()) == {"state"}
+    account = {"platform_id": platform_id, "handle": "jamie.late"}
+    assert (await t.dana.post(f"/api/personas/{pid}/accounts", json=account)).status_code == 409

@@ -232,3 +232,20 @@ async def test_text_the_database_cannot_store_is_a_400(world: World) -> None:
     )
     assert response.status_code == 400
     assert await world.db.fetchval("SELECT count(*) FROM users WHERE username = 'cy'") == 0
+
+
+async def test_anyone_sets_their_own_email_for_reminders_and_the_audit_keeps_no_address(world: World) -> None:
+    dana = await world.user("dana", "detective")
+    client = await world.signin(dana)
+
+    bad = await client.patch("/api/me", json={"email": "not an address"})
+    assert bad.status_code == 400, bad.text
+    response = await client.patch("/api/me", json={"email": "dana@pd.example"})
+    assert response.status_code == 200, response.text
+    assert await world.db.fetchval("SELECT email FROM users WHERE id = $1", dana.id) == "dana@pd.example"
+    # Only one's own: there is no user id to name, and the address stays out of the log.
+    [row] = await world.events("user.own_email")
+    assert row["target_id"] == str(dana.id)
+    assert details(row) == {"set": True}
+    assert (await client.patch("/api/me", json={"email": None})).status_code == 200
+    assert await world.db.fetchval("SELECT email FROM users WHERE id = $1", dana.id) is None
