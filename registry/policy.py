@@ -8,6 +8,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -38,6 +39,18 @@ class Department(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     # CJIS AC-8: the notice shown before anyone signs in.
     system_use_notice: Annotated[str, msgspec.Meta(min_length=20, max_length=4000)]
+    # The IANA time zone the department's pages show times in (the audit log, its export).
+    time_zone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "UTC"
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"department.time_zone {self.time_zone!r} is not an IANA time zone") from exc
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
 
 class Version(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):

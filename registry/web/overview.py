@@ -19,6 +19,7 @@ from registry.lifecycle import listing
 from registry.permissions import Permission
 from registry.personas import records
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
+from registry.web import offices
 from registry.web.forms import FormErrors, attempt, convert, given, text, values
 from registry.web.render import done_message, page, see_other
 
@@ -38,7 +39,15 @@ async def overview(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep,
     )
     cases = await investigations.list_visible(db, runtime, ctx) if me.can(P.INVESTIGATION_READ) else None
     waiting = await _queue_counts(db, runtime, ctx)
-    return page(request, "overview.html", title="Overview", personas=mine, investigations=cases, waiting=waiting)
+    return page(
+        request,
+        "overview.html",
+        title="Overview",
+        personas=mine,
+        investigations=cases,
+        waiting=waiting,
+        offices=await offices.waiting(db, runtime, ctx),
+    )
 
 
 async def _queue_counts(db: DB, runtime: Runtime, ctx: RequestContext) -> int | None:
