@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Response, Router, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from litestar.types import ControllerRouterHandler
 
@@ -26,40 +27,40 @@ FromParam = Annotated[datetime | None, QueryParameter(name="from")]
 ToParam = Annotated[datetime | None, QueryParameter(name="to")]
 
 
-@get("/", opt=READ)
-async def list_events(
-    db: DB,
-    cursor: Annotated[str | None, QueryParameter(description="next_cursor or prev_cursor of a previous page")] = None,
-    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+def provide_filter(
     action: ActionParam = None,
     actor: ActorParam = None,
     codename: CodenameParam = None,
     case_number: CaseParam = None,
     start: FromParam = None,
     end: ToParam = None,
+) -> AuditFilter:
+    """The filters both the list and the export take, from the query."""
+    return AuditFilter(action=action, actor=actor, codename=codename, case_number=case_number, start=start, end=end)
+
+
+FILTERED = {"audit_filter": Provide(provide_filter, sync_to_thread=False)}
+
+
+@get("/", opt=READ, dependencies=FILTERED)
+async def list_events(
+    db: DB,
+    audit_filter: NamedDependency[AuditFilter],
+    cursor: Annotated[str | None, QueryParameter(description="next_cursor or prev_cursor of a previous page")] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Newest first, filtered by action, actor, codename, case number and time; pass
     `next_cursor` (older) or `prev_cursor` (newer) back as `cursor`, with the same filters."""
-    f = AuditFilter(action=action, actor=actor, codename=codename, case_number=case_number, start=start, end=end)
-    return await log.page(db, cursor, limit, f)
+    return await log.page(db, cursor, limit, audit_filter)
 
 
-@get("/export", opt=READ)
+@get("/export", opt=READ, dependencies=FILTERED)
 async def export_events(
-    db: DB,
-    runtime: RuntimeDep,
-    ctx: Ctx,
-    action: ActionParam = None,
-    actor: ActorParam = None,
-    codename: CodenameParam = None,
-    case_number: CaseParam = None,
-    start: FromParam = None,
-    end: ToParam = None,
+    db: DB, runtime: RuntimeDep, ctx: Ctx, audit_filter: NamedDependency[AuditFilter]
 ) -> Response[str]:
     """The whole filtered view (the filters of `GET /api/audit`) as CSV for inspectors, newest
     first, times in the department's zone; codenames and usernames only. The export is audited."""
-    f = AuditFilter(action=action, actor=actor, codename=codename, case_number=case_number, start=start, end=end)
-    return csv_answer(await log.export(db, ctx, f, runtime.policy.department.zone))
+    return csv_answer(await log.export(db, ctx, audit_filter, runtime.policy.department.zone))
 
 
 def csv_answer(body: str) -> Response[str]:

@@ -164,16 +164,7 @@ async def inspect(
         target_id=equipment_id,
         details={"passed": row["passed"], "failed_checks": failed},
     )
-    return InspectionOut(
-        id=row["id"],
-        equipment_id=equipment_id,
-        asset_tag=equipment["asset_tag"],
-        inspected_at=row["inspected_at"],
-        inspected_by=me.username,
-        passed=row["passed"],
-        valid_until=row["valid_until"],
-        failed_checks=failed,
-    )
+    return await get_inspection(conn, row["id"])
 
 
 async def get_inspection(conn: asyncpg.Connection, inspection_id: UUID) -> InspectionOut:

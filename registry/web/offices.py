@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 from litestar.types import ControllerRouterHandler
@@ -357,6 +358,9 @@ def _day(value: str | None, name: str, errors: dict[str, str]) -> date | None:
         return None
 
 
+AUDIT_FIELDS = ("action", "actor", "codename", "case_number", "from", "to")
+
+
 def _audit_view(zone: tzinfo, params: dict[str, str | None]) -> AuditView:
     """From the page's fields: dates are whole days in the department's zone; an unknown
     action or a bad date is named beside its field, never a 500."""
@@ -388,7 +392,12 @@ def _audit_view(zone: tzinfo, params: dict[str, str | None]) -> AuditView:
 
 
 async def _audit_page(
-    request: Request[Any, Any, Any], db: DB, runtime: Runtime, view: AuditView, cursor: str | None, verified: Any
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: Runtime,
+    view: AuditView,
+    cursor: str | None,
+    verified: Any,
 ) -> Template:
     zone = runtime.policy.department.zone
     events = None if view.errors else await audit_log.page(db, cursor, AUDIT_PAGE, view.query)
@@ -409,66 +418,46 @@ async def _audit_page(
     )
 
 
-AuditParams = dict[str, str | None]
 DayParam = Annotated[str | None, QueryParameter(name="from", max_length=40)]
 DayEndParam = Annotated[str | None, QueryParameter(name="to", max_length=40)]
 
 
-def _params(
-    action: str | None,
-    actor: str | None,
-    codename: str | None,
-    case_number: str | None,
-    start: str | None,
-    end: str | None,
-) -> AuditParams:
-    return {
-        "action": action,
-        "actor": actor,
-        "codename": codename,
-        "case_number": case_number,
-        "from": start,
-        "to": end,
-    }
+def provide_view(
+    runtime: RuntimeDep,
+    action: FromQuery[str | None] = None,
+    actor: FromQuery[str | None] = None,
+    codename: FromQuery[str | None] = None,
+    case_number: FromQuery[str | None] = None,
+    start: DayParam = None,
+    end: DayEndParam = None,
+) -> AuditView:
+    """The log's filters as the page's form sends them (the page and its export share them)."""
+    params = {"action": action, "actor": actor, "codename": codename, "case_number": case_number}
+    return _audit_view(runtime.policy.department.zone, params | {"from": start, "to": end})
 
 
-@get("/audit", opt={"permission": P.AUDIT_READ})
+VIEW = {"view": Provide(provide_view, sync_to_thread=False)}
+
+
+@get("/audit", opt={"permission": P.AUDIT_READ}, dependencies=VIEW)
 async def audit_log_page(
     request: Request[Any, Any, Any],
     db: DB,
     runtime: RuntimeDep,
+    view: NamedDependency[AuditView],
     cursor: FromQuery[str | None] = None,
-    action: FromQuery[str | None] = None,
-    actor: FromQuery[str | None] = None,
-    codename: FromQuery[str | None] = None,
-    case_number: FromQuery[str | None] = None,
-    start: DayParam = None,
-    end: DayEndParam = None,
 ) -> Response[Any]:
     """The log filtered by actor, action, codename, case number and days (in the department's
     zone), 50 events a page, newest first; `from` and `to` are days as YYYY-MM-DD."""
-    view = _audit_view(runtime.policy.department.zone, _params(action, actor, codename, case_number, start, end))
     return await _audit_page(request, db, runtime, view, cursor, None)
 
 
-@get("/audit.csv", opt={"permission": P.AUDIT_READ})
-async def audit_export(
-    db: DB,
-    runtime: RuntimeDep,
-    ctx: Ctx,
-    action: FromQuery[str | None] = None,
-    actor: FromQuery[str | None] = None,
-    codename: FromQuery[str | None] = None,
-    case_number: FromQuery[str | None] = None,
-    start: DayParam = None,
-    end: DayEndParam = None,
-) -> Response[str]:
+@get("/audit.csv", opt={"permission": P.AUDIT_READ}, dependencies=VIEW)
+async def audit_export(db: DB, runtime: RuntimeDep, ctx: Ctx, view: NamedDependency[AuditView]) -> Response[str]:
     """The filtered view as CSV (as `GET /api/audit/export`), audited as an export."""
-    zone = runtime.policy.department.zone
-    view = _audit_view(zone, _params(action, actor, codename, case_number, start, end))
     if view.errors:
         raise BadRequest(" ".join(view.errors.values()))
-    return csv_answer(await audit_log.export(db, ctx, view.query, zone))
+    return csv_answer(await audit_log.export(db, ctx, view.query, runtime.policy.department.zone))
 
 
 @post("/audit/verify", opt={"permission": P.AUDIT_READ})
@@ -476,7 +465,7 @@ async def audit_verify(request: Request[Any, Any, Any], db: DB, runtime: Runtime
     """Recompute the whole chain (as `GET /api/audit/verify`), then show the newest events."""
     async with runtime.db_pool().acquire() as conn:
         verified = await audit.verify(conn)
-    view = _audit_view(runtime.policy.department.zone, _params(None, None, None, None, None, None))
+    view = _audit_view(runtime.policy.department.zone, dict.fromkeys(AUDIT_FIELDS))
     return await _audit_page(request, db, runtime, view, None, verified)
 
 
