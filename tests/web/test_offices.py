@@ -25,7 +25,8 @@ async def test_the_equipment_officer_registers_and_inspects_a_device(world: Worl
     inspect = f"/equipment/{device.group(1)}/inspections"
     untouched = await post_form(client, inspect, {"notes": "Clean build."}, form_on="/equipment")
     assert untouched.status_code == 400
-    assert untouched.text.count("Answer yes or no:") == 6  # each of the three checks, in the summary and beside it
+    assert untouched.text.count("Answer yes or no:") == 3  # each of the three checks, named in the summary
+    assert untouched.text.count("Choose Yes or No.") == 3  # and beside each
     assert "Inspection" not in untouched.text.split("<h1>")[1].split("</h1>")[0]
 
     answers = {"on_department_network": "no", "department_identifiers_present": "no", "attributable_connection": "no"}
