@@ -82,6 +82,7 @@ def _confirm(
     action: str,
     button: str,
     back: str,
+    subject: str | None = None,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     reason: bool = False,
@@ -99,6 +100,7 @@ def _confirm(
         action=action,
         button=button,
         back=back,
+        subject=subject,
         ask_reason=reason,
         ask_password=password,
         reason_hint=REASON_HINT,
@@ -202,9 +204,10 @@ def _retire_page(request: Request[Any, Any, Any], device: Any, errors: dict[str,
         request,
         heading=f"Retire {device.asset_tag} for good?",
         consequence=(
-            f"{device.asset_tag} ({device.kind}, serial {device.serial}) leaves service permanently: it can never "
-            "be inspected or assigned to a persona again. This cannot be undone."
+            f"{device.asset_tag} leaves service permanently: it can never be inspected or assigned to a persona "
+            "again. This cannot be undone."
         ),
+        subject=f"{device.asset_tag}: {device.kind}, serial {device.serial}, {device.status}",
         action=f"/equipment/{device.id}/retire",
         button=f"Retire {device.asset_tag}",
         back=f"/equipment#device-{device.id}",
@@ -631,7 +634,8 @@ def _account_page(
     return _confirm(
         request,
         heading=found.heading.format(name=name),
-        consequence=found.consequence.format(name=name) + f" (account {user.username})",
+        consequence=found.consequence.format(name=name),
+        subject=f"{name}, account {user.username} ({', '.join(r.replace('_', ' ') for r in user.roles) or 'no roles'})",
         action=f"/users/{user.id}/{step}",
         button=found.button,
         back="/users",
