@@ -99,6 +99,10 @@ async def insert(
     return await rules.get(conn, user_id), grant
 
 
+async def get(conn: asyncpg.Connection, user_id: UUID) -> UserOut:
+    return await rules.get(conn, user_id)
+
+
 async def list_users(conn: asyncpg.Connection) -> list[UserOut]:
     return [rules.out(row) for row in await repo.list_all(conn)]
 

@@ -613,9 +613,7 @@ async def _account(db: DB, ctx: RequestContext, user_id: UUID, step: str) -> tup
     found = ACCOUNT_STEPS.get(step)
     if found is None:
         raise NotFound("No such step.")
-    user = next((u for u in await users.list_users(db) if u.id == user_id), None)
-    if user is None:
-        raise NotFound("No such user.")
+    user = await users.get(db, user_id)
     if not users.administers(ctx, user_id):
         raise Forbidden("This is your own account: ask another administrator.")
     return user, found

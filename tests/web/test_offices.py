@@ -139,6 +139,17 @@ async def test_the_administrator_adds_a_user_and_unlocks_one(world: World) -> No
     [event] = await world.events("user.unlock")
     assert details(event) == {"reason": "Called the desk; typo in caps lock."}
 
+    reset = f"/users/{locked.id}/reset-password"
+    weak = await post_form(client, reset, {"password": "password", "reason": "Forgot it"}, form_on=reset)
+    assert weak.status_code in (400, 422) and 'id="e-password"' in weak.text
+    response = await post_form(
+        client, reset, {"password": "amber kettle orbit seventy", "reason": "Forgot it, ticket 12"}, form_on=reset
+    )
+    assert response.status_code == 303, response.text
+    assert "Temporary password set" in (await client.get(response.headers["location"])).text
+    [event] = await world.events("user.reset_password")
+    assert details(event) == {"reason": "Forgot it, ticket 12"}
+
     assert (await client.get(f"/users/{admin.id}/reset-mfa")).status_code == 403
     own = await post_form(client, f"/users/{admin.id}/reset-mfa", {"reason": "just because"}, form_on="/users")
     assert own.status_code == 403
