@@ -161,16 +161,17 @@ async def equipment_register(request: Request[Any, Any, Any], db: DB, ctx: Ctx) 
     return see_other("/equipment?done=registered")
 
 
-def _answers(form: dict[str, Any], prefix: str) -> dict[str, bool]:
-    """Each isolation check answered yes or no; every unanswered one named at once (nothing is
-    preselected, so an untouched form records nothing)."""
+def _answers(form: dict[str, Any], questions: Any, *, inputs: str = "", errors: str = "") -> dict[str, bool]:
+    """Each question (name, question, …) answered yes or no; every unanswered one named at once
+    (nothing is preselected, so a form left untouched records nothing). `inputs` prefixes the
+    form's input names, `errors` the names the errors are shown beside."""
     answers, missing = {}, {}
-    for name, question, _ in equipment.CHECKS:
-        value = form.get(name)
+    for name, question, *_ in questions:
+        value = form.get(inputs + name)
         if value in ("yes", "no"):
             answers[name] = value == "yes"
         else:
-            missing[prefix + name] = f"Answer yes or no: {question}"
+            missing[errors + name] = f"Answer yes or no: {question}"
     if missing:
         raise FormErrors(missing)
     return answers
@@ -183,7 +184,7 @@ async def equipment_inspect(
     form = _values(await request.form())
     prefix = f"{equipment_id}."
     try:
-        data = convert(_answers(form, prefix) | given(notes=text(form, "notes")), InspectionIn)
+        data = convert(_answers(form, equipment.CHECKS, errors=prefix) | given(notes=text(form, "notes")), InspectionIn)
         done = await attempt(db, lambda: equipment.inspect(db, runtime, ctx, equipment_id, data))
     except FormErrors as exc:
         errors = {k if k.startswith(prefix) else prefix + (k or "notes"): m for k, m in exc.errors.items()}
@@ -302,19 +303,9 @@ async def platform_review(
         tos_version=text(form, prefix + "tos_version"),
         risk=text(form, prefix + "risk"),
         notes=text(form, prefix + "notes"),
-    ) | {
-        "prohibits_false_identity": form.get(prefix + "prohibits_false_identity") == "yes",
-        "prohibits_automation": form.get(prefix + "prohibits_automation") == "yes",
-    }
+    )
     try:
-        missing = {
-            prefix + name: f"Answer yes or no: {question}"
-            for name, question in TOS_QUESTIONS
-            if form.get(prefix + name) not in ("yes", "no")
-        }
-        if missing:
-            raise FormErrors(missing)
-        data = convert(fields, TosReviewIn)
+        data = convert(fields | _answers(form, TOS_QUESTIONS, inputs=prefix, errors=prefix), TosReviewIn)
         await attempt(db, lambda: platforms.review_terms(db, runtime, ctx, platform_id, data))
     except FormErrors as exc:
         errors = {k if k.startswith(prefix) else prefix + (k or "notes"): m for k, m in exc.errors.items()}
