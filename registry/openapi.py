@@ -93,6 +93,7 @@ ALSO_SENDS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/central-record"): {"text/csv": TEXT},
 }
 SENDS_ONLY: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/api/audit/export"): {"text/csv": TEXT},
     ("GET", "/calendar/{feed_name}"): {"text/calendar": TEXT},
 }
 

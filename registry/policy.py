@@ -48,6 +48,10 @@ class Department(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"department.time_zone {self.time_zone!r} is not an IANA time zone name") from exc
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
 
 class Version(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Which policy is in force: 003's header leaves its effective date blank, and 002 II asks

@@ -92,6 +92,7 @@ class Action(StrEnum):
     CALENDAR_FEED_READ = "calendar.feed_read"
 
     CENTRAL_RECORD_READ = "central_record.read"
+    AUDIT_EXPORT = "audit.export"
     DISCLOSURE_CREATE = "disclosure.create"
     INTERNAL_AFFAIRS_OFFICER_REPORT = "internal_affairs.officer_report"
     DEMO_SEED = "demo.seed"

@@ -9,6 +9,8 @@ from uuid import UUID
 
 import asyncpg
 
+from registry.audit.schemas import AuditFilter
+
 INSERT = """
 INSERT INTO audit_event (occurred_at, actor_id, actor, action, target_type, target_id, outcome, ip,
                          request_id, details)
@@ -40,42 +42,63 @@ async def seal(conn: asyncpg.Connection, batch: int = 5000) -> int:
     return sealed
 
 
+# The log's filters, each optional ($1 action, $2 actor, $3 codename, $4 case number, $5 from,
+# $6 to). A codename matches an event naming the persona (`details.codename`, or among
+# `details.codenames`); a case number, an event naming the case, about the investigation, or
+# about one of its personas.
+_FILTERS = """
+       ($1::text IS NULL OR e.action = $1)
+   AND ($2::text IS NULL OR e.actor = $2)
+   AND ($3::text IS NULL OR e.details->>'codename' = $3 OR e.details->'codenames' ? $3)
+   AND ($4::text IS NULL OR e.details->>'case_number' = $4
+        OR (e.target_type = 'investigation'
+            AND e.target_id IN (SELECT id::text FROM investigations WHERE case_number = $4))
+        OR EXISTS (SELECT 1 FROM personas p JOIN investigations i ON i.id = p.investigation_id
+                    WHERE i.case_number = $4
+                      AND (e.details->>'codename' = p.codename
+                           OR (e.target_type = 'persona' AND e.target_id = p.id::text))))
+   AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)
+   AND ($6::timestamptz IS NULL OR e.occurred_at <= $6)
+"""
+
+
+def _filters(f: AuditFilter) -> tuple[Any, ...]:
+    return (f.action, f.actor, f.codename, f.case_number, f.start, f.end)
+
+
 async def page(
-    conn: asyncpg.Connection,
-    before_id: int | None,
-    limit: int,
-    *,
-    action: str | None = None,
-    actor: str | None = None,
-    codename: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    conn: asyncpg.Connection, f: AuditFilter, *, before_id: int | None, after_id: int | None, limit: int
 ) -> list[asyncpg.Record]:
-    """Newest first, keyset by id; each filter optional. A codename matches an event naming the
-    persona (`details.codename`, or among `details.codenames`)."""
+    """Keyset by id: older than `before_id` newest first, or newer than `after_id` oldest first."""
+    newer = after_id is not None
     rows: list[asyncpg.Record] = await conn.fetch(
-        """
-        SELECT id, occurred_at, actor_id, actor, action, target_type, target_id, outcome, ip, request_id,
-               details, seq, encode(hash, 'hex') AS hash
-          FROM audit_event
-         WHERE ($1::bigint IS NULL OR id < $1)
-           AND ($3::text IS NULL OR action = $3)
-           AND ($4::text IS NULL OR actor = $4)
-           AND ($5::text IS NULL OR details->>'codename' = $5 OR details->'codenames' ? $5)
-           AND ($6::timestamptz IS NULL OR occurred_at >= $6)
-           AND ($7::timestamptz IS NULL OR occurred_at <= $7)
-         ORDER BY id DESC
-         LIMIT $2
+        f"""
+        SELECT e.id, e.occurred_at, e.actor_id, e.actor, au.display_name AS actor_name, e.action, e.target_type,
+               e.target_id, tu.display_name AS target_name, e.outcome, e.ip, e.request_id, e.details, e.seq,
+               encode(e.hash, 'hex') AS hash
+          FROM audit_event e
+          LEFT JOIN users au ON au.id = e.actor_id
+          LEFT JOIN users tu ON e.target_type = 'user' AND tu.id::text = e.target_id
+         WHERE {_FILTERS}
+           AND ($7::bigint IS NULL OR {"e.id > $7" if newer else "e.id < $7"})
+         ORDER BY e.id {"ASC" if newer else "DESC"}
+         LIMIT $8
         """,
-        before_id,
+        *_filters(f),
+        after_id if newer else before_id,
         limit,
-        action,
-        actor,
-        codename,
-        start,
-        end,
     )
     return rows
+
+
+async def any_beyond(conn: asyncpg.Connection, f: AuditFilter, event_id: int, *, newer: bool) -> bool:
+    """Whether an event of the filtered view is newer (or older) than `event_id`."""
+    found: bool = await conn.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM audit_event e WHERE {_FILTERS} AND {'e.id > $7' if newer else 'e.id < $7'})",
+        *_filters(f),
+        event_id,
+    )
+    return found
 
 
 async def chain(conn: asyncpg.Connection, chunk: int = 20000) -> AsyncIterator[asyncpg.Record]:

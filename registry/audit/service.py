@@ -9,19 +9,16 @@ ended, so the rollback that follows cannot erase them, and before the answer is 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
-import msgspec
 
 from registry.audit import repo
 from registry.audit.actions import Action
 from registry.audit.checkpoint import Checkpoint
-from registry.audit.schemas import AuditEvent, AuditPage, VerifyResult
-from registry.errors import BadRequest
+from registry.audit.schemas import VerifyResult
 from registry.runtime import RequestContext
 
 _GENESIS = hashlib.sha256(b"").digest()
@@ -36,13 +33,17 @@ async def record(
     target_id: object = None,
     outcome: str = "success",
     details: dict[str, Any] | None = None,
+    actor: tuple[UUID, str] | None = None,
 ) -> None:
+    """`actor` (id, username) names who acted when the request has no session yet: the user
+    whose password sign-in succeeded."""
     user = ctx.user
+    actor_id, actor_name = actor if actor else ((user.id, user.username) if user else (None, None))
     await repo.insert(
         conn,
         occurred_at=ctx.now,
-        actor_id=user.id if user else None,
-        actor=user.username if user else None,
+        actor_id=actor_id,
+        actor=actor_name,
         action=action,
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
@@ -122,27 +123,3 @@ def _off_anchor(anchors: list[Checkpoint], digest: bytes) -> str | None:
         if checkpoint.hash != digest.hex():
             return f"the chain does not pass through the {checkpoint.describe()}: history was rewritten and re-chained"
     return None
-
-
-async def page(
-    conn: asyncpg.Connection,
-    cursor: str | None,
-    limit: int,
-    *,
-    action: Action | None = None,
-    actor: str | None = None,
-    codename: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> AuditPage:
-    """Newest first; `cursor` is the `next_cursor` of the previous page (of the same filters)."""
-    before = None
-    if cursor is not None:
-        if not re.fullmatch(r"[0-9]{1,18}", cursor):
-            raise BadRequest("cursor must be the next_cursor of a previous page", field="cursor")
-        before = int(cursor)
-    if start and end and end < start:
-        raise BadRequest("to must not be before from.", field="to")
-    rows = await repo.page(conn, before, limit, action=action, actor=actor, codename=codename, start=start, end=end)
-    items = [msgspec.convert(dict(r), AuditEvent) for r in rows]
-    return AuditPage(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)

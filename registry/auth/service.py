@@ -223,7 +223,13 @@ async def login(runtime: Runtime, ctx: RequestContext, username: str, password: 
         token = await sessions.start(conn, runtime, user["id"], "password", ctx.now, ctx.ip)
         mfa = "verify" if user["enrolled"] else "enroll"
         await record(
-            conn, ctx, Action.AUTH_LOGIN_PASSWORD, target_type="user", target_id=user["id"], details={"mfa": mfa}
+            conn,
+            ctx,
+            Action.AUTH_LOGIN_PASSWORD,
+            target_type="user",
+            target_id=user["id"],
+            details={"mfa": mfa},
+            actor=(user["id"], user["username"]),
         )
     return token, mfa
 

@@ -83,6 +83,20 @@ async def add_inspection(
     return row
 
 
+async def get_inspection(conn: asyncpg.Connection, inspection_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        SELECT i.id, i.equipment_id, e.asset_tag, i.inspected_at, u.username AS inspected_by, i.passed,
+               i.valid_until, i.on_department_network, i.department_identifiers_present, i.attributable_connection
+          FROM isolation_inspections i
+          JOIN equipment e ON e.id = i.equipment_id
+          JOIN users u ON u.id = i.inspected_by
+         WHERE i.id = $1
+        """,
+        inspection_id,
+    )
+
+
 async def release_quarantine(conn: asyncpg.Connection, equipment_id: UUID) -> None:
     """A passing inspection returns a quarantined device to service."""
     await conn.execute(

@@ -33,6 +33,7 @@ class InspectionIn(msgspec.Struct, forbid_unknown_fields=True):
 class InspectionOut(msgspec.Struct):
     id: UUID
     equipment_id: UUID
+    asset_tag: str
     inspected_at: datetime
     inspected_by: str
     passed: bool
@@ -62,6 +63,14 @@ class EquipmentOut(msgspec.Struct):
 
 class EquipmentList(msgspec.Struct):
     items: list[EquipmentOut]
+
+
+class EquipmentWaiting(msgspec.Struct):
+    quarantined: list[EquipmentOut]
+    # In service (available or assigned) with no passing, current inspection.
+    uninspected: list[EquipmentOut]
+    # Passing and current, but lapsing within the policy's reminder days.
+    expiring: list[EquipmentOut]
 
 
 class AssignmentOut(msgspec.Struct):

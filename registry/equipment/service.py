@@ -17,6 +17,7 @@ from registry.equipment.schemas import (
     EquipmentCreate,
     EquipmentList,
     EquipmentOut,
+    EquipmentWaiting,
     InspectionIn,
     InspectionOut,
 )
@@ -27,6 +28,26 @@ from registry.personas import repo as personas_repo
 from registry.personas.lookup import visible_persona
 from registry.runtime import RequestContext, Runtime
 from registry.status import PersonaStatus
+
+# The isolation checks of 003 IV.B.2.b-c, each a question whose safe answer is "no", and what a
+# "yes" means for the device. The inspection passes only when every answer is "no".
+CHECKS: tuple[tuple[str, str, str], ...] = (
+    (
+        "on_department_network",
+        "Is the device connected to the department network?",
+        "it is connected to the department network",
+    ),
+    (
+        "department_identifiers_present",
+        "Does it carry department identifiers (accounts, certificates, asset labels a site could see)?",
+        "it carries department identifiers",
+    ),
+    (
+        "attributable_connection",
+        "Is its internet connection attributable to the department?",
+        "its internet connection is attributable to the department",
+    ),
+)
 
 PERSONAL_DEVICE = (
     "Only department-owned equipment may be used for online investigations (003 IV.B.2.a); "
@@ -77,6 +98,33 @@ async def list_equipment(conn: asyncpg.Connection, ctx: RequestContext, status: 
     return EquipmentList(items=[_out(r, ctx.now, show_codename=officer) for r in await repo.list_all(conn, status)])
 
 
+async def waiting(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> EquipmentWaiting:
+    """What waits for the equipment officer, most urgent first: quarantined devices, devices in
+    service whose inspection is missing, failed or expired, and inspections that lapse within
+    the policy's reminder days (003 IV.B.2.b-c)."""
+    soon = ctx.now + timedelta(days=runtime.policy.personas.lapse_reminder_days)
+    items = [_out(r, ctx.now) for r in await repo.list_all(conn, None)]
+    never = datetime.min.replace(tzinfo=ctx.now.tzinfo)
+    return EquipmentWaiting(
+        quarantined=[d for d in items if d.status == "quarantined"],
+        uninspected=sorted(
+            (d for d in items if d.status in ("available", "assigned") and not d.inspection_current),
+            key=lambda d: d.last_inspected_at or never,
+        ),
+        expiring=sorted(
+            (
+                d
+                for d in items
+                if d.status in ("available", "assigned")
+                and d.inspection_current
+                and d.inspection_valid_until is not None
+                and d.inspection_valid_until <= soon
+            ),
+            key=lambda d: d.inspection_valid_until or never,
+        ),
+    )
+
+
 def egress_digest(runtime: Runtime, egress: str) -> bytes:
     """A keyed digest of a network egress, ignoring case and spacing. Under the stored digest
     key, like photo digests: the egress itself is never kept, so a key rotation must not need it."""
@@ -105,15 +153,7 @@ async def inspect(
         data.notes,
         egress_digest(runtime, data.egress) if data.egress else None,
     )
-    failed = [
-        name
-        for name, bad in (
-            ("on_department_network", data.on_department_network),
-            ("department_identifiers_present", data.department_identifiers_present),
-            ("attributable_connection", data.attributable_connection),
-        )
-        if bad
-    ]
+    failed = [name for name, _, _ in CHECKS if getattr(data, name)]
     if row["passed"]:
         await repo.release_quarantine(conn, equipment_id)
     await record(
@@ -124,15 +164,31 @@ async def inspect(
         target_id=equipment_id,
         details={"passed": row["passed"], "failed_checks": failed},
     )
+    return await get_inspection(conn, row["id"])
+
+
+async def get_inspection(conn: asyncpg.Connection, inspection_id: UUID) -> InspectionOut:
+    """One recorded inspection and its verdict (the database's: every answer "no")."""
+    row = await repo.get_inspection(conn, inspection_id)
+    if row is None:
+        raise NotFound("No such inspection.")
     return InspectionOut(
         id=row["id"],
-        equipment_id=equipment_id,
+        equipment_id=row["equipment_id"],
+        asset_tag=row["asset_tag"],
         inspected_at=row["inspected_at"],
-        inspected_by=me.username,
+        inspected_by=row["inspected_by"],
         passed=row["passed"],
         valid_until=row["valid_until"],
-        failed_checks=failed,
+        failed_checks=[name for name, _, _ in CHECKS if row[name]],
     )
+
+
+async def get(conn: asyncpg.Connection, ctx: RequestContext, equipment_id: UUID) -> EquipmentOut:
+    row = await repo.get(conn, equipment_id)
+    if row is None:
+        raise NotFound("No such equipment.")
+    return _out(row, ctx.now, show_codename=Permission.EQUIPMENT_MANAGE in ctx.me.permissions)
 
 
 async def retire(conn: asyncpg.Connection, ctx: RequestContext, equipment_id: UUID) -> EquipmentOut:

@@ -238,6 +238,12 @@ def _terms_of_service(platforms: list[dict[str, Any]], policy: Policy, today: da
     return Condition(TERMS, True, clause, "Current reviews acknowledged for every platform.")
 
 
+def platforms_blocking(facts: asyncpg.Record, policy: Policy, today: date) -> list[str]:
+    """The platforms whose terms-of-service condition the persona does not meet (no review, a
+    stale one, or a current one its handler has not acknowledged)."""
+    return [p["platform"] for p in facts["platforms"] if not _terms_of_service([p], policy, today).met]
+
+
 def _conduct_review(due_on: date | None, enforced: bool, policy: Policy, today: date) -> Condition:
     clause = "003 IV.B.4"
     if due_on is None:

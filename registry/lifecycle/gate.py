@@ -207,5 +207,15 @@ def require(row: asyncpg.Record, name: str, runtime: Runtime, ctx: RequestContex
     raise Forbidden(reason)
 
 
+async def blocked_by_terms(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> dict[str, list[str]]:
+    """By platform name, the codenames of active personas its terms-of-service condition now
+    stops (003 IV.B.3.c): a new review blocks each until its handler acknowledges it."""
+    blocked: dict[str, list[str]] = {}
+    for row in await repo.active_on_platforms(conn):
+        for platform in conditions.platforms_blocking(row, runtime.policy, ctx.now.date()):
+            blocked.setdefault(platform, []).append(row["codename"])
+    return blocked
+
+
 def usable_device(devices: list[Device], equipment_id: UUID) -> Device | None:
     return next((d for d in devices if d.id == equipment_id), None)

@@ -67,6 +67,19 @@ async def facts(
     return rows
 
 
+async def active_on_platforms(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every active persona with a live account on a platform (for legal, who sees codenames only)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""{_FACTS}
+         WHERE p.status = $1
+           AND EXISTS (SELECT 1 FROM platform_accounts a
+                        WHERE a.persona_id = p.id AND a.status IN ('requested', 'authorized'))
+         ORDER BY p.codename""",
+        PersonaStatus.ACTIVE,
+    )
+    return rows
+
+
 async def claim_active(conn: asyncpg.Connection, after: UUID | None, limit: int) -> list[asyncpg.Record]:
     """The sweep's next batch of active personas, locked; another instance sweeping at the same
     time skips them and takes the next."""

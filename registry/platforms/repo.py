@@ -48,6 +48,20 @@ async def get(conn: asyncpg.Connection, platform_id: UUID) -> asyncpg.Record | N
     )
 
 
+async def reviews(conn: asyncpg.Connection, platform_id: UUID | None) -> list[asyncpg.Record]:
+    """Every review (of one platform, or all), newest first as the current one is chosen."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT tr.platform_id, {_REVIEW}
+          FROM tos_reviews tr LEFT JOIN users ru ON ru.id = tr.reviewed_by
+         WHERE $1::uuid IS NULL OR tr.platform_id = $1
+         ORDER BY tr.platform_id, tr.reviewed_on DESC, tr.created_at DESC
+        """,
+        platform_id,
+    )
+    return rows
+
+
 async def add_review(
     conn: asyncpg.Connection,
     platform_id: UUID,

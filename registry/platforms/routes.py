@@ -8,6 +8,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
 from registry.db.pool import DB
+from registry.lifecycle import gate
 from registry.permissions import Permission
 from registry.platforms import service
 from registry.platforms.schemas import (
@@ -16,6 +17,7 @@ from registry.platforms.schemas import (
     PlatformCreate,
     PlatformList,
     PlatformOut,
+    TosReviewHistory,
     TosReviewIn,
 )
 from registry.runtime import Ctx, RuntimeDep
@@ -40,6 +42,19 @@ async def review_terms(
     return await service.review_terms(db, runtime, ctx, platform_id, data)
 
 
+@get("/{platform_id:uuid}/tos-reviews", opt={"permission": Permission.PLATFORM_READ})
+async def review_history(platform_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx) -> TosReviewHistory:
+    """Every review of the platform's terms, newest (current) first. For legal, `blocks` names
+    the active personas the current review stops until their handlers acknowledge it."""
+    platform = await service.get(db, runtime, ctx, platform_id)
+    blocks = None
+    if ctx.me.can(Permission.TOS_REVIEW):
+        # Codenames of any unit: legal weighs the whole catalog, and codenames alone leave the zone.
+        blocks = (await gate.blocked_by_terms(db, runtime, ctx)).get(platform.name, [])
+    items = (await service.history(db, runtime, ctx, platform_id)).get(platform_id, [])
+    return TosReviewHistory(platform_id=platform_id, items=items, blocks=blocks)
+
+
 @post(
     "/api/personas/{persona_id:uuid}/tos-acknowledgements",
     status_code=HTTP_201_CREATED,
@@ -54,6 +69,10 @@ async def acknowledge_terms(
 
 
 routes: list[ControllerRouterHandler] = [
-    Router(path="/api/platforms", tags=["platforms"], route_handlers=[create_platform, list_platforms, review_terms]),
+    Router(
+        path="/api/platforms",
+        tags=["platforms"],
+        route_handlers=[create_platform, list_platforms, review_terms, review_history],
+    ),
     acknowledge_terms,
 ]

@@ -59,3 +59,20 @@ class PlatformOut(msgspec.Struct):
 
 class PlatformList(msgspec.Struct):
     items: list[PlatformOut]
+
+
+class PlatformWaiting(msgspec.Struct):
+    """A platform legal must review: never reviewed, stale, or going stale on `stale_on`."""
+
+    platform: PlatformOut
+    why: Literal["never_reviewed", "stale", "going_stale"]
+    stale_on: date | None = None
+
+
+class TosReviewHistory(msgspec.Struct):
+    platform_id: UUID
+    # Newest first: the current review, then those it superseded.
+    items: list[TosReviewOut]
+    # Codenames of active personas the current review stops until their handlers acknowledge
+    # it (or legal reviews a stale one again); for legal only, else None.
+    blocks: list[str] | None = None

@@ -18,6 +18,7 @@ from registry.platforms.schemas import (
     PlatformCreate,
     PlatformList,
     PlatformOut,
+    PlatformWaiting,
     TosReviewIn,
     TosReviewOut,
 )
@@ -34,27 +35,73 @@ async def create(conn: asyncpg.Connection, ctx: RequestContext, data: PlatformCr
     return PlatformOut(id=row["id"], name=row["name"], url=row["url"], tos_url=row["tos_url"])
 
 
+def _oldest_current(runtime: Runtime, today: date) -> date:
+    """A review from before this day is stale (003 IV.B.3.c)."""
+    return today - timedelta(days=runtime.policy.platforms.tos_review_max_age_days)
+
+
+def _review(row: asyncpg.Record, platform_id: UUID, runtime: Runtime, today: date) -> TosReviewOut:
+    return TosReviewOut(
+        id=row["review_id"],
+        platform_id=platform_id,
+        reviewed_on=row["reviewed_on"],
+        tos_version=row["tos_version"],
+        prohibits_false_identity=row["prohibits_false_identity"],
+        prohibits_automation=row["prohibits_automation"],
+        risk=row["risk"],
+        notes=row["notes"],
+        reviewed_by=row["reviewed_by"],
+        stale=row["reviewed_on"] < _oldest_current(runtime, today),
+    )
+
+
 def _out(row: asyncpg.Record, runtime: Runtime, today: date) -> PlatformOut:
-    review = None
-    if row["review_id"] is not None:
-        oldest = today - timedelta(days=runtime.policy.platforms.tos_review_max_age_days)
-        review = TosReviewOut(
-            id=row["review_id"],
-            platform_id=row["id"],
-            reviewed_on=row["reviewed_on"],
-            tos_version=row["tos_version"],
-            prohibits_false_identity=row["prohibits_false_identity"],
-            prohibits_automation=row["prohibits_automation"],
-            risk=row["risk"],
-            notes=row["notes"],
-            reviewed_by=row["reviewed_by"],
-            stale=row["reviewed_on"] < oldest,
-        )
+    review = _review(row, row["id"], runtime, today) if row["review_id"] is not None else None
     return PlatformOut(id=row["id"], name=row["name"], url=row["url"], tos_url=row["tos_url"], current_review=review)
 
 
 async def list_all(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> PlatformList:
     return PlatformList(items=[_out(r, runtime, ctx.now.date()) for r in await repo.list_all(conn)])
+
+
+async def get(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, platform_id: UUID) -> PlatformOut:
+    row = await repo.get(conn, platform_id)
+    if row is None:
+        raise NotFound("No such platform.")
+    return _out(row, runtime, ctx.now.date())
+
+
+async def history(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, platform_id: UUID | None = None
+) -> dict[UUID, list[TosReviewOut]]:
+    """Every review of each platform (or of one), newest first: the current one and those it
+    superseded, which stay on the record."""
+    found: dict[UUID, list[TosReviewOut]] = {}
+    for row in await repo.reviews(conn, platform_id):
+        found.setdefault(row["platform_id"], []).append(_review(row, row["platform_id"], runtime, ctx.now.date()))
+    return found
+
+
+async def waiting(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext) -> list[PlatformWaiting]:
+    """What waits for legal: platforms with no review, a stale one, or one going stale within
+    the policy's reminder days; the longest waiting first."""
+    today = ctx.now.date()
+    soon = _oldest_current(runtime, today) + timedelta(days=runtime.policy.personas.lapse_reminder_days)
+    found = []
+    for platform in (await list_all(conn, runtime, ctx)).items:
+        review = platform.current_review
+        if review is None:
+            found.append(PlatformWaiting(platform=platform, why="never_reviewed"))
+        elif review.stale:
+            found.append(PlatformWaiting(platform=platform, why="stale"))
+        elif review.reviewed_on < soon:
+            stale_on = review.reviewed_on + timedelta(days=runtime.policy.platforms.tos_review_max_age_days)
+            found.append(PlatformWaiting(platform=platform, why="going_stale", stale_on=stale_on))
+    order = {"never_reviewed": 0, "stale": 1, "going_stale": 2}
+    return sorted(
+        found,
+        key=lambda w: (order[w.why], w.platform.current_review.reviewed_on if w.platform.current_review else date.min),
+    )
 
 
 async def review_terms(

@@ -14,6 +14,7 @@ from registry.runtime import Ctx, RuntimeDep
 from registry.units.schemas import UserUnits
 from registry.users import grants, service
 from registry.users.schemas import (
+    AdminAction,
     Confirmation,
     EnrollmentCode,
     GrantConfirmed,
@@ -84,8 +85,9 @@ async def set_units(user_id: FromPath[UUID], data: JSONBody[UserUnits], db: DB, 
 
 
 @post("/{user_id:uuid}/unlock", status_code=HTTP_200_OK, opt=MANAGE)
-async def unlock_user(user_id: FromPath[UUID], db: DB, ctx: Ctx) -> UserOut:
-    return await service.unlock(db, ctx, user_id)
+async def unlock_user(user_id: FromPath[UUID], db: DB, ctx: Ctx, data: JSONBody[AdminAction | None] = None) -> UserOut:
+    """Release a locked account (never your own); the optional `reason` is kept in the audit event."""
+    return await service.unlock(db, ctx, user_id, data.reason if data else None)
 
 
 @post("/{user_id:uuid}/reset-password", status_code=HTTP_200_OK, opt=MANAGE)
@@ -97,10 +99,11 @@ async def reset_password(
 
 
 @post("/{user_id:uuid}/reset-mfa", status_code=HTTP_200_OK, opt=MANAGE)
-async def reset_mfa(user_id: FromPath[UUID], db: DB, ctx: Ctx) -> UserOut:
-    """Forget the user's authenticator and recovery codes. They enroll again once a second
-    person confirms (POST /api/users/{id}/reset-mfa/confirm) and hands them a one-time code."""
-    return await service.reset_mfa(db, ctx, user_id)
+async def reset_mfa(user_id: FromPath[UUID], db: DB, ctx: Ctx, data: JSONBody[AdminAction | None] = None) -> UserOut:
+    """Forget the user's authenticator and recovery codes (never your own). They enroll again
+    once a second person confirms (POST /api/users/{id}/reset-mfa/confirm) and hands them a
+    one-time code. The optional `reason` is kept in the audit event."""
+    return await service.reset_mfa(db, ctx, user_id, data.reason if data else None)
 
 
 @post("/{user_id:uuid}/reset-mfa/confirm", status_code=HTTP_200_OK, opt=CONFIRM)

@@ -21,6 +21,9 @@ Roles = Annotated[list[Role], msgspec.Meta(max_length=8)]
 Email = Annotated[str, msgspec.Meta(pattern=r"\A[^@\s]+@[^@\s]+\Z", max_length=254, description="an email address")]
 
 
+# Why an administrator takes a risky step (disable, unlock, reset): kept in the audit event.
+Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500, description="why: kept in the audit event")]
+
 Code = Annotated[str, msgspec.Meta(min_length=6, max_length=32, description="a fresh code from the authenticator")]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]
 
@@ -45,6 +48,13 @@ class OwnEmail(msgspec.Struct, forbid_unknown_fields=True):
 class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
     # A temporary password for the user to replace at their next sign-in.
     password: Password
+    reason: Reason | None = None
+
+
+class AdminAction(msgspec.Struct, forbid_unknown_fields=True):
+    """The body of a risky step on an account (unlock, reset MFA): optional, for older clients."""
+
+    reason: Reason | None = None
 
 
 class Confirmation(msgspec.Struct, forbid_unknown_fields=True):
@@ -56,6 +66,8 @@ class UserPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     active: bool | None = None
     display_name: DisplayName | None = None
     email: Email | None = None
+    # Why (for a disable above all): kept in the audit event, not on the account.
+    reason: Reason | None = None
 
     def __post_init__(self) -> None:
         if self.roles is None and self.active is None and self.display_name is None and self.email is None:

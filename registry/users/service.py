@@ -42,6 +42,22 @@ from registry.users.schemas import (
 )
 
 
+def administers(ctx: RequestContext, user_id: UUID) -> bool:
+    """Whether the caller may take a risky step (disable, unlock, reset, change roles) on this
+    account: never on their own, so no administrator can quietly undo a lock or a reset of
+    theirs, or lock the department out by accident."""
+    return ctx.user is None or ctx.user.id != user_id
+
+
+def _not_own(ctx: RequestContext, user_id: UUID, message: str) -> None:
+    if not administers(ctx, user_id):
+        raise Forbidden(message)
+
+
+def _why(reason: str | None) -> dict[str, str]:
+    return {"reason": reason} if reason else {}
+
+
 async def create(
     runtime: Runtime, ctx: RequestContext, data: UserCreate, *, by_console: bool = False
 ) -> tuple[UserOut, RoleGrantOut | None]:
@@ -101,6 +117,10 @@ async def insert(
     return await rules.get(conn, user_id), grant
 
 
+async def get(conn: asyncpg.Connection, user_id: UUID) -> UserOut:
+    return await rules.get(conn, user_id)
+
+
 async def list_users(conn: asyncpg.Connection) -> list[UserOut]:
     return [rules.out(row) for row in await repo.list_all(conn)]
 
@@ -110,11 +130,10 @@ async def update(
 ) -> tuple[UserOut, RoleGrantOut | None]:
     """Roles given replace the user's: those removed go at once, any that read identities and
     are new are proposed (a grant for a second person), and earlier proposals are superseded."""
-    if ctx.user is not None and ctx.user.id == user_id:
-        if patch.active is False:
-            raise Forbidden("You cannot disable your own account; ask another administrator.")
-        if patch.roles is not None:
-            raise Forbidden("You cannot change your own roles; ask another administrator.")
+    if patch.active is not None:
+        _not_own(ctx, user_id, "You cannot disable or enable your own account; ask another administrator.")
+    if patch.roles is not None:
+        _not_own(ctx, user_id, "You cannot change your own roles; ask another administrator.")
     current = await repo.get(conn, user_id)
     if current is None:
         raise NotFound("No such user.")
@@ -142,18 +161,18 @@ async def set_units(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID
     return await rules.get(conn, user_id)
 
 
-async def unlock(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID) -> UserOut:
+async def unlock(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID, reason: str | None = None) -> UserOut:
+    _not_own(ctx, user_id, "You cannot unlock your own account; ask another administrator.")
     if not await repo.unlock(conn, user_id, ctx.now):
         raise NotFound("No such user.")
-    await record(conn, ctx, Action.USER_UNLOCK, target_type="user", target_id=user_id)
+    await record(conn, ctx, Action.USER_UNLOCK, target_type="user", target_id=user_id, details=_why(reason))
     return await rules.get(conn, user_id)
 
 
 async def reset_password(runtime: Runtime, ctx: RequestContext, user_id: UUID, data: PasswordReset) -> UserOut:
     """A temporary password for a user who forgot theirs: it signs in once, to be replaced. The
     authenticator stays, so knowing the password gives the administrator nothing."""
-    if ctx.user is not None and ctx.user.id == user_id:
-        raise Forbidden("Change your own password with POST /api/me/password (your current one and a code).")
+    _not_own(ctx, user_id, "Change your own password with POST /api/me/password (your current one and a code).")
     async with runtime.db_pool().acquire() as conn:
         user = await rules.get(conn, user_id)
     check_new_password(data.password, username=user.username, display_name=user.display_name)
@@ -161,18 +180,21 @@ async def reset_password(runtime: Runtime, ctx: RequestContext, user_id: UUID, d
     async with transaction(runtime) as conn:
         await auth_repo.set_password(conn, user_id, password_hash, ctx.now, change_required=True)
         await auth_repo.revoke_user_sessions(conn, user_id, ctx.now)
-        await record(conn, ctx, Action.USER_RESET_PASSWORD, target_type="user", target_id=user_id)
+        await record(
+            conn, ctx, Action.USER_RESET_PASSWORD, target_type="user", target_id=user_id, details=_why(data.reason)
+        )
         return await rules.get(conn, user_id)
 
 
-async def reset_mfa(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID) -> UserOut:
+async def reset_mfa(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID, reason: str | None = None) -> UserOut:
     """Forget the authenticator (lost or stolen: it stops working now) and its recovery codes.
     The user enrolls again only once a second person has confirmed (confirm_mfa_reset)."""
+    _not_own(ctx, user_id, "You cannot reset your own authenticator; ask another administrator.")
     if not await repo.reset_mfa(conn, user_id, ctx.now):
         raise NotFound("No such user.")
     await auth_repo.revoke_user_sessions(conn, user_id, ctx.now)
     await repo.close_enrollment(conn, user_id, "mfa_reset", ctx.user.id if ctx.user else None, ctx.now)
-    await record(conn, ctx, Action.USER_RESET_MFA, target_type="user", target_id=user_id)
+    await record(conn, ctx, Action.USER_RESET_MFA, target_type="user", target_id=user_id, details=_why(reason))
     return await rules.get(conn, user_id)
 
 

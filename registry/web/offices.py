@@ -1,21 +1,35 @@
 """Pages for the offices beside the investigators: the equipment officer's inventory and
 inspections, legal's platform catalog and terms-of-service reviews, the auditor's log, chain
-verification and central record, and the administrator's accounts."""
+verification and central record, and the administrator's accounts.
+
+Steps that cannot be undone or that weaken an account (retiring a device; disabling,
+unlocking or resetting an account) each have a page of their own that says what will happen
+and asks to confirm; the account steps ask for a reason, which the audit event keeps."""
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
+from typing import Annotated, Any, get_args
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 from litestar.types import ControllerRouterHandler
 
+from registry.audit import log as audit_log
 from registry.audit import service as audit
+from registry.audit.actions import Action
+from registry.audit.routes import csv_answer
+from registry.audit.schemas import AuditFilter
 from registry.db.pool import DB
 from registry.equipment import service as equipment
 from registry.equipment.schemas import EquipmentCreate, InspectionIn
+from registry.errors import BadRequest, Forbidden, NotFound
+from registry.lifecycle import gate
 from registry.permissions import Permission
 from registry.personas import records
 from registry.personas.routes import central_record_csv
@@ -24,18 +38,16 @@ from registry.platforms.schemas import PlatformCreate, TosReviewIn
 from registry.policy import Role
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
 from registry.users import service as users
-from registry.users.schemas import UserCreate, UserPatch
-from registry.web.forms import FormErrors, attempt, checked, convert, given, text
+from registry.users.schemas import PasswordReset, UserCreate, UserOut, UserPatch
+from registry.web.forms import FormErrors, attempt, convert, given, text
 from registry.web.render import page, see_other
 
 P = Permission
 ROLES: tuple[str, ...] = get_args(Role)
 DONE = {
     "registered": "Device registered. Record its isolation inspection before it is assigned.",
-    "inspected": "Inspection recorded.",
     "retired": "Device retired.",
     "platform": "Platform added to the catalog.",
-    "reviewed": "Terms-of-service review recorded.",
     "created": "Account created. At first sign-in the user enrolls an authenticator and replaces the password.",
     "created_pending": (
         "Account created. Its roles that read identities wait for a second person's confirmation, "
@@ -45,11 +57,56 @@ DONE = {
     "updated_pending": "Account updated; its new roles that read identities wait for a second person's confirmation.",
     "unlocked": "Account unlocked.",
     "mfa": "Authenticator reset; the user enrolls a new one once a second person confirms and gives them a code.",
+    "disabled": "Account disabled; its sessions have ended.",
+    "enabled": "Account enabled; the user can sign in again.",
+    "password": "Temporary password set; the user's sessions have ended and they replace it at their next sign-in.",
 }
+# The review's two questions, as the form asks them (yes or no, neither preselected).
+TOS_QUESTIONS = (
+    ("prohibits_false_identity", "Do the terms prohibit false identities?"),
+    ("prohibits_automation", "Do the terms prohibit automation?"),
+)
+AUDIT_PAGE = 50
+REASON_HINT = "Kept in the audit log with this step (for example the ticket or the call that asked for it)."
 
 
 def _values(form: Any) -> dict[str, Any]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _confirm(
+    request: Request[Any, Any, Any],
+    *,
+    heading: str,
+    consequence: str,
+    action: str,
+    button: str,
+    back: str,
+    subject: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    reason: bool = False,
+    password: bool = False,
+    status: int = 200,
+) -> Template:
+    """A step that cannot be undone (or weakens an account) asks once more, on a page of its own."""
+    return page(
+        request,
+        "confirm.html",
+        status=status,
+        title=heading,
+        heading=heading,
+        consequence=consequence,
+        action=action,
+        button=button,
+        back=back,
+        subject=subject,
+        ask_reason=reason,
+        ask_password=password,
+        reason_hint=REASON_HINT,
+        errors=errors or {},
+        v=values or {},
+    )
 
 
 # Equipment
@@ -63,7 +120,8 @@ async def _equipment_page(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status: int = 200,
-    done: FromQuery[str | None] = None,
+    done: str | None = None,
+    inspected: UUID | None = None,
 ) -> Template:
     listed = await equipment.list_equipment(db, ctx, None)
     return page(
@@ -72,6 +130,8 @@ async def _equipment_page(
         status=status,
         title="Equipment",
         items=listed.items,
+        checks=equipment.CHECKS,
+        inspection=await equipment.get_inspection(db, inspected) if inspected else None,
         errors=errors or {},
         v=values or {},
         done=DONE.get(done or ""),
@@ -80,9 +140,13 @@ async def _equipment_page(
 
 @get("/equipment", opt={"permission": P.EQUIPMENT_READ})
 async def equipment_list(
-    request: Request[Any, Any, Any], db: DB, ctx: Ctx, done: FromQuery[str | None] = None
+    request: Request[Any, Any, Any],
+    db: DB,
+    ctx: Ctx,
+    done: FromQuery[str | None] = None,
+    inspected: FromQuery[UUID | None] = None,
 ) -> Template:
-    return await _equipment_page(request, db, ctx, done=done)
+    return await _equipment_page(request, db, ctx, done=done, inspected=inspected)
 
 
 @post("/equipment", opt={"permission": P.EQUIPMENT_MANAGE})
@@ -97,23 +161,60 @@ async def equipment_register(request: Request[Any, Any, Any], db: DB, ctx: Ctx) 
     return see_other("/equipment?done=registered")
 
 
+def _answers(form: dict[str, Any], questions: Any, *, inputs: str = "", errors: str = "") -> dict[str, bool]:
+    """Each question (name, question, …) answered yes or no; every unanswered one named at once
+    (nothing is preselected, so a form left untouched records nothing). `inputs` prefixes the
+    form's input names, `errors` the names the errors are shown beside."""
+    answers, missing = {}, {}
+    for name, question, *_ in questions:
+        value = form.get(inputs + name)
+        if value in ("yes", "no"):
+            answers[name] = value == "yes"
+        else:
+            missing[errors + name] = f"Answer yes or no: {question}"
+    if missing:
+        raise FormErrors(missing)
+    return answers
+
+
 @post("/equipment/{equipment_id:uuid}/inspections", opt={"permission": P.EQUIPMENT_MANAGE})
 async def equipment_inspect(
     request: Request[Any, Any, Any], equipment_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
 ) -> Response[Any]:
     form = _values(await request.form())
-    fields = {
-        "on_department_network": checked(form, "on_department_network"),
-        "department_identifiers_present": checked(form, "department_identifiers_present"),
-        "attributable_connection": checked(form, "attributable_connection"),
-    } | given(notes=text(form, "notes"))
+    prefix = f"{equipment_id}."
     try:
-        data = convert(fields, InspectionIn)
-        await attempt(db, lambda: equipment.inspect(db, runtime, ctx, equipment_id, data))
+        data = convert(_answers(form, equipment.CHECKS, errors=prefix) | given(notes=text(form, "notes")), InspectionIn)
+        done = await attempt(db, lambda: equipment.inspect(db, runtime, ctx, equipment_id, data))
     except FormErrors as exc:
-        errors = {f"{equipment_id}.{k or 'notes'}": m for k, m in exc.errors.items()}
-        return await _equipment_page(request, db, ctx, errors=errors, status=exc.status)
-    return see_other("/equipment?done=inspected")
+        errors = {k if k.startswith(prefix) else prefix + (k or "notes"): m for k, m in exc.errors.items()}
+        values = {prefix + k: v for k, v in form.items()}
+        return await _equipment_page(request, db, ctx, errors=errors, values=values, status=exc.status)
+    return see_other(f"/equipment?inspected={done.id}#device-{equipment_id}")
+
+
+@get("/equipment/{equipment_id:uuid}/retire", opt={"permission": P.EQUIPMENT_MANAGE})
+async def equipment_retire_form(
+    request: Request[Any, Any, Any], equipment_id: FromPath[UUID], db: DB, ctx: Ctx
+) -> Template:
+    return _retire_page(request, await equipment.get(db, ctx, equipment_id))
+
+
+def _retire_page(request: Request[Any, Any, Any], device: Any, errors: dict[str, str] | None = None) -> Template:
+    return _confirm(
+        request,
+        heading=f"Retire {device.asset_tag} for good?",
+        consequence=(
+            f"{device.asset_tag} leaves service permanently: it can never be inspected or assigned to a persona "
+            "again. This cannot be undone."
+        ),
+        subject=f"{device.asset_tag}: {device.kind}, serial {device.serial}, {device.status}",
+        action=f"/equipment/{device.id}/retire",
+        button=f"Retire {device.asset_tag}",
+        back=f"/equipment#device-{device.id}",
+        errors=errors,
+        status=409 if errors else 200,
+    )
 
 
 @post("/equipment/{equipment_id:uuid}/retire", opt={"permission": P.EQUIPMENT_MANAGE})
@@ -123,9 +224,12 @@ async def equipment_retire(
     try:
         await attempt(db, lambda: equipment.retire(db, ctx, equipment_id))
     except FormErrors as exc:
-        errors = {f"{equipment_id}.retire": m for m in exc.errors.values()}
-        return await _equipment_page(request, db, ctx, errors=errors, status=exc.status)
+        return _retire_page(request, await equipment.get(db, ctx, equipment_id), {"": " ".join(exc.errors.values())})
     return see_other("/equipment?done=retired")
+
+
+async def _equipment_waiting(db: DB, runtime: Runtime, ctx: RequestContext) -> Any:
+    return await equipment.waiting(db, runtime, ctx) if ctx.me.can(P.EQUIPMENT_MANAGE) else None
 
 
 # Platforms and terms of service
@@ -140,15 +244,22 @@ async def _platforms_page(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status: int = 200,
-    done: FromQuery[str | None] = None,
+    done: str | None = None,
+    reviewed: UUID | None = None,
 ) -> Template:
     listed = await platforms.list_all(db, runtime, ctx)
+    # Codenames the current reviews stop: for legal, who weighs the catalog (codenames only).
+    blocked = await gate.blocked_by_terms(db, runtime, ctx) if ctx.me.can(P.TOS_REVIEW) else {}
     return page(
         request,
         "platforms.html",
         status=status,
         title="Platforms",
         items=listed.items,
+        history=await platforms.history(db, runtime, ctx),
+        blocked=blocked,
+        tos_questions=TOS_QUESTIONS,
+        reviewed=next((p for p in listed.items if p.id == reviewed), None),
         today=ctx.now.date(),
         errors=errors or {},
         v=values or {},
@@ -158,9 +269,14 @@ async def _platforms_page(
 
 @get("/platforms", opt={"permission": P.PLATFORM_READ})
 async def platform_list(
-    request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx, done: FromQuery[str | None] = None
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: RuntimeDep,
+    ctx: Ctx,
+    done: FromQuery[str | None] = None,
+    reviewed: FromQuery[UUID | None] = None,
 ) -> Template:
-    return await _platforms_page(request, db, runtime, ctx, done=done)
+    return await _platforms_page(request, db, runtime, ctx, done=done, reviewed=reviewed)
 
 
 @post("/platforms", opt={"permission": P.PLATFORM_MANAGE})
@@ -187,26 +303,155 @@ async def platform_review(
         tos_version=text(form, prefix + "tos_version"),
         risk=text(form, prefix + "risk"),
         notes=text(form, prefix + "notes"),
-    ) | {
-        "prohibits_false_identity": checked(form, prefix + "prohibits_false_identity"),
-        "prohibits_automation": checked(form, prefix + "prohibits_automation"),
-    }
+    )
     try:
-        data = convert(fields, TosReviewIn)
+        data = convert(fields | _answers(form, TOS_QUESTIONS, inputs=prefix, errors=prefix), TosReviewIn)
         await attempt(db, lambda: platforms.review_terms(db, runtime, ctx, platform_id, data))
     except FormErrors as exc:
-        errors = {prefix + (k or "notes"): m for k, m in exc.errors.items()}
+        errors = {k if k.startswith(prefix) else prefix + (k or "notes"): m for k, m in exc.errors.items()}
         return await _platforms_page(request, db, runtime, ctx, errors=errors, values=form, status=exc.status)
-    return see_other("/platforms?done=reviewed")
+    return see_other(f"/platforms?reviewed={platform_id}#platform-{platform_id}")
+
+
+async def _platforms_waiting(db: DB, runtime: Runtime, ctx: RequestContext) -> Any:
+    return await platforms.waiting(db, runtime, ctx) if ctx.me.can(P.TOS_REVIEW) else None
+
+
+async def waiting(db: DB, runtime: Runtime, ctx: RequestContext) -> dict[str, Any]:
+    """What waits for the equipment officer and for legal, for their overview
+    (`_offices_waiting.html`); None for a role that has none of it."""
+    return {
+        "equipment": await _equipment_waiting(db, runtime, ctx),
+        "platforms": await _platforms_waiting(db, runtime, ctx),
+    }
 
 
 # Audit
 
 
-@get("/audit", opt={"permission": P.AUDIT_READ})
-async def audit_log(request: Request[Any, Any, Any], db: DB, cursor: FromQuery[str | None] = None) -> Response[Any]:
-    events = await audit.page(db, cursor, 100)
-    return page(request, "audit.html", title="Audit log", events=events, verified=None)
+@dataclass(frozen=True)
+class AuditView:
+    """The filters as the page's form holds them (text), and as the log takes them."""
+
+    form: dict[str, str]
+    query: AuditFilter
+    errors: dict[str, str]
+
+    def link(self, **extra: str) -> str:
+        """The query string of this view (with a cursor, or for the export)."""
+        return urlencode({k: v for k, v in (self.form | extra).items() if v})
+
+
+def _day(value: str | None, name: str, errors: dict[str, str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[name] = "Enter a date as YYYY-MM-DD."
+        return None
+
+
+AUDIT_FIELDS = ("action", "actor", "codename", "case_number", "from", "to")
+
+
+def _audit_view(zone: tzinfo, params: dict[str, str | None]) -> AuditView:
+    """From the page's fields: dates are whole days in the department's zone; an unknown
+    action or a bad date is named beside its field, never a 500."""
+    form = {k: (v or "").strip() for k, v in params.items()}
+    errors: dict[str, str] = {}
+    action = None
+    if form["action"]:
+        try:
+            action = Action(form["action"])
+        except ValueError:
+            errors["action"] = "Choose one of the actions."
+    start, end = _day(form["from"], "from", errors), _day(form["to"], "to", errors)
+    if start and end and end < start:
+        errors["to"] = "The last day must not be before the first."
+    for name, limit in (("actor", 63), ("codename", 40), ("case_number", 40)):
+        if len(form[name]) > limit:
+            errors[name] = f"This is too long (at most {limit} characters)."
+    if errors:
+        return AuditView(form, AuditFilter(), errors)
+    query = AuditFilter(
+        action=action,
+        actor=form["actor"] or None,
+        codename=form["codename"] or None,
+        case_number=form["case_number"] or None,
+        start=datetime.combine(start, time.min, zone) if start else None,
+        end=datetime.combine(end, time.max, zone) if end else None,
+    )
+    return AuditView(form, query, errors)
+
+
+async def _audit_page(
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: Runtime,
+    view: AuditView,
+    cursor: str | None,
+    verified: Any,
+) -> Template:
+    zone = runtime.policy.department.zone
+    events = None if view.errors else await audit_log.page(db, cursor, AUDIT_PAGE, view.query)
+    return page(
+        request,
+        "audit.html",
+        status=400 if view.errors else 200,
+        title="Audit log",
+        events=events,
+        view=view,
+        errors=view.errors,
+        actions=list(Action),
+        people=sorted(await users.list_users(db), key=lambda u: u.display_name.casefold()),
+        zone=runtime.policy.department.time_zone,
+        local=lambda at: at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        readable=audit_log.readable,
+        verified=verified,
+    )
+
+
+DayParam = Annotated[str | None, QueryParameter(name="from", max_length=40)]
+DayEndParam = Annotated[str | None, QueryParameter(name="to", max_length=40)]
+
+
+def provide_view(
+    runtime: RuntimeDep,
+    action: FromQuery[str | None] = None,
+    actor: FromQuery[str | None] = None,
+    codename: FromQuery[str | None] = None,
+    case_number: FromQuery[str | None] = None,
+    start: DayParam = None,
+    end: DayEndParam = None,
+) -> AuditView:
+    """The log's filters as the page's form sends them (the page and its export share them)."""
+    params = {"action": action, "actor": actor, "codename": codename, "case_number": case_number}
+    return _audit_view(runtime.policy.department.zone, params | {"from": start, "to": end})
+
+
+VIEW = {"view": Provide(provide_view, sync_to_thread=False)}
+
+
+@get("/audit", opt={"permission": P.AUDIT_READ}, dependencies=VIEW)
+async def audit_log_page(
+    request: Request[Any, Any, Any],
+    db: DB,
+    runtime: RuntimeDep,
+    view: NamedDependency[AuditView],
+    cursor: FromQuery[str | None] = None,
+) -> Response[Any]:
+    """The log filtered by actor, action, codename, case number and days (in the department's
+    zone), 50 events a page, newest first; `from` and `to` are days as YYYY-MM-DD."""
+    return await _audit_page(request, db, runtime, view, cursor, None)
+
+
+@get("/audit.csv", opt={"permission": P.AUDIT_READ}, dependencies=VIEW)
+async def audit_export(db: DB, runtime: RuntimeDep, ctx: Ctx, view: NamedDependency[AuditView]) -> Response[str]:
+    """The filtered view as CSV (as `GET /api/audit/export`), audited as an export."""
+    if view.errors:
+        raise BadRequest(" ".join(view.errors.values()))
+    return csv_answer(await audit_log.export(db, ctx, view.query, runtime.policy.department.zone))
 
 
 @post("/audit/verify", opt={"permission": P.AUDIT_READ})
@@ -214,8 +459,8 @@ async def audit_verify(request: Request[Any, Any, Any], db: DB, runtime: Runtime
     """Recompute the whole chain (as `GET /api/audit/verify`), then show the newest events."""
     async with runtime.db_pool().acquire() as conn:
         verified = await audit.verify(conn)
-    events = await audit.page(db, None, 100)
-    return page(request, "audit.html", title="Audit log", events=events, verified=verified)
+    view = _audit_view(runtime.policy.department.zone, dict.fromkeys(AUDIT_FIELDS))
+    return await _audit_page(request, db, runtime, view, None, verified)
 
 
 @get("/central-record", opt={"permission": P.CENTRAL_RECORD_READ})
@@ -241,11 +486,12 @@ async def central_record_export(db: DB, ctx: Ctx) -> Response[str]:
 async def _users_page(
     request: Request[Any, Any, Any],
     db: DB,
+    ctx: RequestContext,
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status: int = 200,
-    done: FromQuery[str | None] = None,
+    done: str | None = None,
 ) -> Template:
     return page(
         request,
@@ -253,6 +499,8 @@ async def _users_page(
         status=status,
         title="Users",
         items=await users.list_users(db),
+        # Risky steps are offered on others' accounts only (the service refuses them on one's own).
+        administers=lambda user_id: users.administers(ctx, user_id),
         roles=ROLES,
         errors=errors or {},
         v=values or {},
@@ -261,8 +509,8 @@ async def _users_page(
 
 
 @get("/users", opt={"permission": P.USER_MANAGE})
-async def user_list(request: Request[Any, Any, Any], db: DB, done: FromQuery[str | None] = None) -> Template:
-    return await _users_page(request, db, done=done)
+async def user_list(request: Request[Any, Any, Any], db: DB, ctx: Ctx, done: FromQuery[str | None] = None) -> Template:
+    return await _users_page(request, db, ctx, done=done)
 
 
 @post("/users", opt={"permission": P.USER_MANAGE})
@@ -281,7 +529,7 @@ async def user_create(request: Request[Any, Any, Any], db: DB, runtime: RuntimeD
     except FormErrors as exc:
         values.pop("password", None)
         values["roles"] = fields["roles"]
-        return await _users_page(request, db, errors=exc.errors, values=values, status=exc.status)
+        return await _users_page(request, db, ctx, errors=exc.errors, values=values, status=exc.status)
     return see_other("/users?done=created" + ("_pending" if grant else ""))
 
 
@@ -289,47 +537,163 @@ async def user_create(request: Request[Any, Any, Any], db: DB, runtime: RuntimeD
 async def user_update(
     request: Request[Any, Any, Any], user_id: FromPath[UUID], db: DB, runtime: RuntimeDep, ctx: Ctx
 ) -> Response[Any]:
+    """Display name and roles; disabling and enabling are steps of their own (with a reason)."""
     form = await request.form()
-    fields = {
-        "roles": [r for r in form.getall("roles", []) if isinstance(r, str)],
-        "active": checked(form, "active"),
-    } | given(display_name=text(form, "display_name"))
+    fields = {"roles": [r for r in form.getall("roles", []) if isinstance(r, str)]} | given(
+        display_name=text(form, "display_name")
+    )
     try:
         data = convert(fields, UserPatch)
         _, grant = await attempt(db, lambda: users.update(db, runtime, ctx, user_id, data))
     except FormErrors as exc:
         errors = {f"{user_id}.{k or 'roles'}": m for k, m in exc.errors.items()}
-        return await _users_page(request, db, errors=errors, status=exc.status)
+        return await _users_page(request, db, ctx, errors=errors, status=exc.status)
     return see_other("/users?done=updated" + ("_pending" if grant else ""))
 
 
-@post("/users/{user_id:uuid}/unlock", opt={"permission": P.USER_MANAGE})
-async def user_unlock(user_id: FromPath[UUID], db: DB, ctx: Ctx) -> Response[Any]:
-    await users.unlock(db, ctx, user_id)
-    return see_other("/users?done=unlocked")
+@dataclass(frozen=True)
+class AccountStep:
+    """A risky step on someone else's account: what the confirmation page says, and where it lands."""
+
+    heading: str
+    consequence: str
+    button: str
+    done: str
+    password: bool = False
 
 
-@post("/users/{user_id:uuid}/reset-mfa", opt={"permission": P.USER_MANAGE})
-async def user_reset_mfa(user_id: FromPath[UUID], db: DB, ctx: Ctx) -> Response[Any]:
-    await users.reset_mfa(db, ctx, user_id)
-    return see_other("/users?done=mfa")
+ACCOUNT_STEPS = {
+    "unlock": AccountStep(
+        "Unlock {name}'s account?",
+        "The lock after repeated failed sign-ins is lifted now: anyone holding {name}'s password and "
+        "authenticator can try again at once. Unlock only once you know the failures were {name}'s own.",
+        "Unlock the account",
+        "unlocked",
+    ),
+    "reset-mfa": AccountStep(
+        "Reset {name}'s authenticator?",
+        "{name}'s authenticator and recovery codes stop working now and their sessions end. They enroll a new "
+        "authenticator only once a second person confirms the reset and hands them a one-time code.",
+        "Reset the authenticator",
+        "mfa",
+    ),
+    "disable": AccountStep(
+        "Disable {name}'s account?",
+        "{name} can no longer sign in, and every session of theirs ends now. Their records stay.",
+        "Disable the account",
+        "disabled",
+    ),
+    "enable": AccountStep(
+        "Enable {name}'s account?",
+        "{name} can sign in again with their password and authenticator.",
+        "Enable the account",
+        "enabled",
+    ),
+    "reset-password": AccountStep(
+        "Set a temporary password for {name}?",
+        "Their sessions end now; the temporary password signs in once, to be replaced by one of their own. "
+        "Their authenticator stays, so the password alone gives no one access.",
+        "Set the temporary password",
+        "password",
+        password=True,
+    ),
+}
+
+
+async def _account(db: DB, ctx: RequestContext, user_id: UUID, step: str) -> tuple[UserOut, AccountStep]:
+    found = ACCOUNT_STEPS.get(step)
+    if found is None:
+        raise NotFound("No such step.")
+    user = await users.get(db, user_id)
+    if not users.administers(ctx, user_id):
+        raise Forbidden("This is your own account: ask another administrator.")
+    return user, found
+
+
+def _account_page(
+    request: Request[Any, Any, Any],
+    user: UserOut,
+    step: str,
+    found: AccountStep,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Template:
+    name = user.display_name
+    return _confirm(
+        request,
+        heading=found.heading.format(name=name),
+        consequence=found.consequence.format(name=name),
+        subject=f"{name}, account {user.username} ({', '.join(r.replace('_', ' ') for r in user.roles) or 'no roles'})",
+        action=f"/users/{user.id}/{step}",
+        button=found.button,
+        back="/users",
+        reason=True,
+        password=found.password,
+        errors=errors,
+        values=values,
+        status=status,
+    )
+
+
+@get("/users/{user_id:uuid}/{step:str}", opt={"permission": P.USER_MANAGE})
+async def account_step_form(
+    request: Request[Any, Any, Any], user_id: FromPath[UUID], step: FromPath[str], db: DB, ctx: Ctx
+) -> Template:
+    user, found = await _account(db, ctx, user_id, step)
+    return _account_page(request, user, step, found)
+
+
+@post("/users/{user_id:uuid}/{step:str}", opt={"permission": P.USER_MANAGE})
+async def account_step(
+    request: Request[Any, Any, Any], user_id: FromPath[UUID], step: FromPath[str], db: DB, runtime: RuntimeDep, ctx: Ctx
+) -> Response[Any]:
+    """The step, once confirmed, with its reason (required here; the audit event keeps it)."""
+    user, found = await _account(db, ctx, user_id, step)
+    form = _values(await request.form())
+    reason = text(form, "reason")
+    try:
+        if reason is None or len(reason) < 3:
+            raise FormErrors(
+                {"reason": "Give the reason for this step (at least 3 characters); the audit log keeps it."}
+            )
+        await attempt(db, lambda: _take(db, runtime, ctx, user_id, step, reason, form))
+    except FormErrors as exc:
+        errors = {k or "reason": m for k, m in exc.errors.items()}
+        return _account_page(request, user, step, found, errors, {"reason": reason}, exc.status)
+    return see_other(f"/users?done={found.done}")
+
+
+async def _take(
+    db: DB, runtime: Runtime, ctx: RequestContext, user_id: UUID, step: str, reason: str, form: dict[str, Any]
+) -> Any:
+    if step == "unlock":
+        return await users.unlock(db, ctx, user_id, reason)
+    if step == "reset-mfa":
+        return await users.reset_mfa(db, ctx, user_id, reason)
+    if step == "reset-password":
+        data = convert({"password": form.get("password") or "", "reason": reason}, PasswordReset)
+        return await users.reset_password(runtime, ctx, user_id, data)
+    return await users.update(db, runtime, ctx, user_id, UserPatch(active=step == "enable", reason=reason))
 
 
 routes: list[ControllerRouterHandler] = [
     equipment_list,
     equipment_register,
     equipment_inspect,
+    equipment_retire_form,
     equipment_retire,
     platform_list,
     platform_add,
     platform_review,
-    audit_log,
+    audit_log_page,
+    audit_export,
     audit_verify,
     central_record,
     central_record_export,
     user_list,
     user_create,
     user_update,
-    user_unlock,
-    user_reset_mfa,
+    account_step_form,
+    account_step,
 ]

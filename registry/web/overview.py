@@ -20,7 +20,7 @@ from registry.permissions import Permission
 from registry.personas import records
 from registry.reviews import service as review_service
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
-from registry.web import reviews
+from registry.web import offices, reviews
 from registry.web.forms import FormErrors, attempt, convert, given, text, values
 from registry.web.render import done_message, page, see_other
 
@@ -53,6 +53,7 @@ async def overview(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep,
         warming=warming,
         ageing=ageing,
         today=ctx.now.date(),
+        offices=await offices.waiting(db, runtime, ctx),
     )
 
 

@@ -35,7 +35,8 @@ async def test_sign_in_is_recorded_with_who_what_when_and_where(world: World) ->
         assert event["request_id"]
     assert details(password) == {"mfa": "verify"}
     assert details(mfa) == {"method": "totp"}
-    assert password["actor"] is None  # not yet signed in
+    # The right password names who signed in, though no session existed yet (issue 13.6).
+    assert (password["actor"], password["actor_id"]) == ("dana", dana.id)
     assert (mfa["actor"], logout["actor"], logout["actor_id"]) == ("dana", "dana", dana.id)
     assert password["occurred_at"] < mfa["occurred_at"]  # the clock moved on for the code
 

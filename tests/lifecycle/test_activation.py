@@ -107,15 +107,24 @@ async def test_a_newer_tos_review_invalidates_the_acknowledgement(world):
     from tests.lifecycle.setup import review_terms
 
     r = await prepare(world)
+    assert (await r.t.dana.post(f"/api/personas/{r.pid}/activate")).status_code == 200
+    history = f"/api/platforms/{r.platform_id}/tos-reviews"
+    assert (await r.legal.get(history)).json()["blocks"] == []
     await later(r, timedelta(days=1))
     await review_terms(world, r.legal, r.platform_id, version="2026-02")
     gate = (await r.t.dana.get(f"/api/personas/{r.pid}/gate")).json()
     tos = next(c for c in gate["conditions"] if c["condition"] == "terms_of_service")
     assert tos["met"] is False and "acknowledge" in tos["detail"].lower()
+    # Legal is told which active personas the new review stops; the earlier review stays listed.
+    reviews = (await r.legal.get(history)).json()
+    assert reviews["blocks"] == [r.persona["codename"]]
+    assert [i["tos_version"] for i in reviews["items"]] == ["2026-02", "2026-01"]
+    assert (await r.t.dana.get(history)).json()["blocks"] is None  # codenames across units are legal's only
     ack = await r.t.dana.post(f"/api/personas/{r.pid}/tos-acknowledgements", json={"platform_id": r.platform_id})
     assert ack.status_code == 201
     gate = (await r.t.dana.get(f"/api/personas/{r.pid}/gate")).json()
     assert gate["ready"] is True
+    assert (await r.legal.get(history)).json()["blocks"] == []
 
 
 async def test_a_stale_tos_review_is_reported_and_cannot_be_acknowledged(world):

@@ -249,3 +249,50 @@ async def test_anyone_sets_their_own_email_for_reminders_and_the_audit_keeps_no_
     assert details(row) == {"set": True}
     assert (await client.patch("/api/me", json={"email": None})).status_code == 200
     assert await world.db.fetchval("SELECT email FROM users WHERE id = $1", dana.id) is None
+
+
+async def test_no_administrator_unlocks_resets_or_disables_their_own_account(world: World) -> None:
+    """As an attacker holding one administrator's session would try: every risky step on the
+    account itself is refused with a message, and nothing changes or is recorded as done."""
+    ada = await world.user("ada", "administrator")
+    admin = await world.signin(ada)
+    me = f"/api/users/{ada.id}"
+
+    answers = [
+        await admin.post(f"{me}/unlock", json={"reason": "locked myself out"}),
+        await admin.post(f"{me}/unlock"),
+        await admin.post(f"{me}/reset-mfa", json={"reason": "new phone"}),
+        await admin.post(f"{me}/reset-password", json={"password": "a brand new passphrase here"}),
+        await admin.patch(me, json={"active": False, "reason": "leaving"}),
+        await admin.patch(me, json={"active": True}),
+    ]
+
+    assert [r.status_code for r in answers] == [403] * 6
+    assert all("your own" in r.json()["detail"] for r in answers)
+    row = await world.db.fetchrow("SELECT active, totp_secret IS NOT NULL AS enrolled FROM users WHERE id = $1", ada.id)
+    assert (row["active"], row["enrolled"]) == (True, True)
+    done = ("user.unlock", "user.reset_mfa", "user.reset_password", "user.update")
+    assert await world.db.fetchval("SELECT count(*) FROM audit_event WHERE action = ANY($1)", list(done)) == 0
+    assert (await admin.get("/api/me")).status_code == 200
+
+
+async def test_the_reason_for_a_risky_step_lands_in_its_audit_event(world: World) -> None:
+    admin = await admin_client(world)
+    dana = await world.user("dana", "detective")
+    users = f"/api/users/{dana.id}"
+
+    reset = await admin.post(f"{users}/reset-mfa", json={"reason": "Phone stolen, ticket 4411"})
+    disable = await admin.patch(users, json={"active": False, "reason": "Transferred out of the unit"})
+    unlock = await admin.post(f"{users}/unlock")  # older clients send no body: still accepted
+    too_short = await admin.post(f"{users}/unlock", json={"reason": "x"})
+    unknown = await admin.post(f"{users}/unlock", json={"reason": "fine", "why": "extra"})
+
+    assert [reset.status_code, disable.status_code, unlock.status_code] == [200, 200, 200]
+    assert too_short.status_code == 400 and "reason" in too_short.text, too_short.text
+    assert unknown.status_code == 400
+    [mfa] = await world.events("user.reset_mfa")
+    [update] = await world.events("user.update")
+    [unlocked] = await world.events("user.unlock")
+    assert details(mfa) == {"reason": "Phone stolen, ticket 4411"}
+    assert details(update) == {"active": False, "reason": "Transferred out of the unit"}
+    assert details(unlocked) == {}

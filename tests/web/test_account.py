@@ -33,9 +33,10 @@ async def test_a_temporary_password_is_replaced_through_the_pages_first(world: W
     response = await post_form(client, "/sign-in", {"username": "avery", "password": TEMPORARY}, form_on="/sign-in")
     assert response.headers["location"] == "/sign-in/enroll"
     enroll = await client.get("/sign-in/enroll")
-    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', enroll.text)
-    assert secret
-    totp = pyotp.TOTP(secret.group(1))
+    secret = re.search(r'<code class="secret grouped">((?:[A-Z2-7]{4} )+[A-Z2-7]{1,4})</code>', enroll.text)
+    assert secret, "the key is shown in groups of four"
+    assert 'action="/sign-out"' in enroll.text and "Cancel and sign out" in enroll.text
+    totp = pyotp.TOTP(secret.group(1).replace(" ", ""))
     codes = await _post_enroll(client, enroll.text, {"totp_code": totp.at(world.clock.now())})
     assert codes.status_code == 200
     assert 'href="/account/password"' in codes.text
@@ -78,9 +79,9 @@ async def test_after_a_reset_the_enrollment_page_asks_for_the_handed_over_code(w
     handed_over = confirmed.json()["enrollment_code"]
     enroll = await client.get("/sign-in/enroll")
     assert 'name="enrollment_code"' in enroll.text
-    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', enroll.text)
+    secret = re.search(r'<code class="secret grouped">([A-Z2-7 ]+)</code>', enroll.text)
     assert secret
-    code = pyotp.TOTP(secret.group(1)).at(world.clock.now())
+    code = pyotp.TOTP(secret.group(1).replace(" ", "")).at(world.clock.now())
     missing = await _post_enroll(client, enroll.text, {"totp_code": code})
     assert missing.status_code == 401
     assert 'id="e-enrollment_code"' in missing.text
