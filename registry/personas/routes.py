@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
-from registry.db.pool import DB
+from registry.db.pool import DB, OneStatement
 from registry.errors import BadRequest
 from registry.lifecycle import listing
 from registry.permissions import Permission
@@ -57,10 +57,12 @@ async def list_personas(
 
 
 @get("/{persona_id:uuid}", opt={"permission": Permission.PERSONA_READ})
-async def get_persona(persona_id: PersonaId, db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[PersonaDetail]:
-    """Everything, identity included; the read is audited. The ETag is the version that
-    approve and reject name in If-Match."""
-    detail = await identity.get(db, runtime, ctx, persona_id)
+async def get_persona(
+    persona_id: PersonaId, one_statement: OneStatement, runtime: RuntimeDep, ctx: Ctx
+) -> Response[PersonaDetail]:
+    """Everything, identity included; the read is audited (in the read's own statement). The
+    ETag is the version that approve and reject name in If-Match."""
+    detail = await identity.get(one_statement, runtime, ctx, persona_id)
     return Response(detail, headers={"etag": f'"{detail.version}"'})
 
 
