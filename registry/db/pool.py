@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request
 from litestar.di import NamedDependency
 
-from registry.runtime import Runtime, runtime_of
+from registry.runtime import Ctx, Runtime, RuntimeDep
 
 # A handler's `db: DB` parameter: the request's connection, inside its transaction.
 DB = NamedDependency[asyncpg.Connection]
@@ -117,16 +117,21 @@ def _noting_loss(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> I
         raise
 
 
-async def provide_db(request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection, None]:
+async def provide_db(
+    request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx
+) -> AsyncGenerator[asyncpg.Connection, None]:
     """One transaction per request: committed when the handler returns, rolled back when it
-    raises (Litestar throws the handler's exception into this generator)."""
-    async with transaction(runtime_of(request.app.state)) as conn:
+    raises (Litestar throws the handler's exception into this generator). After `ctx`, so that
+    Litestar resolves dependencies one after another (registry.runtime)."""
+    async with transaction(runtime) as conn:
         with _noting_loss(request, conn):
             yield conn
 
 
-async def provide_one_statement(request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection, None]:
+async def provide_one_statement(
+    request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx
+) -> AsyncGenerator[asyncpg.Connection, None]:
     """The request's connection for `OneStatement` handlers (no explicit transaction)."""
-    async with connection(runtime_of(request.app.state)) as conn:
+    async with connection(runtime) as conn:
         with _noting_loss(request, conn):
             yield conn
