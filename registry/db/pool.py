@@ -15,11 +15,13 @@ from registry.runtime import Ctx, Runtime, RuntimeDep
 
 # A handler's `db: DB` parameter: the request's connection, inside its transaction.
 DB = NamedDependency[asyncpg.Connection]
-# A handler's `one_statement: OneStatement` parameter: the request's connection without a
-# transaction of its own, for a handler whose whole work is one statement (PostgreSQL runs a
-# statement, its data-modifying WITH clauses included, as one transaction): no BEGIN and no
-# COMMIT, two round trips fewer.
-OneStatement = NamedDependency[asyncpg.Connection]
+# A handler's `autocommit: Autocommit` parameter: the request's connection without a
+# transaction around the request, so no BEGIN and no COMMIT (two round trips fewer). Only for
+# a handler that writes nothing or whose one write is one statement with its reads: PostgreSQL
+# runs a statement, its data-modifying WITH clauses included, as a transaction of its own, and
+# under READ COMMITTED each statement of a transaction sees its own snapshot anyway, so reads
+# lose nothing outside one. A handler that writes twice takes `db: DB`.
+Autocommit = NamedDependency[asyncpg.Connection]
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -128,10 +130,10 @@ async def provide_db(
             yield conn
 
 
-async def provide_one_statement(
+async def provide_autocommit(
     request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx
 ) -> AsyncGenerator[asyncpg.Connection, None]:
-    """The request's connection for `OneStatement` handlers (no explicit transaction)."""
+    """The request's connection for `Autocommit` handlers (no transaction around the request)."""
     async with connection(runtime) as conn:
         with _noting_loss(request, conn):
             yield conn
