@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-# An event's columns, in the order `insert` and `insert_for_each` take their parameters.
+# An event's columns, in the order `insert` and `with_event` take their parameters.
 _EVENT_COLUMNS = "occurred_at, actor_id, actor, action, target_type, target_id, outcome, ip, request_id, details"
 INSERT = f"INSERT INTO audit_event ({_EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 # Their types: parameters of an INSERT ... SELECT take no type from the columns they fill.
