@@ -27,7 +27,7 @@ from registry.auth.passwords import Hasher
 from registry.auth.routes import routes as auth_routes
 from registry.clock import Clock, OffsetClock
 from registry.crypto import Keyring
-from registry.db.pool import CONNECTION_LOST, UNAVAILABLE, create_pool, provide_db
+from registry.db.pool import CONNECTION_LOST, UNAVAILABLE, create_pool, provide_autocommit, provide_db
 from registry.disclosure.routes import routes as disclosure_routes
 from registry.edge import MAX_BODY, EdgeMiddleware
 from registry.equipment.routes import routes as equipment_routes
@@ -215,6 +215,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         ],
         dependencies={
             "db": Provide(provide_db),
+            "autocommit": Provide(provide_autocommit),
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "ctx": Provide(provide_ctx, sync_to_thread=False),
             "user": Provide(provide_user, sync_to_thread=False),

@@ -12,7 +12,6 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -97,24 +96,30 @@ def _request_id(scope: Scope) -> str:
     return request_id
 
 
+_FIXED = tuple((name.encode(), value.encode()) for name, value in _SECURITY_HEADERS)
+_FIXED_HSTS = (*_FIXED, (_HSTS[0].encode(), _HSTS[1].encode()))
+_SET_HERE = frozenset({b"x-request-id", b"cache-control", *(name for name, _ in _FIXED_HSTS)})
+_NO_STORE = (b"cache-control", b"no-store")
+
+
 async def add_response_headers(message: Message, scope: Scope) -> None:
-    """App-wide `before_send` hook, so even an answer for an unknown route carries them."""
+    """App-wide `before_send` hook, so even an answer for an unknown route carries them.
+    Written on the raw header list in one pass (these run on every answer)."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    headers["x-request-id"] = _request_id(scope)
-    for name, value in _SECURITY_HEADERS:
-        headers[name] = value
-    if runtime_of(scope["litestar_app"].state).settings.cookie_secure:
-        headers[_HSTS[0]] = _HSTS[1]
+    given = list(message.get("headers") or ())
+    headers = [h for h in given if h[0].lower() not in _SET_HERE]
+    headers.append((b"x-request-id", _request_id(scope).encode()))
+    headers.extend(_FIXED_HSTS if runtime_of(scope["litestar_app"].state).settings.cookie_secure else _FIXED)
     path = scope.get("path", "")
     if path.startswith(_CONFIDENTIAL_PREFIXES):
-        headers["cache-control"] = "no-store"
+        headers.append(_NO_STORE)
     elif path.startswith("/static/") and message["status"] in (200, 304):
-        headers["cache-control"] = _STATIC_CACHE
-    elif "cache-control" not in headers:
+        headers.append((b"cache-control", _STATIC_CACHE.encode()))
+    else:
         # Every other answer, error pages included: nothing here is for a shared cache.
-        headers["cache-control"] = "no-store"
+        headers.append(next((h for h in given if h[0].lower() == b"cache-control"), _NO_STORE))
+    message["headers"] = headers
 
 
 class ObservabilityMiddleware(ASGIMiddleware):
@@ -139,18 +144,23 @@ class ObservabilityMiddleware(ASGIMiddleware):
             method = str(scope.get("method", ""))
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(elapsed)
-            ctx = scope["state"].get("ctx")
-            user = getattr(ctx, "user", None)
-            log.info(
-                "request",
-                extra={
-                    "fields": {
-                        "request_id": request_id,
-                        "method": method,
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                        "user_id": str(user.id) if user else None,
-                    }
-                },
-            )
+            if log.isEnabledFor(logging.INFO):
+                _log_request(scope, request_id, method, route, status, elapsed)
+
+
+def _log_request(scope: Scope, request_id: str, method: str, route: str, status: int, elapsed: float) -> None:
+    ctx = scope["state"].get("ctx")
+    user = getattr(ctx, "user", None)
+    log.info(
+        "request",
+        extra={
+            "fields": {
+                "request_id": request_id,
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "user_id": str(user.id) if user else None,
+            }
+        },
+    )

@@ -91,21 +91,27 @@ def runtime_of(state: State) -> Runtime:
     return runtime
 
 
+# Each provider below takes the one before it (runtime, then ctx, then the connection or the
+# user), so Litestar resolves a handler's dependencies one after another: dependencies that
+# are independent of each other it resolves concurrently, in an anyio task group that costs
+# about 0.2 ms a request on a loaded 2-core machine, far more than these lookups themselves.
+
+
 def provide_runtime(request: Request[Any, Any, Any]) -> Runtime:
     return runtime_of(request.app.state)
 
 
-def provide_ctx(request: Request[Any, Any, Any]) -> RequestContext:
+def provide_ctx(request: Request[Any, Any, Any], runtime: RuntimeDep) -> RequestContext:
+    """The request's context (made by the session middleware); after `runtime` (see above)."""
     ctx: RequestContext = request.scope["state"]["ctx"]
     return ctx
 
 
-def provide_user(request: Request[Any, Any, Any]) -> CurrentUser:
+def provide_user(ctx: Ctx) -> CurrentUser:
     """The signed-in user; the guard has already refused requests without one."""
-    user = request.scope["state"]["ctx"].user
+    user = ctx.user
     if user is None:  # pragma: no cover - guards run first
         raise RuntimeError("route needs a user but its permission let an anonymous request through")
-    assert isinstance(user, CurrentUser)
     return user
 
 

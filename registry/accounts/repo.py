@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from registry.access import persona_visible
 
-_COLUMNS = """
-    a.id, a.persona_id, p.codename, p.handler_id, p.status AS persona_status, a.platform_id, pl.name AS platform,
-    a.details, a.credential_ref, a.status, a.requested_by, r.username AS requested_by_name,
-    au.username AS authorized_by_name, a.authorized_at, a.status_note, a.created_on_site, a.created_at AS requested_at
-"""
+# (name, expression) of the columns an account is read with.
+_FIELDS = (
+    ("id", "a.id"),
+    ("persona_id", "a.persona_id"),
+    ("codename", "p.codename"),
+    ("handler_id", "p.handler_id"),
+    ("persona_status", "p.status"),
+    ("platform_id", "a.platform_id"),
+    ("platform", "pl.name"),
+    ("details", "a.details"),
+    ("credential_ref", "a.credential_ref"),
+    ("status", "a.status"),
+    ("requested_by", "a.requested_by"),
+    ("requested_by_name", "r.username"),
+    ("authorized_by_name", "au.username"),
+    ("authorized_at", "a.authorized_at"),
+    ("status_note", "a.status_note"),
+    ("created_on_site", "a.created_on_site"),
+    ("requested_at", "a.created_at"),
+)
+_COLUMNS = ", ".join(f"{expression} AS {name}" for name, expression in _FIELDS)
 _FROM = """
     platform_accounts a
     JOIN personas p ON p.id = a.persona_id
@@ -77,6 +94,20 @@ async def for_persona(conn: asyncpg.Connection, persona_id: UUID) -> list[asyncp
         f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.persona_id = $1 ORDER BY a.created_at, a.id", persona_id
     )
     return rows
+
+
+def of_persona(persona_id: str) -> str:
+    """SQL for the accounts of the persona whose id is `persona_id` (a parameter such as "$1"),
+    as one array of rows, for a statement that reads the persona with them (as `for_persona`
+    does, in the same order); `rows` names their fields."""
+    return f"""ARRAY(SELECT ROW({", ".join(e for _, e in _FIELDS)}) FROM {_FROM}
+                   WHERE a.persona_id = {persona_id} ORDER BY a.created_at, a.id)"""
+
+
+def rows(accounts: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The accounts of `of_persona` with their fields named, as `get_visible` names them."""
+    names = [name for name, _ in _FIELDS]
+    return [dict(zip(names, account, strict=True)) for account in accounts]
 
 
 # An account is seen through its persona's need-to-know (the unit chain's roles in

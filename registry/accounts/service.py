@@ -5,7 +5,9 @@ only a reference to the vault that holds them."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -54,7 +56,7 @@ def contact_index(runtime: Runtime, value: str, kind: str) -> bytes:
     return runtime.keyring.blind_index(normal, f"recovery:{kind}")
 
 
-def to_out(runtime: Runtime, row: asyncpg.Record) -> AccountOut:
+def to_out(runtime: Runtime, row: Mapping[str, Any]) -> AccountOut:
     details = msgspec.json.decode(
         runtime.keyring.decrypt(bytes(row["details"]), _context(row["id"])), type=AccountDetails
     )
@@ -81,6 +83,11 @@ def to_out(runtime: Runtime, row: asyncpg.Record) -> AccountOut:
 
 async def for_persona(conn: asyncpg.Connection, runtime: Runtime, persona_id: UUID) -> list[AccountOut]:
     return [to_out(runtime, row) for row in await repo.for_persona(conn, persona_id)]
+
+
+def read_with_persona(runtime: Runtime, accounts: list[tuple[Any, ...]]) -> list[AccountOut]:
+    """The accounts a persona's read brought with it (`repo.of_persona`)."""
+    return [to_out(runtime, row) for row in repo.rows(accounts)]
 
 
 async def request(

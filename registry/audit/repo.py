@@ -2,39 +2,46 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
 from registry.audit.schemas import AuditFilter
 
-INSERT = """
-INSERT INTO audit_event (occurred_at, actor_id, actor, action, target_type, target_id, outcome, ip,
-                         request_id, details)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-"""
+# An event's columns, in the order `insert` and `with_event` take their parameters.
+_EVENT_COLUMNS = "occurred_at, actor_id, actor, action, target_type, target_id, outcome, ip, request_id, details"
+INSERT = f"INSERT INTO audit_event ({_EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+# Their types: parameters of an INSERT ... SELECT take no type from the columns they fill.
+_EVENT_TYPES = ("timestamptz", "uuid", "text", "text", "text", "text", "text", "text", "text", "jsonb")
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-async def insert(
-    conn: asyncpg.Connection,
-    *,
-    occurred_at: datetime,
-    actor_id: UUID | None,
-    actor: str | None,
-    action: str,
-    target_type: str | None,
-    target_id: str | None,
-    outcome: str,
-    ip: str | None,
-    request_id: str | None,
-    details: dict[str, Any],
-) -> None:
-    await conn.execute(
-        INSERT, occurred_at, actor_id, actor, action, target_type, target_id, outcome, ip, request_id, details
-    )
+@functools.cache
+def with_event(read: str, read_args: int, details_from: tuple[tuple[str, str], ...]) -> str:
+    """`read` (a SELECT using $1 to $read_args) and, in the same statement, one event for each
+    row it returns, the event's values in the next ten parameters in `INSERT`'s order; each
+    (key, column) of `details_from` adds the row's `column` to the details under `key`.
+    Cached: a call site's statement text stays the same, so asyncpg's prepared statement is reused."""
+    for name in (c for pair in details_from for c in pair):
+        if not _IDENTIFIER.fullmatch(name):
+            raise ValueError(f"not a plain SQL name: {name!r}")
+    values = [f"${read_args + 1 + n}::{kind}" for n, kind in enumerate(_EVENT_TYPES)]
+    if details_from:
+        pairs = ", ".join(f"'{key}', audited.{column}" for key, column in details_from)
+        values[-1] = f"{values[-1]} || jsonb_build_object({pairs})"
+    return f"""
+        WITH audited AS MATERIALIZED ({read}),
+             event AS (INSERT INTO audit_event ({_EVENT_COLUMNS}) SELECT {", ".join(values)} FROM audited)
+        SELECT * FROM audited
+    """
+
+
+async def insert(conn: asyncpg.Connection, *event: Any) -> None:
+    """One event, its values in `INSERT`'s order (registry.audit.service builds them)."""
+    await conn.execute(INSERT, *event)
 
 
 async def seal(conn: asyncpg.Connection, batch: int = 5000) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,32 @@ from registry.audit.schemas import VerifyResult
 from registry.runtime import RequestContext
 
 _GENESIS = hashlib.sha256(b"").digest()
+
+
+def _event(
+    ctx: RequestContext,
+    action: Action,
+    target_type: str | None,
+    target_id: object,
+    outcome: str,
+    details: dict[str, Any] | None,
+    actor: tuple[UUID, str] | None = None,
+) -> tuple[Any, ...]:
+    """An event's values, in the order of `repo.INSERT`; `actor` as `record` takes it."""
+    user = ctx.user
+    actor_id, actor_name = actor if actor else ((user.id, user.username) if user else (None, None))
+    return (
+        ctx.now,
+        actor_id,
+        actor_name,
+        action,
+        target_type,
+        None if target_id is None else str(target_id),
+        outcome,
+        ctx.ip,
+        ctx.request_id,
+        details or {},
+    )
 
 
 async def record(
@@ -37,20 +64,39 @@ async def record(
 ) -> None:
     """`actor` (id, username) names who acted when the request has no session yet: the user
     whose password sign-in succeeded."""
-    user = ctx.user
-    actor_id, actor_name = actor if actor else ((user.id, user.username) if user else (None, None))
-    await repo.insert(
-        conn,
-        occurred_at=ctx.now,
-        actor_id=actor_id,
-        actor=actor_name,
-        action=action,
-        target_type=target_type,
-        target_id=None if target_id is None else str(target_id),
-        outcome=outcome,
-        ip=ctx.ip,
-        request_id=ctx.request_id,
-        details=details or {},
+    await repo.insert(conn, *_event(ctx, action, target_type, target_id, outcome, details, actor))
+
+
+@dataclass(frozen=True)
+class AuditedRead:
+    """An event written by the very statement that reads what it records (a read of an
+    identity): one round trip instead of two, and still fail closed, since PostgreSQL runs a
+    statement and its data-modifying WITH clauses as one: if the event cannot be written,
+    nothing is read. One event per row read, so a read that finds nothing records nothing.
+    Like `record`, the event is only chained once committed (audit_seal)."""
+
+    args: tuple[Any, ...]
+    details_from: tuple[tuple[str, str], ...]
+
+    def around(self, read: str, read_args: int) -> str:
+        """The statement for the repo to run: `read` (a SELECT using parameters $1 to
+        $read_args) with this event's INSERT; its parameters are the read's, then `args`."""
+        return repo.with_event(read, read_args, self.details_from)
+
+
+def audited_read(
+    ctx: RequestContext,
+    action: Action,
+    *,
+    target_type: str | None = None,
+    target_id: object = None,
+    details: dict[str, Any] | None = None,
+    details_from: dict[str, str] | None = None,
+) -> AuditedRead:
+    """The event of a read, for the repo to write in the read's own statement
+    (`AuditedRead.around`); `details_from` maps detail keys to columns of the row read."""
+    return AuditedRead(
+        _event(ctx, action, target_type, target_id, "success", details), tuple((details_from or {}).items())
     )
 
 

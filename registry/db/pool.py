@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
@@ -11,10 +11,17 @@ import msgspec
 from litestar import Request
 from litestar.di import NamedDependency
 
-from registry.runtime import Runtime, runtime_of
+from registry.runtime import Ctx, Runtime, RuntimeDep
 
 # A handler's `db: DB` parameter: the request's connection, inside its transaction.
 DB = NamedDependency[asyncpg.Connection]
+# A handler's `autocommit: Autocommit` parameter: the request's connection without a
+# transaction around the request, so no BEGIN and no COMMIT (two round trips fewer). Only for
+# a handler that writes nothing or whose one write is one statement with its reads: PostgreSQL
+# runs a statement, its data-modifying WITH clauses included, as a transaction of its own, and
+# under READ COMMITTED each statement of a transaction sees its own snapshot anyway, so reads
+# lose nothing outside one. A handler that writes twice takes `db: DB`.
+Autocommit = NamedDependency[asyncpg.Connection]
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -102,13 +109,31 @@ async def transaction(runtime: Runtime) -> AsyncIterator[asyncpg.Connection]:
             raise
 
 
-async def provide_db(request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection, None]:
+@contextlib.contextmanager
+def _noting_loss(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        if conn.is_closed():
+            request.scope["state"][CONNECTION_LOST] = True
+        raise
+
+
+async def provide_db(
+    request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx
+) -> AsyncGenerator[asyncpg.Connection, None]:
     """One transaction per request: committed when the handler returns, rolled back when it
-    raises (Litestar throws the handler's exception into this generator)."""
-    async with transaction(runtime_of(request.app.state)) as conn:
-        try:
+    raises (Litestar throws the handler's exception into this generator). After `ctx`, so that
+    Litestar resolves dependencies one after another (registry.runtime)."""
+    async with transaction(runtime) as conn:
+        with _noting_loss(request, conn):
             yield conn
-        except BaseException:
-            if conn.is_closed():
-                request.scope["state"][CONNECTION_LOST] = True
-            raise
+
+
+async def provide_autocommit(
+    request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx
+) -> AsyncGenerator[asyncpg.Connection, None]:
+    """The request's connection for `Autocommit` handlers (no transaction around the request)."""
+    async with connection(runtime) as conn:
+        with _noting_loss(request, conn):
+            yield conn

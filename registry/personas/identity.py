@@ -13,16 +13,16 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from registry.accounts.service import for_persona as accounts_for_persona
 from registry.accounts.service import handle_index
+from registry.accounts.service import read_with_persona as accounts_read_with_persona
 from registry.audit.actions import Action, History
-from registry.audit.service import record
+from registry.audit.service import audited_read, record
 from registry.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound, Stale
 from registry.identifiers import spells
 from registry.investigations import repo as investigations_repo
 from registry.personas import codenames, repo
 from registry.personas.deconfliction import refuse_clashes
-from registry.personas.lookup import visible_persona
+from registry.personas.lookup import NOT_FOUND, visible_persona
 from registry.personas.schemas import Conflict as ConflictOut
 from registry.personas.schemas import (
     ConflictList,
@@ -138,18 +138,20 @@ async def create(
 
 
 async def get(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_id: UUID) -> PersonaDetail:
-    """The full record, identity included. Every such read is an audit event (003 IV.B.3.b.3)."""
-    row = await visible_persona(conn, runtime, ctx, persona_id)
-    identity = open_identity(runtime, persona_id, bytes(row["identity"]))
-    history = await repo.history(conn, persona_id)
-    await record(
-        conn,
+    """The full record, identity included. Every such read is an audit event (003 IV.B.3.b.3),
+    written by the read's own statement (registry.audit.service.AuditedRead): one statement,
+    atomic by itself, so the API's read runs it on a connection without a transaction of its own."""
+    event = audited_read(
         ctx,
         Action.PERSONA_READ_IDENTITY,
         target_type="persona",
         target_id=persona_id,
-        details={"codename": row["codename"]},
+        details_from={"codename": "codename"},
     )
+    row = await repo.read_with_identity(conn, persona_id, ctx.me.id, runtime.permissions.unit_wide_roles, event)
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    identity = open_identity(runtime, persona_id, bytes(row["identity"]))
     return PersonaDetail(
         id=row["id"],
         codename=row["codename"],
@@ -168,12 +170,10 @@ async def get(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, p
         rejection_reason=row["rejection_reason"],
         created_at=row["created_at"],
         history=[
-            HistoryEntry(
-                at=h["at"], action=h["action"], actor=h["actor"], details=h["details"], actor_name=h["actor_name"]
-            )
-            for h in history
+            HistoryEntry(at=at, action=action, actor=actor, details=msgspec.json.decode(details), actor_name=actor_name)
+            for at, action, actor, actor_name, details in row["history"]
         ],
-        accounts=await accounts_for_persona(conn, runtime, persona_id),
+        accounts=accounts_read_with_persona(runtime, row["accounts"]),
     )
 
 

@@ -10,7 +10,9 @@ from uuid import UUID
 import asyncpg
 
 from registry.access import branch, in_chain, persona_visible, visible_personas
+from registry.accounts import repo as accounts_repo
 from registry.audit.actions import History
+from registry.audit.service import AuditedRead
 from registry.status import PersonaStatus, values
 
 # Targets of `transition` besides a plain status:
@@ -89,25 +91,42 @@ async def handle_conflicts(
     return rows
 
 
-async def get_visible(
-    conn: asyncpg.Connection, persona_id: UUID, me: UUID, unit_roles: list[str]
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"""
+def _visible(*extra: str) -> str:
+    """The persona `$1` if `$2` may see it (unit roles in `$3`), with `extra` columns."""
+    columns = "".join(f", {c}" for c in extra)
+    return f"""
         SELECT p.*, i.case_number, i.status AS investigation_status, i.authorized_until,
                h.username AS handler_username, h.display_name AS handler_name,
-               r.username AS requested_by_name, a.username AS approved_by_name
+               r.username AS requested_by_name, a.username AS approved_by_name{columns}
           FROM personas p
           JOIN investigations i ON i.id = p.investigation_id
           JOIN users h ON h.id = p.handler_id
           JOIN users r ON r.id = p.requested_by
           LEFT JOIN users a ON a.id = p.approved_by
          WHERE p.id = $1 AND {persona_visible("p", "$2", "$3")}
-        """,
-        persona_id,
-        me,
-        unit_roles,
-    )
+        """
+
+
+async def get_visible(
+    conn: asyncpg.Connection, persona_id: UUID, me: UUID, unit_roles: list[str]
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(_visible(), persona_id, me, unit_roles)
+
+
+# The persona's history, oldest first: (at, action, actor's username and display name, details
+# as JSON text).
+_HISTORY = """ARRAY(SELECT ROW(ph.at, ph.action, hu.username, hu.display_name, ph.details::text)
+                      FROM persona_history ph LEFT JOIN users hu ON hu.id = ph.actor_id
+                     WHERE ph.persona_id = $1 ORDER BY ph.at, ph.id) AS history"""
+
+
+async def read_with_identity(
+    conn: asyncpg.Connection, persona_id: UUID, me: UUID, unit_roles: list[str], event: AuditedRead
+) -> asyncpg.Record | None:
+    """The persona as `get_visible` finds it, with its history and its accounts
+    (`accounts.repo.rows`), in one statement that also writes `event` if it finds the persona."""
+    read = _visible(_HISTORY, f"{accounts_repo.of_persona('$1')} AS accounts")
+    return await conn.fetchrow(event.around(read, 3), persona_id, me, unit_roles, *event.args)
 
 
 async def page_visible(
@@ -151,19 +170,6 @@ async def page_visible(
          LIMIT $3
         """,
         *args,
-    )
-    return rows
-
-
-async def history(conn: asyncpg.Connection, persona_id: UUID) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
-        """
-        SELECT h.at, h.action, u.username AS actor, u.display_name AS actor_name, h.details
-          FROM persona_history h LEFT JOIN users u ON u.id = h.actor_id
-         WHERE h.persona_id = $1
-         ORDER BY h.at, h.id
-        """,
-        persona_id,
     )
     return rows
 

@@ -11,7 +11,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
-from registry.db.pool import DB
+from registry.db.pool import DB, Autocommit
 from registry.errors import BadRequest
 from registry.lifecycle import listing
 from registry.permissions import Permission
@@ -58,7 +58,7 @@ async def create_persona(data: JSONBody[PersonaCreate], db: DB, runtime: Runtime
 
 @get("/", opt={"permission": Permission.PERSONA_READ})
 async def list_personas(
-    db: DB,
+    autocommit: Autocommit,
     runtime: RuntimeDep,
     ctx: Ctx,
     status: Status = None,
@@ -66,17 +66,20 @@ async def list_personas(
     cursor: Annotated[str | None, QueryParameter()] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> PersonaPage:
-    """The personas you may see, newest first; codenames only, never identity fields."""
+    """The personas you may see, newest first; codenames only, never identity fields. Reads
+    only (see Autocommit)."""
     return await listing.page(
-        db, runtime, ctx, status=status, investigation_id=investigation_id, cursor=cursor, limit=limit
+        autocommit, runtime, ctx, status=status, investigation_id=investigation_id, cursor=cursor, limit=limit
     )
 
 
 @get("/{persona_id:uuid}", opt={"permission": Permission.PERSONA_READ})
-async def get_persona(persona_id: PersonaId, db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[PersonaDetail]:
-    """Everything, identity included; the read is audited. The ETag is the version that
-    approve and reject name in If-Match."""
-    detail = await identity.get(db, runtime, ctx, persona_id)
+async def get_persona(
+    persona_id: PersonaId, autocommit: Autocommit, runtime: RuntimeDep, ctx: Ctx
+) -> Response[PersonaDetail]:
+    """Everything, identity included; the read is audited (in the read's own statement). The
+    ETag is the version that approve and reject name in If-Match."""
+    detail = await identity.get(autocommit, runtime, ctx, persona_id)
     return Response(detail, headers={"etag": f'"{detail.version}"'})
 
 

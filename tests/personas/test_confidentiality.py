@@ -188,6 +188,19 @@ async def test_every_identity_read_is_audited(world: World) -> None:
     assert all(persona["codename"] in e["details"] for e in reads)
     assert not any("calloway" in e["details"].casefold() for e in reads)
 
+    # The event is written by the read's own statement: a read outside need-to-know finds
+    # nothing and records nothing, and a read whose event cannot be written reads nothing.
+    _, erin, _ = await second_team(world, t)
+    assert (await erin.get(f"/api/personas/{pid}")).status_code == 404
+    refuse = "ALTER TABLE audit_event ADD CONSTRAINT test_refuse_reads CHECK (action <> 'persona.read_identity')"
+    await world.db.execute(refuse + " NOT VALID")
+    try:
+        refused = await t.sam.get(f"/api/personas/{pid}")
+    finally:
+        await world.db.execute("ALTER TABLE audit_event DROP CONSTRAINT test_refuse_reads")
+    assert refused.status_code == 500 and "calloway" not in refused.text.casefold()
+    assert len(await world.events("persona.read_identity")) == len(reads)
+
 
 async def test_an_image_of_an_employee_without_consent_is_refused(world: World) -> None:
     t = await team(world)
