@@ -269,7 +269,7 @@ async def _tab_to(page: Page, target: Locator, limit: int = 40) -> None:
     raise AssertionError(f"Tab never reached {target}")
 
 
-async def test_the_main_forms_work_by_keyboard_alone_with_javascript_off(
+async def test_sign_in_and_the_request_forms_work_by_keyboard_alone_with_javascript_off(
     browser: Browser, live_world: World, live: LiveServer, department: Department
 ) -> None:
     world, detective = live_world, department.people["detective"]
@@ -310,6 +310,21 @@ async def test_the_main_forms_work_by_keyboard_alone_with_javascript_off(
         await _tab_to(page, page.get_by_role("button", name="Open investigation"))
         await page.keyboard.press("Enter")
         await expect(page.get_by_text("Investigation opened")).to_be_visible()
-        await shoot(page, "keyboard-investigation-opened")
+
+        await _tab_to(page, page.get_by_role("link", name="Request a persona for this case"))
+        await page.keyboard.press("Enter")
+        for label, value in (
+            ("Alias name", "Sam Whitlow"),
+            # The date picker takes the digits in the order it shows (mm/dd/yyyy here).
+            ("Date of birth", "03141990"),
+            ("Claimed location", "Toledo, Ohio"),
+            ("Legend (backstory)", "Resells concert tickets."),
+        ):
+            await _tab_to(page, page.get_by_label(label))
+            await page.keyboard.type(value)
+        await _tab_to(page, page.get_by_role("button", name="Request persona"))
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_text("Persona requested.")).to_be_visible()
+        await shoot(page, "keyboard-persona-requested")
     finally:
         await context.close()
