@@ -40,7 +40,8 @@ def report(where: str, found: list[dict[str, Any]]) -> str:
     lines = []
     for v in found:
         targets = ", ".join(v["targets"][:6]) + (f" (+{len(v['targets']) - 6} more)" if len(v["targets"]) > 6 else "")
-        lines.append(f"{where}: {v['id']} [{v['impact']}] {v['help']}\n    at: {targets}\n    {v['summary']}")
+        fix = "\n".join(f"    {line.strip()}" for line in v["summary"].splitlines() if line.strip())
+        lines.append(f"{where}: {v['id']} [{v['impact']}] {v['help']} ({v['helpUrl']})\n    at: {targets}\n{fix}")
     return "\n".join(lines)
 
 

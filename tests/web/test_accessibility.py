@@ -172,7 +172,11 @@ async def _check(page: Page, name: str, failures: list[str]) -> None:
         # Issue 13.4 makes every refusal a page; until then an unknown address answers JSON.
         warnings.warn(f"{name}: {page.url} answered {kind}, not a page", stacklevel=1)
         return
-    found = await blocking(page, f"{name} ({urlsplit(page.url).path})")
+    where = f"{name} ({urlsplit(page.url).path})"
+    # axe asks only for a title; WCAG 2.4.2 asks that it say which page this is.
+    if await page.title() == "Persona Registry":
+        failures.append(f"{where}: the window title names no page (pass title= to page())")
+    found = await blocking(page, where)
     if found:
         failures.append(found)
 
