@@ -15,7 +15,6 @@ import re
 import uuid
 import warnings
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
@@ -44,14 +43,8 @@ _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 DEPTH = 2
 
 
-@dataclass
-class Department:
-    people: dict[str, Person]
-    persona_id: str
-
-
 @pytest.fixture(scope="module")
-async def department(live_world: World, live: LiveServer) -> Department:
+async def department(live_world: World, live: LiveServer) -> dict[str, Person]:
     """One person per role and a case in every state a page shows: an authorized investigation
     with an approved persona (a conduct review on the calendar, a site account waiting for the
     official) and a submitted one (waiting for the supervisor), an investigation waiting for
@@ -105,7 +98,7 @@ async def department(live_world: World, live: LiveServer) -> Department:
             f"/api/personas/{personas[0]}/accounts", json={"platform_id": platform_id, "handle": "jamie_rides"}
         )
         assert response.status_code == 201, response.text
-    return Department(people, personas[0])
+    return people
 
 
 @pytest.fixture
@@ -170,7 +163,7 @@ async def _walk(page: Page, live: LiveServer, role: str, failures: list[str]) ->
 
 
 async def test_every_page_of_every_role_passes_axe(
-    browser: Browser, context: BrowserContext, live_world: World, live: LiveServer, department: Department
+    browser: Browser, context: BrowserContext, live_world: World, live: LiveServer, department: dict[str, Person]
 ) -> None:
     world, failures = live_world, []
     page = await context.new_page()
@@ -194,7 +187,7 @@ async def test_every_page_of_every_role_passes_axe(
     await expect(page).to_have_url(re.compile("/sign-in/enroll$"))
     await _check(page, "signed-out-enroll", failures)
     await context.clear_cookies()
-    detective = department.people["detective"]
+    detective = department["detective"]
     await page.goto("/sign-in")
     await page.get_by_label("Username").fill(detective.username)
     await page.get_by_label("Password").fill(detective.password)
@@ -211,7 +204,7 @@ async def test_every_page_of_every_role_passes_axe(
         for role in ROLES:
             desk = await stack.enter_async_context(browsing(browser, live, javascript=True))
             desks[role] = await desk.new_page()
-            await sign_in_browser(desks[role], world, department.people[role])
+            await sign_in_browser(desks[role], world, department[role])
         walks = await asyncio.gather(*(_walk(desks[role], live, role, failures) for role in ROLES))
         walked = dict(zip(ROLES, walks, strict=True))
         # Refusals are pages too: an unknown page, and a persona that is not there.
@@ -229,7 +222,7 @@ async def test_every_page_of_every_role_passes_axe(
     assert "/platforms" in walked["legal"]
     assert {"/audit", "/central-record", "/disclosures"} <= set(walked["auditor"])
     assert "/users" in walked["administrator"]
-    assert not failures, "axe-core found serious or critical WCAG 2.2 AA violations:\n" + "\n".join(sorted(failures))
+    assert not failures, "pages that fail WCAG 2.2 AA (axe-core: serious or critical):\n" + "\n".join(sorted(failures))
 
 
 async def _tab_to(page: Page, target: Locator, limit: int = 40) -> None:
@@ -242,9 +235,9 @@ async def _tab_to(page: Page, target: Locator, limit: int = 40) -> None:
 
 
 async def test_sign_in_and_the_request_forms_work_by_keyboard_alone_with_javascript_off(
-    browser: Browser, live_world: World, live: LiveServer, department: Department
+    browser: Browser, live_world: World, live: LiveServer, department: dict[str, Person]
 ) -> None:
-    world, detective = live_world, department.people["detective"]
+    world, detective = live_world, department["detective"]
     async with browsing(browser, live) as context:
         page = await context.new_page()
         await page.goto("/sign-in")
