@@ -17,6 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 from litestar.types import ExceptionHandlersMap
+from markupsafe import Markup
 
 from registry.auth.sessions import COOKIE
 from registry.errors import DomainError, NotAuthenticated
@@ -75,7 +76,9 @@ def _shown_in(zone: ZoneInfo) -> dict[str, Callable[..., str]]:
             return "—"
         if isinstance(value, datetime):
             local = value.astimezone(zone)
-            return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or str(zone))
+            # A <time> element, which the stylesheet keeps on one line.
+            shown = local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or str(zone))
+            return Markup('<time datetime="{}">{}</time>').format(local.isoformat(), shown)
         return value.strftime("%Y-%m-%d")
 
     def day(value: datetime | date | None) -> str:
@@ -132,11 +135,31 @@ def context_of(request: Request[Any, Any, Any]) -> RequestContext:
     return ctx
 
 
+# The window title of pages whose route names none, so that each tab and each entry of the
+# browser's history says which page it is (WCAG 2.4.2).
+TITLES = {
+    "sign_in.html": "Sign in",
+    "sign_in_code.html": "Enter your authenticator code",
+    "sign_in_enroll.html": "Set up your authenticator",
+    "sign_in_recovery.html": "Use a recovery code",
+    "recovery_codes.html": "Your recovery codes",
+    "password.html": "Change your password",
+    "queue.html": "Waiting for me",
+    "personas.html": "Personas",
+    "persona_new.html": "Request a persona",
+    "persona.html": "Persona",
+    "reviews.html": "Conduct reviews",
+    "review.html": "Conduct review",
+    "review_feed.html": "Calendar feed",
+}
+
+
 def page(request: Request[Any, Any, Any], name: str, *, status: int = 200, **context: Any) -> Template:
     # An address no route answers is refused before the session is looked at: no one is signed in.
     ctx: RequestContext | None = request.scope["state"].get("ctx")
     user = ctx.user if ctx is not None else None
     full = user if user is not None and user.stage == "full" else None
+    context.setdefault("title", TITLES.get(name))
     return Template(
         template_name=name,
         context={"me": full, "nav": nav_for(full), "here": request.url.path, "P": Permission, **context},

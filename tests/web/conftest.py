@@ -4,6 +4,7 @@ Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -15,7 +16,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import uvicorn
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from registry.app import create_app
 from registry.clock import MovableClock
@@ -124,18 +125,28 @@ async def browser(chromium: str) -> AsyncIterator[Browser]:
             await launched.close()
 
 
-@pytest.fixture
-async def page(browser: Browser, live: LiveServer) -> AsyncIterator[Page]:
+@contextlib.asynccontextmanager
+async def browsing(browser: Browser, live: LiveServer, *, javascript: bool = False) -> AsyncIterator[BrowserContext]:
     """A fresh browser context (its own cookies), at a laptop's size, JavaScript off: every
-    page must work without it."""
+    page must work without it. With JavaScript on (for axe-core, tests/web/axe.py) the pages'
+    CSP is bypassed so that the checker can be injected; the pages themselves run no script."""
     context = await browser.new_context(
-        base_url=live.url, viewport={"width": 1280, "height": 860}, java_script_enabled=False
+        base_url=live.url,
+        viewport={"width": 1280, "height": 860},
+        java_script_enabled=javascript,
+        bypass_csp=javascript,
     )
     context.set_default_timeout(15_000)
     try:
-        yield await context.new_page()
+        yield context
     finally:
         await context.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, live: LiveServer) -> AsyncIterator[Page]:
+    async with browsing(browser, live) as context:
+        yield await context.new_page()
 
 
 async def shoot(page: Page, name: str) -> None:
