@@ -185,11 +185,17 @@ async def add_member(
     return await get(conn, runtime, ctx, investigation_id)
 
 
-async def authorize(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: Authorize
-) -> Authorized:
-    """003 IV.B.1.a / IV.B.3.a: the policy's official authorizes false identities, with a
-    fresh TOTP code, never for an investigation they opened."""
+async def _decision(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    ctx: RequestContext,
+    investigation_id: UUID,
+    action: Action,
+    totp_code: str,
+) -> asyncpg.Record:
+    """The investigation the official decides (`action`: authorize or refuse), after the checks
+    both share: visible, not one they opened (an attempt is audited as denied), not closed by
+    a refusal; a current authorization is not refused (it lapses); then a fresh code."""
     me = ctx.me
     row = await _visible(conn, runtime, me.id, investigation_id)
     if row is None:
@@ -197,19 +203,34 @@ async def authorize(
     if row["opened_by"] == me.id:
         record_failure(
             ctx,
-            Action.INVESTIGATION_AUTHORIZE,
+            action,
             outcome="denied",
             target_type="investigation",
             target_id=investigation_id,
             details={"reason": "opened the investigation"},
         )
-        raise Forbidden("You opened this investigation: another authorizing official must authorize it.")
+        raise Forbidden("You opened this investigation: another authorizing official must decide it.")
     if row["status"] == "refused":
         raise InvalidTransition(
             f"Case {row['case_number']} was refused on {row['refused_at']:%Y-%m-%d}: it is closed; a new request "
             "needs a new investigation."
         )
-    await check_code(conn, runtime, ctx, me.id, data.totp_code, Action.INVESTIGATION_AUTHORIZE)
+    if action is Action.INVESTIGATION_REFUSE and _current(row["authorized_until"], ctx.now):
+        raise InvalidTransition(
+            f"Case {row['case_number']} is authorized until {row['authorized_until']:%Y-%m-%d}: a current "
+            "authorization is not refused; it lapses, and its renewal may be refused."
+        )
+    await check_code(conn, runtime, ctx, me.id, totp_code, action)
+    return row
+
+
+async def authorize(
+    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, investigation_id: UUID, data: Authorize
+) -> Authorized:
+    """003 IV.B.1.a / IV.B.3.a: the policy's official authorizes false identities, with a
+    fresh TOTP code, never for an investigation they opened."""
+    me = ctx.me
+    await _decision(conn, runtime, ctx, investigation_id, Action.INVESTIGATION_AUTHORIZE, data.totp_code)
     until = ctx.now + timedelta(days=runtime.policy.investigations.authorization_valid_days)
     updated = await repo.authorize(conn, investigation_id, me.id, ctx.now, until, data.note)
     if updated is None:
@@ -231,19 +252,7 @@ async def refuse(
     """The official refuses the use of false identities in an investigation, with a reason and a
     fresh code: the request is closed, and no persona of it may be requested or used."""
     me = ctx.me
-    row = await _visible(conn, runtime, me.id, investigation_id)
-    if row is None:
-        raise NotFound(NOT_FOUND)
-    if row["opened_by"] == me.id:
-        raise Forbidden("You opened this investigation: another authorizing official must decide it.")
-    if row["status"] == "refused":
-        raise InvalidTransition(f"Case {row['case_number']} was already refused.")
-    if _current(row["authorized_until"], ctx.now):
-        raise InvalidTransition(
-            f"Case {row['case_number']} is authorized until {row['authorized_until']:%Y-%m-%d}: a current "
-            "authorization is not refused; it lapses, and its renewal may be refused."
-        )
-    await check_code(conn, runtime, ctx, me.id, data.totp_code, Action.INVESTIGATION_REFUSE)
+    row = await _decision(conn, runtime, ctx, investigation_id, Action.INVESTIGATION_REFUSE, data.totp_code)
     if await repo.refuse(conn, investigation_id, me.id, ctx.now, data.reason) is None:
         raise Conflict("The investigation changed meanwhile; reload it.")
     await record(

@@ -33,7 +33,7 @@ async def test_a_refused_investigation_is_closed_with_its_reason_and_takes_no_pe
     assert len(await world.events("investigation.refuse")) == 1
 
 
-async def test_nobody_refuses_their_own_investigation_or_a_current_authorization(world: World) -> None:
+async def test_nobody_refuses_their_own_investigation_audited_or_a_current_authorization(world: World) -> None:
     t = await team(world)
     both = await world.user("bo", "detective", "authorizing_official")
     bo = await world.signin(both)
@@ -46,6 +46,9 @@ async def test_nobody_refuses_their_own_investigation_or_a_current_authorization
     )
 
     assert own.status_code == 403
+    [event] = await world.events("investigation.refuse")
+    assert event["outcome"] == "denied"
+    assert await world.db.fetchval("SELECT status FROM investigations WHERE id = $1", inv) != "refused"
     assert current.status_code == 409
 
 
