@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
+from pathlib import Path
 
 from registry.audit.actions import Action
-from tests.harness import World, details
+from tests.harness import POLICY, World, details
 from tests.personas.helpers import approved_persona, request_persona, second_team, team
+
+START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
 
 async def test_the_log_filters_by_action_actor_codename_and_time(world: World) -> None:
@@ -93,28 +97,36 @@ async def test_keyset_pages_go_both_ways_without_overlap_or_gap(world: World) ->
     assert (await auditor.get("/api/audit", params={"cursor": "a1x"})).status_code == 400
 
 
-async def test_the_csv_export_keeps_the_filters_carries_no_identity_and_is_audited(world: World) -> None:
-    t = await team(world)
-    persona = await approved_persona(t, "Jamie Calloway")
-    await request_persona(t.dana, t.investigation_id, "Robin Ashdown")
-    auditor = await world.signin(await world.user("aud", "auditor"))
+async def test_the_csv_export_keeps_the_filters_carries_no_identity_and_is_audited(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Times in the department's zone (the policy's `time_zone`), not the server's.
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY.read_text().replace('time_zone = "UTC"', 'time_zone = "America/New_York"'))
+    async with World.open(database_url, tmp_path / "w", START, policy_path=policy) as world:
+        t = await team(world)
+        persona = await approved_persona(t, "Jamie Calloway")
+        await request_persona(t.dana, t.investigation_id, "Robin Ashdown")
+        auditor = await world.signin(await world.user("aud", "auditor"))
 
-    export = await auditor.get("/api/audit/export", params={"codename": persona["codename"]})
+        export = await auditor.get("/api/audit/export", params={"codename": persona["codename"]})
 
-    assert export.status_code == 200
-    assert export.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(export.text)))
-    listed = (await auditor.get("/api/audit", params={"codename": persona["codename"], "limit": "500"})).json()
-    assert [int(r["id"]) for r in rows] == [e["id"] for e in listed["items"]]
-    assert {r["action"] for r in rows} >= {"persona.create", "persona.submit", "persona.approve"}
-    assert all(persona["codename"] in r["details"] for r in rows)
-    assert "[" not in export.text and "{" not in export.text  # details read as "key: value", not Python
-    for secret in ("Jamie Calloway", "Robin Ashdown", "1994-05-17", "Springfield", "forklift"):
-        assert secret not in export.text
-    assert rows[0]["occurred_at"].endswith(("-05:00", "-04:00"))  # the department's zone (America/New_York)
-    [exported] = await world.events("audit.export")
-    assert details(exported) == {"filters": {"codename": persona["codename"]}, "events": len(rows)}
-    assert (
-        await auditor.get("/api/audit/export", params={"from": "2026-03-05T00:00:00Z", "to": "2026-03-01T00:00:00Z"})
-    ).status_code == 400
-    assert (await t.dana.get("/api/audit/export")).status_code == 403
+        assert export.status_code == 200
+        assert export.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(export.text)))
+        listed = (await auditor.get("/api/audit", params={"codename": persona["codename"], "limit": "500"})).json()
+        assert [int(r["id"]) for r in rows] == [e["id"] for e in listed["items"]]
+        assert {r["action"] for r in rows} >= {"persona.create", "persona.submit", "persona.approve"}
+        assert all(persona["codename"] in r["details"] for r in rows)
+        assert "[" not in export.text and "{" not in export.text  # details read as "key: value", not Python
+        for secret in ("Jamie Calloway", "Robin Ashdown", "1994-05-17", "Springfield", "forklift"):
+            assert secret not in export.text
+        assert rows[0]["occurred_at"].endswith(("-05:00", "-04:00"))
+        [exported] = await world.events("audit.export")
+        assert details(exported) == {"filters": {"codename": persona["codename"]}, "events": len(rows)}
+        assert (
+            await auditor.get(
+                "/api/audit/export", params={"from": "2026-03-05T00:00:00Z", "to": "2026-03-01T00:00:00Z"}
+            )
+        ).status_code == 400
+        assert (await t.dana.get("/api/audit/export")).status_code == 403
