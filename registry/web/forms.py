@@ -156,7 +156,7 @@ def text(form: Mapping[str, Any], name: str) -> str | None:
     return value or None
 
 
-def utc_local(value: str | None, zone: str = "UTC") -> str | None:
+def typed_time(value: str | None, zone: str) -> str | None:
     """A date and time typed without a zone (YYYY-MM-DD HH:MM, 24-hour) as RFC 3339, taken in
     `zone` (the department's, from the policy file); RFC 3339 also wants the seconds people
     leave out. Anything else is passed on for the Struct to refuse."""

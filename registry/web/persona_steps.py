@@ -31,7 +31,7 @@ from registry.platforms import service as platforms
 from registry.platforms.schemas import AcknowledgeIn
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
 from registry.status import PersonaStatus
-from registry.web.forms import FormErrors, attempt, checked, convert, given, text, utc_local, values
+from registry.web.forms import FormErrors, attempt, checked, convert, given, text, typed_time, values
 from registry.web.overview import RENEW_WITHIN_DAYS
 from registry.web.personas import show
 from registry.web.render import done_message, see_other
@@ -150,7 +150,7 @@ async def _tos(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: F
 
 async def _activity(db: DB, runtime: Runtime, ctx: RequestContext, pid: UUID, form: Form) -> object:
     fields = given(
-        occurred_at=utc_local(text(form, "occurred_at")),
+        occurred_at=typed_time(text(form, "occurred_at"), runtime.policy.department.time_zone),
         platform_id=text(form, "platform_id"),
         equipment_id=text(form, "equipment_id"),
         summary=text(form, "summary"),

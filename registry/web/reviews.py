@@ -24,7 +24,7 @@ from registry.reviews.schemas import Complete, Reschedule, ReviewOut
 from registry.runtime import Ctx, RequestContext, Runtime, RuntimeDep
 from registry.status import PersonaStatus
 from registry.users import service as users
-from registry.web.forms import FormErrors, attempt, convert, given, named, text, utc_local
+from registry.web.forms import FormErrors, attempt, convert, given, named, text, typed_time
 from registry.web.render import page, see_other
 
 P = Permission
@@ -244,7 +244,8 @@ async def review_reschedule(
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         data = convert(
-            given(scheduled_for=utc_local(text(form, "scheduled_for"), runtime.policy.department.time_zone)), Reschedule
+            given(scheduled_for=typed_time(text(form, "scheduled_for"), runtime.policy.department.time_zone)),
+            Reschedule,
         )
         await attempt(db, lambda: reviews.reschedule(db, runtime, ctx, review_id, data))
     except FormErrors as exc:
