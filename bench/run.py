@@ -471,13 +471,17 @@ WITH new AS (
     SELECT new.id, d.id, $3::uuid, now()
       FROM new JOIN bench.detective d ON d.k IN (new.j / 2, new.j / 2 + 1, new.j / 2 + 3)
     ON CONFLICT DO NOTHING
-), reviews AS (
-    INSERT INTO conduct_reviews (investigation_id, handler_id, due_on, created_at)
-    SELECT new.id, d.id, current_date + ((new.j * 37) % 360 - 60), now()
-      FROM new JOIN bench.detective d ON d.k IN (new.j / 2, new.j / 2 + 1)
-    ON CONFLICT DO NOTHING
 )
 INSERT INTO bench.investigation SELECT j, id FROM new
+"""
+
+# One open review per handler and investigation. A statement of its own: a review takes its
+# investigation's unit by trigger, which cannot see investigations inserted by the same statement.
+CLONE_REVIEWS = """
+INSERT INTO conduct_reviews (investigation_id, handler_id, due_on, created_at)
+SELECT i.id, d.id, current_date + ((i.j * 37) % 360 - 60), now()
+  FROM bench.investigation i JOIN bench.detective d ON d.k IN (i.j / 2, i.j / 2 + 1)
+ WHERE NOT EXISTS (SELECT 1 FROM conduct_reviews r WHERE r.investigation_id = i.id AND r.handler_id = d.id)
 """
 
 CLONE_PERSONAS = """
@@ -523,6 +527,7 @@ async def grow(url: str, w: World, size: int) -> tuple[int, float]:
                     last_j,
                     w.people["supervisor"].id,
                 )
+                await conn.execute(CLONE_REVIEWS)
                 await conn.execute(
                     CLONE_PERSONAS.format(per=PER_INVESTIGATION),
                     w.persona,

@@ -194,11 +194,6 @@ class RolePermissions:
         beyond the unit chain: whoever authorizes sites."""
         return sorted(role for role, perms in self._grants.items() if perms & _WEIGHS_ACCOUNTS)
 
-    def sees_unit(self, roles: Iterable[str]) -> bool:
-        """Whether someone holding `roles` is in the unit chain (of their own units: which
-        units is the database's to say, registry.access.in_chain)."""
-        return not set(roles).isdisjoint(self.unit_wide_roles)
-
     def for_roles(self, roles: Iterable[str]) -> frozenset[Permission]:
         held: set[Permission] = {Permission.SELF, Permission.UNIT_READ}
         for role in roles:

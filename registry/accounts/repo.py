@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import persona_visible
+from registry.access import in_chain, persona_visible
 
 # (name, expression) of the columns an account is read with.
 _FIELDS = (
@@ -120,7 +120,8 @@ async def get_visible(
     conn: asyncpg.Connection, account_id: UUID, me: UUID, unit_roles: list[str], account_roles: list[str]
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.id = $1 AND {persona_visible('p', '$2', '$3', '$4')}",
+        f"SELECT {_COLUMNS}, {in_chain('p.unit_id', '$2', '$3')} AS in_chain"
+        f" FROM {_FROM} WHERE a.id = $1 AND {persona_visible('p', '$2', '$3', '$4')}",
         account_id,
         me,
         unit_roles,

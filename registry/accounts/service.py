@@ -300,7 +300,7 @@ async def disabled_by_site(
     """The site disabled the account (003 IV.B.3.c warns it may): recorded, never reused."""
     me = ctx.me
     row = await _visible(conn, runtime, ctx, account_id)
-    if row["handler_id"] != me.id and not runtime.permissions.sees_unit(me.roles):
+    if row["handler_id"] != me.id and not row["in_chain"]:
         raise Forbidden("Only the handler or the supervisor and commander chain record a disabled account.")
     if not await repo.mark_disabled(conn, account_id, data.note):
         raise InvalidTransition(f"The account is {row['status']}; nothing to disable.")

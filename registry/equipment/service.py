@@ -219,7 +219,7 @@ async def _persona_for_equipment(
 ) -> asyncpg.Record:
     me = ctx.me
     persona = await visible_persona(conn, runtime, ctx, persona_id)
-    if persona["handler_id"] != me.id and not runtime.permissions.sees_unit(me.roles):
+    if persona["handler_id"] != me.id and not persona["in_chain"]:
         raise Forbidden("Only the persona's handler or the supervisor and commander chain assign its equipment.")
     return persona
 

@@ -125,9 +125,13 @@ def steps_for(row: asyncpg.Record, result: GateOut, me: CurrentUser, runtime: Ru
         "Its documented details changed since the approval: lift the suspension, then approve the change.",
         [],
     )
+
     # The supervisors of the persona's unit (or one above it) decide; one who sees it only
     # through the investigation's team does not.
-    of_unit: Check = (chain, PERSON, "Only a supervisor of the persona's unit, or of a unit above it, decides.", [])
+    def of_chain(does: str) -> Check:
+        return (chain, PERSON, f"Only a supervisor of the persona's unit, or of a unit above it, {does}.", [])
+
+    of_unit = of_chain("decides")
     handler_or_chain: Check = (
         handler or chain,
         PERSON,
@@ -162,7 +166,7 @@ def steps_for(row: asyncpg.Record, result: GateOut, me: CurrentUser, runtime: Ru
         ),
         "retire": step("retire", Permission.PERSONA_SUSPEND, handler_or_chain, state(*S.live())),
         "compromise": step("compromise", Permission.PERSONA_SUSPEND, handler_or_chain, state(*S.live())),
-        "handover": step("handover", Permission.PERSONA_HANDOVER, state(*S.live())),
+        "handover": step("handover", Permission.PERSONA_HANDOVER, of_chain("hands a persona over"), state(*S.live())),
         # The blast radius of a burn: which live personas share a link with this one, and what
         # becomes of each (issue 16.1).
         "assess_linkage": step(

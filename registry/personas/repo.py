@@ -92,12 +92,14 @@ async def handle_conflicts(
 
 
 def _visible(*extra: str) -> str:
-    """The persona `$1` if `$2` may see it (unit roles in `$3`), with `extra` columns."""
+    """The persona `$1` if `$2` may see it (unit roles in `$3`), whether `$2` is in its unit's
+    chain (`in_chain`), with `extra` columns."""
     columns = "".join(f", {c}" for c in extra)
     return f"""
         SELECT p.*, i.case_number, i.status AS investigation_status, i.authorized_until,
                h.username AS handler_username, h.display_name AS handler_name,
-               r.username AS requested_by_name, a.username AS approved_by_name{columns}
+               r.username AS requested_by_name, a.username AS approved_by_name,
+               {in_chain("p.unit_id", "$2", "$3")} AS in_chain{columns}
           FROM personas p
           JOIN investigations i ON i.id = p.investigation_id
           JOIN users h ON h.id = p.handler_id
@@ -307,7 +309,7 @@ async def hand_over(
     return await conn.fetchrow(
         f"""
         UPDATE personas p SET handler_id = $4, updated_at = $5
-         WHERE p.id = $1 AND p.status = ANY($6::text[]) AND {persona_visible("p", "$2", "$3")}
+         WHERE p.id = $1 AND p.status = ANY($6::text[]) AND {CHAIN}
            AND p.handler_id <> $4 AND (p.approved_by IS NULL OR p.approved_by <> $4)
         RETURNING {_STEPPED}
         """,
@@ -448,7 +450,8 @@ async def central_investigations(
 async def awaiting_approval(
     conn: asyncpg.Connection, me: UUID, unit_roles: list[str], now: datetime, renew_within_days: int
 ) -> list[asyncpg.Record]:
-    """Personas waiting for an approver, the longest waiting first: submitted details (new or
+    """Personas waiting for an approver of their unit's chain (not one who sees them only
+    through the team), the longest waiting first: submitted details (new or
     materially changed, waiting since they were sent) and approvals that lapse within
     `renew_within_days` (waiting since they came that close); whether the caller requested or
     handles each."""
@@ -471,7 +474,7 @@ async def awaiting_approval(
               JOIN investigations i ON i.id = p.investigation_id
               JOIN users h ON h.id = p.handler_id
               JOIN users r ON r.id = p.requested_by
-             WHERE {persona_visible("p", "$1", "$2")}
+             WHERE {in_chain("p.unit_id", "$1", "$2")}
                AND (p.status = 'submitted'
                     OR (p.status = ANY($4::text[])
                         AND p.approval_expires_at < $3::timestamptz + make_interval(days => $5::integer)))

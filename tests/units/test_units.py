@@ -154,6 +154,29 @@ async def test_the_chain_of_one_unit_sees_nothing_of_a_sibling_unit_and_the_pare
         f"/api/investigations/{fraud_case}/members", json={"user_id": str(people["cole"].id)}
     )
     assert response.status_code == 403, response.text
+    # Nor hands it over, equips it, or records its account disabled: the chain's steps are the
+    # persona's own unit's, by the API as on the page.
+    legal = await world.signin(await world.user("lee", "legal"))
+    site = {"name": "Facebook", "url": "https://facebook.com", "tos_url": "https://fb.com/terms"}
+    platform_id = (await _ok(await legal.post("/api/platforms", json=site), 201))["id"]
+    account = {"platform_id": platform_id, "handle": "robin.ashby", "credential_ref": "vault:secret/robin"}
+    account_id = (await _ok(await c["erin"].post(f"/api/personas/{theirs['id']}/accounts", json=account), 201))["id"]
+    refused = [
+        await c["sam"].post(
+            f"/api/personas/{theirs['id']}/handover", json={"to_user_id": str(people["dana"].id), "reason": "Leave."}
+        ),
+        await c["sam"].post(f"/api/personas/{theirs['id']}/equipment", json={"equipment_id": str(uuid.uuid4())}),
+        await c["sam"].post(f"/api/accounts/{account_id}/disabled", json={"note": "Gone from the site."}),
+    ]
+    assert [r.status_code for r in refused] == [403, 403, 403], [r.text for r in refused]
+    assert await world.db.fetchval("SELECT handler_id FROM personas WHERE id = $1", uuid.UUID(theirs["id"])) == (
+        people["erin"].id
+    )
+    # A new Fraud request waits for Fraud's chain, not in the queue of a Narcotics supervisor on the team.
+    waiting = await request_persona(c["erin"], fraud_case, "Lee Marsh")
+    await _ok(await c["erin"].post(f"/api/personas/{waiting['id']}/submit"))
+    assert waiting["codename"] not in (await c["sam"].get("/queue")).text
+    assert waiting["codename"] in (await c["fay"].get("/queue")).text
 
     # The authorizing official weighs every investigation, whatever its unit.
     cases = {i["id"] for i in (await _ok(await c["alex"].get("/api/investigations")))["items"]}
@@ -161,10 +184,10 @@ async def test_the_chain_of_one_unit_sees_nothing_of_a_sibling_unit_and_the_pare
 
     # The central record tells each unit's records apart, and filters by a branch of the tree.
     record = await _ok(await c["aud"].get("/api/central-record", params={"unit_id": t.fraud}))
-    assert [r["codename"] for r in record["items"]] == [theirs["codename"]]
-    assert record["items"][0]["unit"] == "Fraud"
+    assert {r["codename"] for r in record["items"]} == {theirs["codename"], waiting["codename"]}
+    assert {r["unit"] for r in record["items"]} == {"Fraud"}
     record = await _ok(await c["aud"].get("/api/central-record", params={"unit_id": t.bureau}))
-    assert {r["codename"] for r in record["items"]} == {ours["codename"], theirs["codename"]}
+    assert {r["codename"] for r in record["items"]} == {ours["codename"], theirs["codename"], waiting["codename"]}
 
 
 async def test_administrators_manage_the_tree_and_memberships_and_nobody_else_does(world: World) -> None:
