@@ -4,7 +4,8 @@ the same pool size, no session, no need-to-know, no audit, no decryption.
     BARE_DATABASE_URL=... BARE_POOL_SIZE=20 uvicorn bench.bare:app --factory
 
 GET /fetch/{id}   one persona by primary key (the columns the registry's read selects)
-GET /page         a 50-row keyset page, newest first (?status= to filter, as the registry's list)
+GET /page         a 50-row keyset page of the department's personas, newest first (?status= to
+                  filter, as the registry's list)
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ SELECT p.id, p.codename, p.status, p.investigation_id, p.handler_id, p.identity,
        p.approval_expires_at, p.created_at
   FROM personas p WHERE p.id = $1
 """
+# The department's (root unit's) personas: the walk of the unit's index (personas_unit_page,
+# personas_unit_status_page) that the registry's unit-wide list makes, without need-to-know.
 PAGE = """
 SELECT p.id, p.codename, p.status, p.investigation_id, p.approval_expires_at, p.created_at
-  FROM personas p {where} ORDER BY p.created_at DESC, p.id DESC LIMIT 50
+  FROM personas p WHERE p.unit_id = (SELECT u.id FROM units u WHERE u.parent_id IS NULL){where}
+ ORDER BY p.created_at DESC, p.id DESC LIMIT 50
 """
 
 
@@ -55,7 +59,7 @@ async def page(state: State, status: str | None = None) -> dict[str, list[dict[s
         if status is None:
             rows = await conn.fetch(PAGE.format(where=""))
         else:
-            rows = await conn.fetch(PAGE.format(where="WHERE p.status = $1"), status)
+            rows = await conn.fetch(PAGE.format(where=" AND p.status = $1"), status)
     return {"items": [_row(r) for r in rows], "next": rows[-1]["created_at"] if rows else None}
 
 

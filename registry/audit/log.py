@@ -6,7 +6,6 @@ A cursor is opaque to clients: `123` reads the events older than event 123 (a pa
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from datetime import tzinfo
@@ -15,6 +14,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from registry import exports
 from registry.audit import repo
 from registry.audit.actions import Action
 from registry.audit.schemas import AuditEvent, AuditFilter, AuditPage
@@ -100,7 +100,7 @@ async def export(conn: asyncpg.Connection, ctx: RequestContext, f: AuditFilter, 
     is itself audited, with its filters and size."""
     _check(f)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = exports.Writer(out)
     writer.writerow(CSV_COLUMNS)
     count, before = 0, None
     while True:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
@@ -11,6 +10,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
+from registry import exports
 from registry.db.pool import DB, Autocommit
 from registry.errors import BadRequest
 from registry.lifecycle import listing
@@ -143,7 +143,7 @@ async def central_record(
 def central_record_csv(record: CentralRecord) -> str:
     """The central record as CSV (also the web interface's export)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = exports.Writer(out)
     writer.writerow(
         [
             "codename",

@@ -89,9 +89,13 @@ async def update(conn: asyncpg.Connection, ctx: RequestContext, unit_id: UUID, d
                 f"{row['name']} cannot move under itself or a unit below it; choose a parent outside its branch.",
                 field="parent_id",
             )
+    taken = Conflict(f"A unit named {name!r} exists already; choose another name.", field="name")
     if name != row["name"] and await repo.name_taken(conn, name, unit_id):
-        raise Conflict(f"A unit named {name!r} exists already; choose another name.", field="name")
-    await repo.update(conn, unit_id, name, parent)
+        raise taken
+    try:
+        await repo.update(conn, unit_id, name, parent)
+    except asyncpg.UniqueViolationError as exc:  # a unit of that name created meanwhile
+        raise taken from exc
     await record(
         conn,
         ctx,

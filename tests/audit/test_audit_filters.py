@@ -109,6 +109,11 @@ async def test_the_csv_export_keeps_the_filters_carries_no_identity_and_is_audit
         await request_persona(t.dana, t.investigation_id, "Robin Ashdown")
         auditor = await world.signin(await world.user("aud", "auditor"))
 
+        # A name typed as a spreadsheet formula is exported as text, never run.
+        await world.db.execute(
+            "UPDATE users SET display_name = '=HYPERLINK(\"https://x.example\")' WHERE username = 'dana'"
+        )
+
         export = await auditor.get("/api/audit/export", params={"codename": persona["codename"]})
 
         assert export.status_code == 200
@@ -118,6 +123,7 @@ async def test_the_csv_export_keeps_the_filters_carries_no_identity_and_is_audit
         assert [int(r["id"]) for r in rows] == [e["id"] for e in listed["items"]]
         assert {r["action"] for r in rows} >= {"persona.create", "persona.submit", "persona.approve"}
         assert all(persona["codename"] in r["details"] for r in rows)
+        assert {r["actor_name"] for r in rows if r["actor"] == "dana"} == {'\'=HYPERLINK("https://x.example")'}
         assert "[" not in export.text and "{" not in export.text  # details read as "key: value", not Python
         for secret in ("Jamie Calloway", "Robin Ashdown", "1994-05-17", "Springfield", "forklift"):
             assert secret not in export.text
