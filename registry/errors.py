@@ -40,6 +40,15 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class NotPermitted(Forbidden):
+    """The caller's roles lack the route's permission: the API's detail names the permission
+    (for whoever writes a client), a page says it in words (`in_words`)."""
+
+    def __init__(self, detail: str, in_words: str) -> None:
+        super().__init__(detail)
+        self.in_words = in_words
+
+
 class CodeNotAccepted(DomainError):
     """A wrong or used authenticator code on a step that carries one: the session stands."""
 

@@ -11,7 +11,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from registry.audit.actions import Action
 from registry.audit.service import record_failure
-from registry.errors import Forbidden, NotAuthenticated
+from registry.errors import Forbidden, NotAuthenticated, NotPermitted
 from registry.permissions import Permission
 from registry.runtime import RequestContext
 
@@ -51,4 +51,8 @@ async def require_permission(connection: ASGIConnection[Any, Any, Any, Any], han
             outcome="denied",
             details={"permission": permission.value, "route": connection.scope.get("path_template", "")},
         )
-        raise Forbidden(f"Your roles ({', '.join(user.roles) or 'none'}) do not allow this ({permission.value}).")
+        roles = ", ".join(user.roles) or "none"
+        raise NotPermitted(
+            f"Your roles ({roles}) do not allow this ({permission.value}).",
+            f"Your roles ({roles}) do not allow this page or step. If your duties need it, ask an administrator.",
+        )

@@ -20,7 +20,7 @@ from litestar.types import ExceptionHandlersMap
 from markupsafe import Markup
 
 from registry.auth.sessions import COOKIE
-from registry.errors import DomainError, NotAuthenticated
+from registry.errors import DomainError, NotAuthenticated, NotPermitted
 from registry.permissions import Permission
 from registry.runtime import CurrentUser, RequestContext
 
@@ -251,7 +251,8 @@ def not_signed_in(request: Request[Any, Any, Any], _: NotAuthenticated) -> Respo
 
 
 def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return _error_page(request, exc.status, exc.title, exc.detail)
+    detail = exc.in_words if isinstance(exc, NotPermitted) else exc.detail
+    return _error_page(request, exc.status, exc.title, detail)
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
