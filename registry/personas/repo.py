@@ -92,14 +92,12 @@ async def handle_conflicts(
 
 
 def _visible(*extra: str) -> str:
-    """The persona `$1` if `$2` may see it (unit roles in `$3`), whether `$2` is in its unit's
-    chain (`in_chain`), with `extra` columns."""
+    """The persona `$1` if `$2` may see it (unit roles in `$3`), with `extra` columns."""
     columns = "".join(f", {c}" for c in extra)
     return f"""
         SELECT p.*, i.case_number, i.status AS investigation_status, i.authorized_until,
                h.username AS handler_username, h.display_name AS handler_name,
-               r.username AS requested_by_name, a.username AS approved_by_name,
-               {in_chain("p.unit_id", "$2", "$3")} AS in_chain{columns}
+               r.username AS requested_by_name, a.username AS approved_by_name{columns}
           FROM personas p
           JOIN investigations i ON i.id = p.investigation_id
           JOIN users h ON h.id = p.handler_id
@@ -112,7 +110,9 @@ def _visible(*extra: str) -> str:
 async def get_visible(
     conn: asyncpg.Connection, persona_id: UUID, me: UUID, unit_roles: list[str]
 ) -> asyncpg.Record | None:
-    return await conn.fetchrow(_visible(), persona_id, me, unit_roles)
+    """The persona, and whether `me` is in its unit's chain (`in_chain`): a step of the
+    handler or the chain asks it."""
+    return await conn.fetchrow(_visible(f"{CHAIN} AS in_chain"), persona_id, me, unit_roles)
 
 
 # The persona's history, oldest first: (at, action, actor's username and display name, details
