@@ -49,6 +49,15 @@ class NotPermitted(Forbidden):
         self.in_words = in_words
 
 
+class BrokenRule(ValueError):
+    """A rule across a Struct's fields, raised from its `__post_init__`: the message is the
+    API's; `fields` says it field by field, for a form to show beside each input."""
+
+    def __init__(self, message: str, fields: dict[str, str]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
 class CodeNotAccepted(DomainError):
     """A wrong or used authenticator code on a step that carries one: the session stands."""
 

@@ -7,6 +7,7 @@ from uuid import UUID
 import msgspec
 
 from registry.activity.schemas import ActivityOut
+from registry.errors import BrokenRule
 
 Outcome = Literal["continue", "corrective_action", "suspend", "terminate"]
 # upcoming: due later than the reminder window; due_soon: within it, or past due but inside
@@ -97,12 +98,24 @@ class Complete(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     def __post_init__(self) -> None:
         if self.outcome == "corrective_action":
-            if not self.actions or self.follow_up_on is None:
-                raise ValueError("a corrective_action outcome needs actions and a follow_up_on date")
+            missing = {}
+            if not self.actions:
+                missing["actions"] = "List at least one action: a corrective action outcome needs them."
+            if self.follow_up_on is None:
+                missing["follow_up_on"] = "Give the date of the follow-up review: a corrective action needs one."
+            if missing:
+                raise BrokenRule("a corrective_action outcome needs actions and a follow_up_on date", missing)
         elif self.actions or self.follow_up_on is not None:
-            raise ValueError("actions and follow_up_on belong to a corrective_action outcome only")
+            given = {"actions": self.actions, "follow_up_on": self.follow_up_on}
+            raise BrokenRule(
+                "actions and follow_up_on belong to a corrective_action outcome only",
+                {name: "Leave this empty, or choose the corrective action outcome." for name, v in given.items() if v},
+            )
         if self.follow_up_on is not None and self.follow_up_on <= self.held_on:
-            raise ValueError("follow_up_on must be after held_on")
+            raise BrokenRule(
+                "follow_up_on must be after held_on",
+                {"follow_up_on": "The follow-up review must come after the day the review was held."},
+            )
 
 
 class Completed(msgspec.Struct):

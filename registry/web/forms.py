@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
-from registry.errors import DomainError, NotFound
+from registry.errors import BrokenRule, DomainError, NotFound
 
 T = TypeVar("T")
 
@@ -141,6 +141,8 @@ def convert(data: Mapping[str, Any], type_: type[T], labels: Labels | None = Non
         return msgspec.convert(data, type_, strict=False)
     except msgspec.ValidationError as exc:
         problems = _field_problems(data, type_) if isinstance(type_, type) and issubclass(type_, msgspec.Struct) else {}
+        if not problems and isinstance(exc.__cause__, BrokenRule):
+            problems = dict(exc.__cause__.fields)
         if not problems:
             name, message = _problem(exc)
             problems = {name: message}

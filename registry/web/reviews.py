@@ -254,25 +254,11 @@ async def review_reschedule(
     return see_other(f"/reviews/{review_id}?done=rescheduled")
 
 
-def _record_errors(errors: dict[str, str], fields: dict[str, Any]) -> dict[str, str]:
-    """A refusal of the record form, beside the inputs it is about. The rule across fields
-    (a corrective action needs actions and a follow-up date, and only it has them) is the
-    Complete struct's; here it is told input by input."""
-    placed: dict[str, str] = {}
-    for name, message in errors.items():
-        if name:
-            placed["record." + name.split("[", 1)[0]] = message
-        elif "follow_up_on must be after" in message:
-            placed["record.follow_up_on"] = "The follow-up review must come after the day the review was held."
-        elif fields.get("outcome") == "corrective_action":
-            if not fields.get("actions"):
-                placed["record.actions"] = "List at least one action: a corrective action outcome needs them."
-            if "follow_up_on" not in fields:
-                placed["record.follow_up_on"] = "Give the date of the follow-up review: a corrective action needs one."
-        else:
-            for field in ("actions", "follow_up_on"):
-                if fields.get(field):
-                    placed[f"record.{field}"] = "Leave this empty, or choose the corrective action outcome."
+def _record_errors(errors: dict[str, str]) -> dict[str, str]:
+    """A refusal of the record form, beside the inputs it is about (the rule across fields is
+    the Complete struct's, which names each field it is about); one about the whole form stays
+    at the top."""
+    placed = {("record." + name.split("[", 1)[0]) if name else "": message for name, message in errors.items()}
     return named(placed, RECORD_LABELS)
 
 
@@ -295,7 +281,7 @@ async def review_record(
         data = convert(fields, Complete)
         await attempt(db, lambda: lifecycle_reviews.complete(db, runtime, ctx, review_id, data))
     except FormErrors as exc:
-        errors = _record_errors(exc.errors, fields)
+        errors = _record_errors(exc.errors)
         return await _review(
             request, db, runtime, ctx, review_id, errors=errors, values=form, attendees=chosen, status=exc.status
         )
