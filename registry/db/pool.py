@@ -39,9 +39,22 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     still rolls back a transaction left open."""
 
 
+# Every statement is prepared (asyncpg) and planned once per connection, for any parameters:
+# PostgreSQL otherwise plans the need-to-know lists afresh on every run (about as long as running
+# them), since their generic plan's estimate looks dearer than a plan for the values at hand. The
+# generic plans are the index walks tests/personas/test_list_plans.py checks.
+_SERVER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
+
+
 async def create_pool(url: str, min_size: int, max_size: int) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session, command_timeout=30
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
+        command_timeout=30,
+        server_settings=_SERVER_SETTINGS,
     )
     return pool
 
