@@ -14,22 +14,11 @@ from registry.errors import BadRequest
 from registry.lifecycle import conditions
 from registry.lifecycle import repo as lifecycle_repo
 from registry.lifecycle.schemas import GateOut
-from registry.personas import repo
 from registry.personas.identity import approval_current
 from registry.personas.schemas import PersonaPage, PersonaSummary
 from registry.reviews import service as reviews
 from registry.runtime import RequestContext, Runtime
 from registry.status import PersonaStatus
-
-
-async def judged(
-    conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, persona_ids: list[UUID]
-) -> dict[UUID, GateOut]:
-    """The gate of each persona (one query for a whole page)."""
-    if not persona_ids:
-        return {}
-    rows = await lifecycle_repo.facts(conn, persona_ids, ctx.me.id, runtime.permissions.unit_wide_roles)
-    return {row["id"]: conditions.evaluate(row, runtime.policy, ctx.now) for row in rows}
 
 
 def _account_age_opens_on(gate: GateOut | None) -> date | None:
@@ -70,7 +59,7 @@ async def page(
     cursor: str | None,
     limit: int,
 ) -> PersonaPage:
-    rows = await repo.page_visible(
+    rows = await lifecycle_repo.visible_page(
         conn,
         ctx.me.id,
         runtime.permissions.unit_wide_roles,
@@ -79,10 +68,11 @@ async def page(
         after=_decode_cursor(cursor) if cursor else None,
         limit=limit,
     )
-    # Active personas: the conditions they no longer meet; dormant ones: their accounts' age.
-    gates = await judged(
-        conn, runtime, ctx, [r["id"] for r in rows if r["status"] in (PersonaStatus.ACTIVE, PersonaStatus.APPROVED)]
-    )
+    # Active personas: the conditions they no longer meet; dormant ones: their accounts' age. Their
+    # gates are judged from the facts the page's own statement gathered.
+    gates = {
+        r["id"]: conditions.evaluate(r, runtime.policy, ctx.now) for r in rows if r["status"] in lifecycle_repo.JUDGED
+    }
     warming = await warming_due(conn, runtime, [r["id"] for r in rows if r["status"] == PersonaStatus.APPROVED])
     today = ctx.now.date()
     items = [
@@ -95,7 +85,7 @@ async def page(
             case_number=r["case_number"],
             approval_expires_at=r["approval_expires_at"],
             approval_current=approval_current(r["status"], r["approval_expires_at"], ctx.now),
-            next_review_due=r["next_review_due"],
+            next_review_due=r["review_due_on"],
             lapsed=[c.condition for c in conditions.unmet(gates[r["id"]])]
             if r["status"] == PersonaStatus.ACTIVE and r["id"] in gates
             else [],
@@ -103,8 +93,8 @@ async def page(
             account_age_opens_on=_account_age_opens_on(gates.get(r["id"]))
             if r["status"] == PersonaStatus.APPROVED
             else None,
-            review_standing=reviews.standing(r["next_review_due"], runtime.policy, today)
-            if r["next_review_due"] is not None
+            review_standing=reviews.standing(r["review_due_on"], runtime.policy, today)
+            if r["review_due_on"] is not None
             else None,
         )
         for r in rows

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import branch, in_chain, persona_visible, visible_personas
+from registry.access import branch, in_chain, persona_visible
 from registry.accounts import repo as accounts_repo
 from registry.audit.actions import History
 from registry.audit.service import AuditedRead
@@ -129,51 +129,6 @@ async def read_with_identity(
     (`accounts.repo.rows`), in one statement that also writes `event` if it finds the persona."""
     read = _visible(_HISTORY, f"{accounts_repo.of_persona('$1')} AS accounts")
     return await conn.fetchrow(event.around(read, 3), persona_id, me, unit_roles, *event.args)
-
-
-async def page_visible(
-    conn: asyncpg.Connection,
-    me: UUID,
-    unit_roles: list[str],
-    *,
-    status: str | None,
-    investigation_id: UUID | None,
-    after: tuple[datetime, UUID] | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    """One keyset page, newest first; never an identity column.
-
-    Only the filters given enter the statement (one prepared statement per combination), so
-    each plan can use the index that matches them; an `$n IS NULL OR ...` guard would leave a
-    generic plan walking the whole table."""
-    args: list[Any] = [me, unit_roles, limit]
-    where: list[str] = []
-    if status is not None:
-        args.append(status)
-        where.append(f"p.status = ${len(args)}")
-    if investigation_id is not None:
-        args.append(investigation_id)
-        where.append(f"p.investigation_id = ${len(args)}")
-    if after is not None:
-        args.extend(after)
-        where.append(f"(p.created_at, p.id) < (${len(args) - 1}, ${len(args)}::uuid)")
-    rows: list[asyncpg.Record] = await conn.fetch(
-        f"""
-        SELECT p.id, p.codename, p.status, p.investigation_id, p.approval_expires_at, p.created_at,
-               i.case_number, h.display_name AS handler,
-               (SELECT cr.due_on FROM conduct_reviews cr
-                 WHERE cr.investigation_id = p.investigation_id AND cr.handler_id = p.handler_id
-                   AND cr.status = 'open' AND p.approved_at IS NOT NULL) AS next_review_due
-          FROM {visible_personas("$1", "$2", where=where, limit="$3")} v
-          JOIN personas p ON p.id = v.id
-          JOIN investigations i ON i.id = p.investigation_id
-          JOIN users h ON h.id = p.handler_id
-         ORDER BY v.created_at DESC, v.id DESC
-         LIMIT $3
-        """,
-        *args,
-    )
-    return rows
 
 
 async def add_history(

@@ -2,7 +2,7 @@
 
 A table of a few thousand personas cloned in SQL from one made through the API, in two sibling
 units under a parent (the clone investigations alternate between them); the list's
-own statement (registry.personas.repo.page_visible) run under EXPLAIN ANALYZE for each role,
+own statement (registry.lifecycle.repo.visible_page) run under EXPLAIN ANALYZE for each role,
 filter and page depth, with PostgreSQL's custom and generic plans (a prepared statement turns
 generic after five runs). No timing is asserted: what must hold is that no plan reads the
 table through, and that the rows examined stay near the page size, whatever the table holds."""
@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 
 from registry.access import persona_visible
-from registry.personas import repo
+from registry.lifecycle import repo as lifecycle_repo
 from registry.runtime import runtime_of
 from tests.harness import Person, World
 from tests.personas.helpers import request_persona, second_team, team
@@ -113,7 +113,7 @@ async def seed(world: World) -> Seeded:
 
 
 class Explaining:
-    """Stands in for the connection `page_visible` is given: runs its statement, with its
+    """Stands in for the connection `visible_page` is given: runs its statement, with its
     arguments, under EXPLAIN ANALYZE and keeps the plan."""
 
     def __init__(self, db: asyncpg.Connection) -> None:
@@ -164,7 +164,7 @@ def cases(s: Seeded) -> list[tuple[str, Person, str | None, uuid.UUID | None]]:
 
 
 async def page(db: Any, s: Seeded, me: Person, status: str | None, inv: uuid.UUID | None, after: Any) -> Any:
-    return await repo.page_visible(
+    return await lifecycle_repo.visible_page(
         db, me.id, s.unit_roles, status=status, investigation_id=inv, after=after, limit=LIMIT
     )
 

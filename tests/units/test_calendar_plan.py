@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from registry.reviews import repo
 from registry.runtime import runtime_of
 from tests.harness import World
+from tests.lifecycle.test_list_plans import Explaining, nodes
 from tests.personas.helpers import team
-from tests.personas.test_list_plans import Explaining, nodes
 
 REVIEWS = 4000
 DAYS = 3650
