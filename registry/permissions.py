@@ -8,6 +8,7 @@ approves, who holds reviews) are granted to whichever role the policy names.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping
 
 from registry.policy import Policy
@@ -167,14 +168,18 @@ class RolePermissions:
             grants[getattr(policy.placeholders, duty)].update(perms)
         grants[policy.security.confirms_accounts].add(P.USER_CONFIRM)
         self._grants: Mapping[str, frozenset[Permission]] = {r: frozenset(p) for r, p in grants.items()}
+        # Every request asks for its caller's permissions: worked out once per set of roles.
+        self._held: dict[tuple[str, ...], frozenset[Permission]] = {}
 
-    @property
+    # The grants never change once built: the role lists below are worked out once.
+
+    @functools.cached_property
     def unit_wide_roles(self) -> list[str]:
         """Roles whose holders see the personas of their units and the units below: the
         supervisor and commander chain, and whoever the policy makes approve or hold reviews."""
         return sorted(role for role, perms in self._grants.items() if perms & _UNIT_WIDE)
 
-    @property
+    @functools.cached_property
     def identity_roles(self) -> frozenset[str]:
         """Roles that read identities (persona details, or a disclosure pack's identity part):
         granting one takes a second person."""
@@ -182,20 +187,24 @@ class RolePermissions:
             role for role, perms in self._grants.items() if perms & {P.PERSONA_READ, P.DISCLOSURE_IDENTITY}
         )
 
-    @property
+    @functools.cached_property
     def investigation_wide_roles(self) -> list[str]:
         """Roles that see every investigation of the department, beyond the unit chain (not its
         personas' identities): whoever authorizes investigations or sites weighs them all."""
         return sorted(role for role, perms in self._grants.items() if perms & _WEIGHS_INVESTIGATIONS)
 
-    @property
+    @functools.cached_property
     def account_wide_roles(self) -> list[str]:
         """Roles that see every platform account (platform, handle, profile) of the department,
         beyond the unit chain: whoever authorizes sites."""
         return sorted(role for role, perms in self._grants.items() if perms & _WEIGHS_ACCOUNTS)
 
     def for_roles(self, roles: Iterable[str]) -> frozenset[Permission]:
-        held: set[Permission] = {Permission.SELF, Permission.UNIT_READ}
-        for role in roles:
-            held |= self._grants.get(role, frozenset())
-        return frozenset(held)
+        key = tuple(roles)
+        found = self._held.get(key)
+        if found is None:
+            held: set[Permission] = {Permission.SELF, Permission.UNIT_READ}
+            for role in key:
+                held |= self._grants.get(role, frozenset())
+            found = self._held[key] = frozenset(held)
+        return found

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
 
 from registry.errors import Invalid
 from registry.settings import PasswordHashParams
@@ -62,6 +61,10 @@ def check_new_password(password: str, *, username: str, display_name: str) -> No
         )
     if len(password) > MAX_LENGTH:
         raise Invalid(f"The password must be at most {MAX_LENGTH} characters long.", field="password")
+    # Loaded on first use: its dictionaries cost a worker about 12 MB it needs only when someone
+    # sets a password.
+    from zxcvbn import zxcvbn
+
     result = zxcvbn(password[:100], user_inputs=[username, *display_name.split(), "registry", "police"])
     if result["score"] < MIN_SCORE:
         feedback = result["feedback"]

@@ -9,7 +9,6 @@ import hmac
 from datetime import datetime
 
 import pyotp
-import segno
 
 ISSUER = "Persona Registry"
 STEP_SECONDS = 30
@@ -37,6 +36,8 @@ def provisioning_uri(secret: str, username: str) -> str:
 
 
 def qr_svg(uri: str) -> str:
+    import segno  # loaded on first use, at an enrollment
+
     return str(segno.make(uri, error="m").svg_inline(scale=4, dark="#111", light="#fff"))
 
 

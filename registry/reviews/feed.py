@@ -5,10 +5,10 @@ numbers and times only: no alias, legend, handler name or notes."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import asyncpg
-from icalendar import Calendar, Event
 
 from registry.audit.actions import Action
 from registry.audit.service import record
@@ -17,6 +17,9 @@ from registry.permissions import Permission
 from registry.reviews import repo
 from registry.reviews.service import standing_of
 from registry.runtime import RequestContext, Runtime
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 # The window a feed holds: recent reviews, and those ahead.
 PAST = timedelta(days=92)
@@ -40,6 +43,8 @@ def uid(review_id: UUID) -> str:
 
 def _event(row: asyncpg.Record, status: str, stamp: datetime) -> Event:
     codenames = ", ".join(row["codenames"]) or "no live persona"
+    from icalendar import Event
+
     event = Event()
     event.add("uid", uid(row["id"]))
     event.add("dtstamp", stamp)
@@ -79,6 +84,9 @@ async def render(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext
     rows = await repo.in_range(
         conn, owner["id"], runtime.permissions.unit_wide_roles, today - PAST, today + AHEAD, cancelled=True
     )
+    # Loaded on first use: icalendar costs a worker about 4 MB that only feed requests need.
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", "-//Persona Registry//Conduct reviews//EN")
     calendar.add("version", "2.0")
