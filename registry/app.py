@@ -162,6 +162,9 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
+        # What startup built may be garbage from here on (an app stopped inside a longer-lived
+        # process, as in the tests): back in the collector's sight.
+        gc.unfreeze()
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -76,8 +76,12 @@ def _filters(f: AuditFilter) -> tuple[Any, ...]:
 async def page(
     conn: asyncpg.Connection, f: AuditFilter, *, before_id: int | None, after_id: int | None, limit: int
 ) -> list[asyncpg.Record]:
-    """Keyset by id: older than `before_id` newest first, or newer than `after_id` oldest first."""
+    """Keyset by id: older than `before_id` newest first, or newer than `after_id` oldest first.
+    The first page and the later ones are different statements, so that a later page's plan
+    (generic: registry.db.pool) starts its walk at the cursor."""
     newer = after_id is not None
+    cursor = after_id if newer else before_id
+    bound = "$7::bigint IS NULL" if cursor is None else "e.id > $7" if newer else "e.id < $7"
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT e.id, e.occurred_at, e.actor_id, e.actor, au.display_name AS actor_name, e.action, e.target_type,
@@ -87,12 +91,12 @@ async def page(
           LEFT JOIN users au ON au.id = e.actor_id
           LEFT JOIN users tu ON e.target_type = 'user' AND tu.id::text = e.target_id
          WHERE {_FILTERS}
-           AND ($7::bigint IS NULL OR {"e.id > $7" if newer else "e.id < $7"})
+           AND {bound}
          ORDER BY e.id {"ASC" if newer else "DESC"}
          LIMIT $8
         """,
         *_filters(f),
-        after_id if newer else before_id,
+        cursor,
         limit,
     )
     return rows

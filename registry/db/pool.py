@@ -39,10 +39,13 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     still rolls back a transaction left open."""
 
 
-# Every statement is prepared (asyncpg) and planned once per connection, for any parameters:
-# PostgreSQL otherwise plans the need-to-know lists afresh on every run (about as long as running
-# them), since their generic plan's estimate looks dearer than a plan for the values at hand. The
-# generic plans are the index walks tests/personas/test_list_plans.py checks.
+# Every statement is prepared (asyncpg, which keeps a connection's last 100) and its plan made
+# for any parameters, once: PostgreSQL otherwise plans the need-to-know lists afresh on every run
+# (about as long as running them), since their generic plan's estimate looks dearer than a plan
+# for the values at hand. A condition an index serves is therefore written into the statement,
+# not guarded by `$n IS NULL OR`, which a generic plan cannot use to bound its walk: a list's
+# filters and a keyset's cursor make a statement of their own (tests/lifecycle/test_list_plans.py
+# checks the lists' generic plans for every role).
 _SERVER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
 
 

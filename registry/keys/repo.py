@@ -64,12 +64,13 @@ async def stale_batch(
 ) -> list[asyncpg.Record]:
     """Rows after `after` (by id) whose value is not sealed under `prefix`, locked; rows a
     request holds are skipped (they are picked up by the next pass)."""
-    # `table` and `column` come from SEALED only.
+    # `table` and `column` come from SEALED only. The first batch and the next ones are two
+    # statements, so that each plan (generic: registry.db.pool) starts its walk where the last stopped.
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT id, {column} AS sealed FROM {table}
          WHERE {column} IS NOT NULL AND substring({column} FROM 1 FOR $1) IS DISTINCT FROM $2
-           AND ($3::uuid IS NULL OR id > $3)
+           AND {"id > $3" if after is not None else "$3::uuid IS NULL"}
          ORDER BY id
          LIMIT $4
            FOR UPDATE SKIP LOCKED

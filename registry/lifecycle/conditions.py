@@ -1,5 +1,6 @@
 """The policy's conditions for a persona in use (DESIGN: persona lifecycle), judged from the facts
-`repo.facts` gathers in one query. They are judged when a persona is activated or resumed, on
+`repo.fact_columns` names (gathered by `repo.facts` for a gate, and by a list page's own
+statement for its personas). They are judged when a persona is activated or resumed, on
 every use (recording activity), and by the periodic sweep while it is active: a condition that
 stops holding stops the use, not just the next activation.
 

@@ -69,6 +69,8 @@ def fact_columns(gathered_when: str | None = None) -> str:
 
 
 _FACTS = f"SELECT {fact_columns()} FROM personas p {FACT_JOINS}"
+# Written out, not a parameter: the partial index personas_active serves only this condition.
+_ACTIVE = f"p.status = '{PersonaStatus.ACTIVE.value}'"
 
 
 # The statuses whose gate a list shows: what an active persona no longer meets, and when a dormant
@@ -138,26 +140,27 @@ async def active_on_platforms(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     """Every active persona with a live account on a platform (for legal, who sees codenames only)."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""{_FACTS}
-         WHERE p.status = $1
+         WHERE {_ACTIVE}
            AND EXISTS (SELECT 1 FROM platform_accounts a
                         WHERE a.persona_id = p.id AND a.status IN ('requested', 'authorized'))
-         ORDER BY p.codename""",
-        PersonaStatus.ACTIVE,
+         ORDER BY p.codename"""
     )
     return rows
 
 
 async def claim_active(conn: asyncpg.Connection, after: UUID | None, limit: int) -> list[asyncpg.Record]:
     """The sweep's next batch of active personas, locked; another instance sweeping at the same
-    time skips them and takes the next."""
+    time skips them and takes the next. The first batch and the next ones are two statements, so
+    that each plan (generic: registry.db.pool) walks personas_active from where the last stopped."""
+    args: list[Any] = [limit]
+    if after is not None:
+        args.append(after)
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""{_FACTS}
-         WHERE p.id IN (SELECT id FROM personas WHERE status = $1 AND ($2::uuid IS NULL OR id > $2)
-                         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+         WHERE p.id IN (SELECT id FROM personas p WHERE {_ACTIVE}{" AND p.id > $2" if after is not None else ""}
+                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
          ORDER BY p.id""",
-        PersonaStatus.ACTIVE,
-        after,
-        limit,
+        *args,
     )
     return rows
 

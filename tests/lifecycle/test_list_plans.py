@@ -3,8 +3,8 @@
 A table of a few thousand personas cloned in SQL from one made through the API, in two sibling
 units under a parent (the clone investigations alternate between them); the list's
 own statement (registry.lifecycle.repo.visible_page) run under EXPLAIN ANALYZE for each role,
-filter and page depth, with PostgreSQL's custom and generic plans (a prepared statement turns
-generic after five runs). No timing is asserted: what must hold is that no plan reads the
+filter and page depth, with PostgreSQL's custom and generic plans (the service's connections
+use generic ones: registry.db.pool). No timing is asserted: what must hold is that no plan reads the
 table through, and that the rows examined stay near the page size, whatever the table holds."""
 
 from __future__ import annotations
