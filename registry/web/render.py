@@ -17,7 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 from litestar.types import ExceptionHandlersMap
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from registry.auth.sessions import COOKIE
 from registry.errors import DomainError, NotAuthenticated, NotPermitted
@@ -101,6 +101,18 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
+def _status(value: str) -> Markup:
+    """A status in words and colour (the stylesheet's class of the same name)."""
+    return Markup(f'<span class="status {escape(value)}">{escape(_words(value))}</span>')
+
+
+def _review_status(value: str) -> Markup:
+    """A review's standing (registry.reviews.service.standing) in words and colour, never colour
+    alone: overdue, in grace (past due, not yet overdue) and due soon each have their own."""
+    mark = '<span aria-hidden="true">⚠ </span>' if value == "overdue" else ""
+    return Markup(f'<span class="status {escape(value)}">{mark}{escape(_words(value))}</span>')
+
+
 def _shown(value: Any) -> str:
     """A documented detail as an approver reads it: text as it is, a list item by item, a
     record field by field."""
@@ -125,7 +137,11 @@ def template_config(time_zone: str = "UTC") -> TemplateConfig[JinjaTemplateEngin
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(_shown_in(ZoneInfo(time_zone)), words=_words, shown=_shown)
+    # Filters rather than macros for what every row of a list shows: a macro call costs Jinja
+    # several times a Python call.
+    env.filters.update(
+        _shown_in(ZoneInfo(time_zone)), words=_words, shown=_shown, status=_status, review_status=_review_status
+    )
     env.globals["zone"] = time_zone
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
