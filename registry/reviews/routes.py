@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
-from registry.db.pool import DB
+from registry.db.pool import DB, Autocommit
 from registry.errors import NotFound
 from registry.permissions import Permission
 from registry.reviews import feed, service
@@ -26,7 +26,7 @@ TAGS = ["reviews"]
 
 @get("/api/reviews", opt={"permission": Permission.REVIEW_READ}, tags=TAGS)
 async def list_reviews(
-    db: DB,
+    autocommit: Autocommit,
     runtime: RuntimeDep,
     ctx: Ctx,
     start: Annotated[date | None, QueryParameter(name="from")] = None,
@@ -35,14 +35,14 @@ async def list_reviews(
     """The conduct review calendar between two dates (inclusive): the commander and supervisors
     see the unit's reviews, a handler their own. Status: upcoming, due_soon, overdue, held;
     standing tells the days of grace (in_grace: past due, not yet overdue) from due_soon."""
-    return (await service.calendar(db, runtime, ctx, start, end)).items
+    return (await service.calendar(autocommit, runtime, ctx, start, end)).items
 
 
 @get("/api/reviews/needs-action", opt={"permission": Permission.REVIEW_READ}, tags=TAGS)
-async def reviews_needing_action(db: DB, runtime: RuntimeDep, ctx: Ctx) -> list[ReviewOut]:
+async def reviews_needing_action(autocommit: Autocommit, runtime: RuntimeDep, ctx: Ctx) -> list[ReviewOut]:
     """Open reviews that are overdue, in grace or due soon, oldest due first, whatever month
     they fall in: what the commander acts on first."""
-    return (await service.needs_action(db, runtime, ctx)).items
+    return (await service.needs_action(autocommit, runtime, ctx)).items
 
 
 @get("/api/reviews/{review_id:uuid}", opt={"permission": Permission.REVIEW_READ}, tags=TAGS)

@@ -16,7 +16,7 @@ from registry.accounts import service as accounts
 from registry.accounts.schemas import AccountCreate
 from registry.activity import service as activity
 from registry.audit.actions import History
-from registry.db.pool import DB
+from registry.db.pool import DB, Autocommit
 from registry.equipment import service as equipment
 from registry.investigations import service as investigations
 from registry.lifecycle import approval, gate, handover, listing, steps
@@ -37,7 +37,7 @@ P = Permission
 @get("/personas", opt={"permission": P.PERSONA_READ})
 async def persona_list(
     request: Request[Any, Any, Any],
-    db: DB,
+    autocommit: Autocommit,
     runtime: RuntimeDep,
     ctx: Ctx,
     status: FromQuery[str | None] = None,
@@ -45,7 +45,7 @@ async def persona_list(
 ) -> Template:
     known = [s.value for s in PersonaStatus]
     chosen = status if status in known else None
-    listed = await listing.page(db, runtime, ctx, status=chosen, investigation_id=None, cursor=cursor, limit=50)
+    listed = await listing.page(autocommit, runtime, ctx, status=chosen, investigation_id=None, cursor=cursor, limit=50)
     return page(request, "personas.html", title="Personas", listed=listed, chosen=chosen, statuses=known)
 
 
