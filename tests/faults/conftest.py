@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from registry.db.migrate import migrate
 from tests.faults.processes import Postgres
+from tests.harness import scratch_dir
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 REPORTED: list[tuple[str, dict[str, Any]]] = []
@@ -23,7 +23,7 @@ _names = itertools.count()
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     """Killed and restarted by the tests, so never the suite's shared server."""
-    server = Postgres(Path(tempfile.mkdtemp(prefix="registry-faults-", dir="/tmp")))
+    server = Postgres(scratch_dir("registry-faults-"))
     try:
         yield server
     finally:
