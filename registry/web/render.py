@@ -17,7 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 from litestar.types import ExceptionHandlersMap
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from registry.auth.sessions import COOKIE
 from registry.errors import DomainError, NotAuthenticated, NotPermitted
@@ -103,14 +103,14 @@ def _words(value: str) -> str:
 
 def _status(value: str) -> Markup:
     """A status in words and colour (the stylesheet's class of the same name)."""
-    return Markup(f'<span class="status {escape(value)}">{escape(_words(value))}</span>')
+    return Markup('<span class="status %s">%s</span>') % (value, _words(value))
 
 
 def _review_status(value: str) -> Markup:
     """A review's standing (registry.reviews.service.standing) in words and colour, never colour
     alone: overdue, in grace (past due, not yet overdue) and due soon each have their own."""
-    mark = '<span aria-hidden="true">⚠ </span>' if value == "overdue" else ""
-    return Markup(f'<span class="status {escape(value)}">{mark}{escape(_words(value))}</span>')
+    mark = Markup('<span aria-hidden="true">⚠ </span>') if value == "overdue" else ""
+    return Markup('<span class="status %s">%s%s</span>') % (value, mark, _words(value))
 
 
 def _shown(value: Any) -> str:
