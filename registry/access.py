@@ -13,8 +13,9 @@ them. Roles that weigh every investigation or account (the authorizing official:
 RolePermissions.investigation_wide_roles, account_wide_roles) see those department-wide.
 
 `persona_visible` says the rule as one condition, for lookups of known rows;
-`visible_personas` and `visible_reviews` say the same rule as index walks, for lists: an OR of
-EXISTS sub-queries cannot be served by an index, so a list filtered by it walks every row."""
+`visible_personas`, `visible_reviews` and `visible_open_reviews` say the same rule as index
+walks, for lists: an OR of EXISTS sub-queries cannot be served by an index, so a list filtered
+by it walks every row."""
 
 from __future__ import annotations
 
@@ -155,4 +156,23 @@ def visible_reviews(me: str, unit_roles: str, *, day: str, start: str, end: str)
         UNION
         SELECT cr.id FROM units su JOIN conduct_reviews cr ON cr.unit_id = su.id AND {day} BETWEEN {start} AND {end}
          WHERE (SELECT {_holds(me, unit_roles)}) AND su.id IN {units_below(me)}
+    )"""
+
+
+def visible_open_reviews(me: str, unit_roles: str, *, due_by: str | None = None, limit: str | None = None) -> str:
+    """SQL for a relation (id, due_on) of the open conduct reviews visible to `me`, due on or
+    before `due_by` if given: the rule of `review_visible` as two index ranges by due day, the
+    handler's own (conduct_reviews_handler) and each unit's of the chain (conduct_reviews_unit_open).
+    With `limit`, each range stops after that many, the earliest due: the oldest open review is
+    the first of `limit` 1. UNION drops a review reached twice."""
+    bound = f" AND cr.due_on <= {due_by}" if due_by is not None else ""
+    first = f" ORDER BY cr.due_on LIMIT {limit}" if limit is not None else ""
+    return f"""(
+        (SELECT cr.id, cr.due_on FROM conduct_reviews cr
+          WHERE cr.handler_id = {me} AND cr.status = 'open'{bound}{first})
+        UNION
+        (SELECT t.id, t.due_on FROM units su
+           CROSS JOIN LATERAL (SELECT cr.id, cr.due_on FROM conduct_reviews cr
+                                WHERE cr.unit_id = su.id AND cr.status = 'open'{bound}{first}) t
+          WHERE (SELECT {_holds(me, unit_roles)}) AND su.id IN {units_below(me)})
     )"""

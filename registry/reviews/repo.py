@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registry.access import review_visible, visible_reviews
+from registry.access import review_visible, visible_open_reviews, visible_reviews
 from registry.status import PersonaStatus, values
 
 # The personas an open review covers: the handler's live personas in the investigation that
@@ -145,7 +145,7 @@ async def open_due_by(conn: asyncpg.Connection, me: UUID, unit_roles: list[str],
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         {_REVIEW}
-         WHERE cr.status = 'open' AND cr.due_on <= $3 AND {review_visible("cr", "$1", "$2")}
+         WHERE cr.id = ANY(ARRAY(SELECT v.id FROM {visible_open_reviews("$1", "$2", due_by="$3")} v))
          ORDER BY cr.due_on, i.case_number, cr.id
         """,
         me,
@@ -157,8 +157,7 @@ async def open_due_by(conn: asyncpg.Connection, me: UUID, unit_roles: list[str],
 
 async def oldest_open_due(conn: asyncpg.Connection, me: UUID, unit_roles: list[str]) -> date | None:
     due: date | None = await conn.fetchval(
-        f"""SELECT min(cr.due_on) FROM conduct_reviews cr
-             WHERE cr.status = 'open' AND {review_visible("cr", "$1", "$2")}""",
+        f"SELECT min(v.due_on) FROM {visible_open_reviews('$1', '$2', limit='1')} v",
         me,
         unit_roles,
     )

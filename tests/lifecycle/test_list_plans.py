@@ -125,6 +125,9 @@ class Explaining:
         self.plans.append(json.loads(out)[0]["Plan"])
         return []
 
+    async def fetchval(self, sql: str, *args: Any) -> None:
+        await self.fetch(sql, *args)
+
 
 def nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [plan, *(n for child in plan.get("Plans", []) for n in nodes(child))]
