@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -112,19 +111,43 @@ async def any_beyond(conn: asyncpg.Connection, f: AuditFilter, event_id: int, *,
     return found
 
 
-async def chain(conn: asyncpg.Connection, chunk: int = 20000) -> AsyncIterator[asyncpg.Record]:
-    """Sealed events in chain order with the text their hash covers (inside a transaction)."""
-    cursor = conn.cursor(
+async def walk(conn: asyncpg.Connection) -> asyncpg.Record:
+    """The sealed chain recomputed in one pass in the database (inside a transaction):
+    `events`, how many are sealed, and `first_bad`, the chain position (1, 2, ...) of the
+    first whose place, link to the previous event or hash does not match (NULL when none does).
+    The hash is recomputed from the stored columns, as `audit_seal()` made it."""
+    row: asyncpg.Record = await conn.fetchrow(
         """
-        SELECT e.id, e.seq, e.prev_hash, e.hash, audit_canonical(e, e.seq) AS canonical
-          FROM audit_event e
-         WHERE e.seq IS NOT NULL
-         ORDER BY e.seq
-        """,
-        prefetch=chunk,
+        WITH c AS (
+            SELECT row_number() OVER w AS position, e.seq,
+                   e.prev_hash IS DISTINCT FROM lag(e.hash, 1, sha256(''::bytea)) OVER w AS unlinked,
+                   e.hash IS DISTINCT FROM sha256(e.prev_hash || convert_to(audit_canonical(e, e.seq), 'UTF8'))
+                       AS altered
+              FROM audit_event e
+             WHERE e.seq IS NOT NULL
+            WINDOW w AS (ORDER BY e.seq)
+        )
+        SELECT count(*) AS events, min(position) FILTER (WHERE seq <> position OR unlinked OR altered) AS first_bad
+          FROM c
+        """
     )
-    async for row in cursor:
-        yield row
+    return row
+
+
+async def sealed_from(conn: asyncpg.Connection, seq: int) -> asyncpg.Record:
+    """The first sealed event at or after `seq`, with the text its hash covers."""
+    row: asyncpg.Record = await conn.fetchrow(
+        """SELECT e.id, e.seq, e.prev_hash, e.hash, audit_canonical(e, e.seq) AS canonical
+             FROM audit_event e WHERE e.seq >= $1 ORDER BY e.seq LIMIT 1""",
+        seq,
+    )
+    return row
+
+
+async def sealed_at(conn: asyncpg.Connection, seqs: list[int]) -> dict[int, asyncpg.Record]:
+    """The sealed events at chain positions `seqs` (id and hash), by position."""
+    rows = await conn.fetch("SELECT id, seq, hash FROM audit_event WHERE seq = ANY($1::bigint[])", seqs)
+    return {r["seq"]: r for r in rows}
 
 
 async def head(conn: asyncpg.Connection) -> asyncpg.Record | None:

@@ -116,44 +116,36 @@ def record_failure(
 
 
 async def verify(conn: asyncpg.Connection, checkpoints: Sequence[Checkpoint] = ()) -> VerifyResult:
-    """Seal what is committed, then walk the chain from its start, recomputing every hash;
-    the chain must also pass through every checkpoint's head (registry.audit.checkpoint)."""
+    """Seal what is committed, then walk the chain from its start, recomputing every hash (in
+    the database, in one pass: registry.audit.repo.walk); the chain must also pass through every
+    checkpoint's head (registry.audit.checkpoint)."""
     try:
         await repo.seal(conn)
     except asyncpg.RaiseError as exc:  # audit_seal() refuses to extend a chain whose head is gone
         return VerifyResult(ok=False, events=0, reason=str(exc))
-    anchors: dict[int, list[Checkpoint]] = {}
-    for checkpoint in checkpoints:
-        anchors.setdefault(checkpoint.events, []).append(checkpoint)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await repo.head(conn)
-        expected_prev = _GENESIS
-        expected_seq = 1
-        count = 0
-        async for row in repo.chain(conn):
-            problem = None
-            if row["seq"] != expected_seq:
-                problem = f"chain position {expected_seq} is missing"
-            elif bytes(row["prev_hash"]) != expected_prev:
-                problem = "link to the previous event does not match"
-            else:
-                digest = hashlib.sha256(expected_prev + row["canonical"].encode()).digest()
-                if digest != bytes(row["hash"]):
-                    problem = "event content does not match its hash"
-                else:
-                    problem = _off_anchor(anchors.get(expected_seq, []), digest)
+        walked = await repo.walk(conn)
+        # Up to the first bad event (or the end), every event sits at its own position.
+        good = walked["first_bad"] - 1 if walked["first_bad"] is not None else walked["events"]
+        anchored = sorted({c.events for c in checkpoints if 0 < c.events <= good} | ({good} if good else set()))
+        at = await repo.sealed_at(conn, anchored)
+        # A checkpoint the chain does not pass through, before any other fault.
+        for position in anchored:
+            problem = _off_anchor([c for c in checkpoints if c.events == position], bytes(at[position]["hash"]))
             if problem:
-                return VerifyResult(ok=False, events=count, first_bad_event=row["id"], reason=problem)
-            expected_prev = bytes(row["hash"])
-            expected_seq += 1
-            count += 1
+                return VerifyResult(ok=False, events=position - 1, first_bad_event=at[position]["id"], reason=problem)
+        if walked["first_bad"] is not None:
+            return await _first_fault(conn, walked["first_bad"], bytes(at[good]["hash"]) if good else _GENESIS)
+        count = walked["events"]
+        last = bytes(at[count]["hash"]) if count else _GENESIS
         # A missing head row is tampering too (its table refuses DELETE and TRUNCATE).
-        if head is None or head["seq"] != count or bytes(head["hash"]) != expected_prev:
+        if head is None or head["seq"] != count or bytes(head["hash"]) != last:
             return VerifyResult(
                 ok=False, events=count, reason="the chain's recorded head does not match its last event"
             )
         beyond = [c for c in checkpoints if c.events > count] + [
-            c for c in anchors.get(0, []) if c.hash != _GENESIS.hex()
+            c for c in checkpoints if c.events == 0 and c.hash != _GENESIS.hex()
         ]
         if beyond:
             return VerifyResult(
@@ -161,7 +153,19 @@ async def verify(conn: asyncpg.Connection, checkpoints: Sequence[Checkpoint] = (
                 events=count,
                 reason=f"the chain does not hold the {beyond[0].describe()}: events were removed and the chain rebuilt",
             )
-        return VerifyResult(ok=True, events=count, head=expected_prev.hex(), checkpoints=len(checkpoints) or None)
+        return VerifyResult(ok=True, events=count, head=last.hex(), checkpoints=len(checkpoints) or None)
+
+
+async def _first_fault(conn: asyncpg.Connection, position: int, expected_prev: bytes) -> VerifyResult:
+    """What is wrong with the event at chain position `position`, the first that fails."""
+    row = await repo.sealed_from(conn, position)
+    if row["seq"] != position:
+        problem = f"chain position {position} is missing"
+    elif bytes(row["prev_hash"]) != expected_prev:
+        problem = "link to the previous event does not match"
+    else:
+        problem = "event content does not match its hash"
+    return VerifyResult(ok=False, events=position - 1, first_bad_event=row["id"], reason=problem)
 
 
 def _off_anchor(anchors: list[Checkpoint], digest: bytes) -> str | None:
