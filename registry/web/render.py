@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -79,11 +80,11 @@ def _shown_in(zone: ZoneInfo) -> dict[str, Callable[..., str]]:
             # A <time> element, which the stylesheet keeps on one line.
             shown = local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or str(zone))
             return Markup('<time datetime="{}">{}</time>').format(local.isoformat(), shown)
-        return value.strftime("%Y-%m-%d")
+        return value.isoformat()  # YYYY-MM-DD, as strftime would, at a fraction of its cost
 
     def day(value: datetime | date | None) -> str:
         if isinstance(value, datetime):
-            return value.astimezone(zone).strftime("%Y-%m-%d")
+            return value.astimezone(zone).date().isoformat()
         return when(value)
 
     def time(value: datetime) -> str:
@@ -101,11 +102,14 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
+# Statuses and standings are a handful of fixed words, so their markup is made once each.
+@functools.lru_cache(maxsize=64)
 def _status(value: str) -> Markup:
     """A status in words and colour (the stylesheet's class of the same name)."""
     return Markup('<span class="status %s">%s</span>') % (value, _words(value))
 
 
+@functools.lru_cache(maxsize=64)
 def _review_status(value: str) -> Markup:
     """A review's standing (registry.reviews.service.standing) in words and colour, never colour
     alone: overdue, in grace (past due, not yet overdue) and due soon each have their own."""
