@@ -162,7 +162,7 @@ def visible_reviews(me: str, unit_roles: str, *, day: str, start: str, end: str)
 def visible_open_reviews(me: str, unit_roles: str, *, due_by: str | None = None, limit: str | None = None) -> str:
     """SQL for a relation (id, due_on) of the open conduct reviews visible to `me`, due on or
     before `due_by` if given: the rule of `review_visible` as two index ranges by due day, the
-    handler's own (conduct_reviews_handler) and each unit's of the chain (conduct_reviews_unit_open).
+    handler's own (conduct_reviews_handler_open) and each unit's of the chain (conduct_reviews_unit_open).
     With `limit`, each range stops after that many, the earliest due: the oldest open review is
     the first of `limit` 1. UNION drops a review reached twice."""
     bound = f" AND cr.due_on <= {due_by}" if due_by is not None else ""

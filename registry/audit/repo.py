@@ -134,12 +134,11 @@ async def walk(conn: asyncpg.Connection) -> asyncpg.Record:
     return row
 
 
-async def sealed_from(conn: asyncpg.Connection, seq: int) -> asyncpg.Record:
-    """The first sealed event at or after `seq`, with the text its hash covers."""
+async def sealed_at_position(conn: asyncpg.Connection, position: int) -> asyncpg.Record:
+    """The sealed event at chain position `position` (1, 2, ...), in seq order."""
     row: asyncpg.Record = await conn.fetchrow(
-        """SELECT e.id, e.seq, e.prev_hash, e.hash, audit_canonical(e, e.seq) AS canonical
-             FROM audit_event e WHERE e.seq >= $1 ORDER BY e.seq LIMIT 1""",
-        seq,
+        "SELECT id, seq, prev_hash, hash FROM audit_event WHERE seq IS NOT NULL ORDER BY seq OFFSET $1 - 1 LIMIT 1",
+        position,
     )
     return row
 

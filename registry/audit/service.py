@@ -158,7 +158,7 @@ async def verify(conn: asyncpg.Connection, checkpoints: Sequence[Checkpoint] = (
 
 async def _first_fault(conn: asyncpg.Connection, position: int, expected_prev: bytes) -> VerifyResult:
     """What is wrong with the event at chain position `position`, the first that fails."""
-    row = await repo.sealed_from(conn, position)
+    row = await repo.sealed_at_position(conn, position)
     if row["seq"] != position:
         problem = f"chain position {position} is missing"
     elif bytes(row["prev_hash"]) != expected_prev:

@@ -180,6 +180,16 @@ async def test_verify_finds_a_deleted_event(world: World) -> None:
     assert body["first_bad_event"] == following
 
 
+async def test_verify_finds_an_event_moved_to_the_front_of_the_chain(world: World) -> None:
+    auditor, victim = await tampered(world, "UPDATE audit_event SET seq = 0 WHERE id = $1")
+
+    body = (await auditor.get("/api/audit/verify")).json()
+
+    assert body["ok"] is False
+    assert body["first_bad_event"] == victim
+    assert body["reason"] == "chain position 1 is missing"
+
+
 async def test_the_audit_log_pages_newest_first_with_a_cursor(world: World) -> None:
     auditor = await world.signin(await world.user("aud", "auditor"))
     for _ in range(6):

@@ -105,7 +105,7 @@ async def test_what_needs_action_reads_only_the_callers_open_reviews(world: Worl
     db = world.db
     # OPEN investigations, every other one Narcotics', each with an open review of one of
     # HANDLERS detectives (cloned from Dave), due a day apart, and years of cancelled ones; Dana
-    # has one open review, due after all of theirs.
+    # has one open review, due after all of theirs, and years of cancelled ones before it.
     await db.execute(
         """
         INSERT INTO investigations (case_number, title, purpose, necessity, proportionality, collateral_intrusion,
@@ -139,6 +139,8 @@ async def test_what_needs_action_reads_only_the_callers_open_reviews(world: Worl
           FROM i JOIN h ON h.k = i.g % $3, generate_series(1, 20) n
         UNION ALL
         SELECT $1::uuid, $2::uuid, DATE '2026-01-01' + $4::int + 10, 'open', now(), now()
+        UNION ALL
+        SELECT $1::uuid, $2::uuid, DATE '2016-01-01' + 10 * n, 'cancelled', now(), now() FROM generate_series(1, 300) n
         """,
         uuid.UUID(t.investigation_id),
         t.detective.id,
