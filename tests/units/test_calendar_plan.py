@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
 from registry.access import review_visible
 from registry.reviews import repo
 from registry.runtime import runtime_of
-from tests.harness import World
+from tests.harness import Person, World
 from tests.lifecycle.test_list_plans import Explaining, nodes
-from tests.personas.helpers import team
+from tests.personas.helpers import Team, team
 
 REVIEWS = 4000
 DAYS = 3650
@@ -27,8 +28,9 @@ OPEN = 200
 HANDLERS = 40
 
 
-@pytest.mark.parametrize("plan_cache_mode", ["force_custom_plan", "force_generic_plan"])
-async def test_the_calendar_reads_only_the_reviews_in_its_range(world: World, plan_cache_mode: str) -> None:
+async def narcotics_and_cases(world: World, prefix: str, first: int, last: int) -> tuple[Team, Person]:
+    """Dana's team; Sue, supervisor of a Narcotics unit; and investigations `prefix`first to
+    `prefix`last cloned from Dana's, the even-numbered ones Narcotics'."""
     t = await team(world)
     sue = await world.user("sue", "supervisor")
     admin = await world.signin(await world.user("ada", "administrator"))
@@ -37,18 +39,34 @@ async def test_the_calendar_reads_only_the_reviews_in_its_range(world: World, pl
     narcotics = uuid.UUID(response.json()["id"])
     response = await admin.put(f"/api/users/{sue.id}/units", json={"unit_ids": [str(narcotics)]})
     assert response.status_code == 200, response.text
-    db = world.db
-    await db.execute(
+    await world.db.execute(
         """
         INSERT INTO investigations (case_number, title, purpose, necessity, proportionality, collateral_intrusion,
                                     opened_by, created_at, unit_id)
-        SELECT 'cal-' || g, title, purpose, necessity, proportionality, collateral_intrusion, opened_by, created_at,
+        SELECT $3 || g, title, purpose, necessity, proportionality, collateral_intrusion, opened_by, created_at,
                CASE WHEN g % 2 = 0 THEN $2 ELSE unit_id END
-          FROM investigations, generate_series(0, 19) g WHERE id = $1
+          FROM investigations, generate_series($4::int, $5::int) g WHERE id = $1
         """,
         uuid.UUID(t.investigation_id),
         narcotics,
+        prefix,
+        first,
+        last,
     )
+    return t, sue
+
+
+def _examined(plan: dict[str, Any]) -> int:
+    """Rows the plan read from conduct_reviews, none of them by reading the table through."""
+    scans = [n for n in nodes(plan) if n.get("Relation Name") == "conduct_reviews" and n["Actual Loops"]]
+    assert scans and all(n["Node Type"] != "Seq Scan" for n in scans), [n.get("Index Name") for n in scans]
+    return sum((n["Actual Rows"] + n.get("Rows Removed by Filter", 0)) * n["Actual Loops"] for n in scans)
+
+
+@pytest.mark.parametrize("plan_cache_mode", ["force_custom_plan", "force_generic_plan"])
+async def test_the_calendar_reads_only_the_reviews_in_its_range(world: World, plan_cache_mode: str) -> None:
+    t, sue = await narcotics_and_cases(world, "cal-", 0, 19)
+    db = world.db
     # Ten years of cancelled reviews (any number per handler and investigation), a day apart.
     await db.execute(
         """
@@ -71,12 +89,7 @@ async def test_the_calendar_reads_only_the_reviews_in_its_range(world: World, pl
     for who in (sue, t.supervisor, t.detective):
         explaining = Explaining(db)
         await repo.in_range(explaining, who.id, unit_roles, start, end, cancelled=True)  # type: ignore[arg-type]
-        scans = [
-            n for n in nodes(explaining.plans[0]) if n.get("Relation Name") == "conduct_reviews" and n["Actual Loops"]
-        ]
-        assert scans, who.username
-        assert all(n["Node Type"] != "Seq Scan" for n in scans), (who.username, plan_cache_mode, scans)
-        examined = sum((n["Actual Rows"] + n.get("Rows Removed by Filter", 0)) * n["Actual Loops"] for n in scans)
+        examined = _examined(explaining.plans[0])
         assert examined <= 4 * in_range, (who.username, plan_cache_mode, examined)
     # And the rule's answer: Sue sees Narcotics' half, the department's supervisor all of them.
     rows = {
@@ -86,38 +99,14 @@ async def test_the_calendar_reads_only_the_reviews_in_its_range(world: World, pl
     assert 0 < len(rows["sue"]) < len(rows["sam"])
 
 
-def _examined(plan: dict[str, object]) -> int:
-    scans = [n for n in nodes(plan) if n.get("Relation Name") == "conduct_reviews" and n["Actual Loops"]]
-    assert scans and all(n["Node Type"] != "Seq Scan" for n in scans), [n.get("Index Name") for n in scans]
-    return sum((n["Actual Rows"] + n.get("Rows Removed by Filter", 0)) * n["Actual Loops"] for n in scans)
-
-
 @pytest.mark.parametrize("plan_cache_mode", ["force_custom_plan", "force_generic_plan"])
 async def test_what_needs_action_reads_only_the_callers_open_reviews(world: World, plan_cache_mode: str) -> None:
-    t = await team(world)
-    sue, dave = await world.user("sue", "supervisor"), await world.user("dave", "detective")
-    admin = await world.signin(await world.user("ada", "administrator"))
-    response = await admin.post("/api/units", json={"name": "Narcotics"})
-    assert response.status_code == 201, response.text
-    narcotics = uuid.UUID(response.json()["id"])
-    response = await admin.put(f"/api/users/{sue.id}/units", json={"unit_ids": [str(narcotics)]})
-    assert response.status_code == 200, response.text
+    t, sue = await narcotics_and_cases(world, "due-", 1, OPEN)
+    dave = await world.user("dave", "detective")
     db = world.db
-    # OPEN investigations, every other one Narcotics', each with an open review of one of
-    # HANDLERS detectives (cloned from Dave), due a day apart, and years of cancelled ones; Dana
-    # has one open review, due after all of theirs, and years of cancelled ones before it.
-    await db.execute(
-        """
-        INSERT INTO investigations (case_number, title, purpose, necessity, proportionality, collateral_intrusion,
-                                    opened_by, created_at, unit_id)
-        SELECT 'due-' || g, title, purpose, necessity, proportionality, collateral_intrusion, opened_by, created_at,
-               CASE WHEN g % 2 = 0 THEN $2 ELSE unit_id END
-          FROM investigations, generate_series(1, $3) g WHERE id = $1
-        """,
-        uuid.UUID(t.investigation_id),
-        narcotics,
-        OPEN,
-    )
+    # Each of those investigations has an open review of one of HANDLERS detectives (cloned
+    # from Dave), due a day apart, and years of cancelled ones; Dana has one open review, due
+    # after all of theirs, and years of cancelled ones before it.
     await db.execute(
         """
         INSERT INTO users (id, username, display_name, roles, password_hash, active, created_at, updated_at)
