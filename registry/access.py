@@ -105,19 +105,23 @@ def visible_personas(me: str, unit_roles: str, *, where: Sequence[str], limit: s
     index, stopped after `limit` rows: the unit chain walks each of its units (one walk per
     unit, of personas_unit_page or personas_unit_status_page); anyone walks the personas they
     handle, and each of their investigations' personas (one walk per investigation). The
-    newest `limit` of the union are the newest `limit` visible; UNION drops a persona reached
-    twice."""
+    newest `limit` of the walks are the newest `limit` visible.
+
+    A persona reached twice (its handler's walk and its team's) is dropped by DISTINCT ON over
+    the sort the ORDER BY needs anyway, not by UNION: a generic plan (registry.db.pool) cannot
+    know how short each walk is, and sizes a UNION's hash table for every persona of every
+    unit below (a megabyte zeroed on every request, at any size)."""
     filters = "".join(f" AND {w}" for w in where)
     return f"""(
-        SELECT v.id, v.created_at FROM (
+        SELECT DISTINCT ON (v.created_at, v.id) v.id, v.created_at FROM (
             (SELECT t.id, t.created_at FROM units su
                CROSS JOIN LATERAL (SELECT p.id, p.created_at FROM personas p
                                     WHERE p.unit_id = su.id{filters} {_NEWEST_FIRST} LIMIT {limit}) t
               WHERE (SELECT {_holds(me, unit_roles)}) AND su.id IN {units_below(me)})
-            UNION
+            UNION ALL
             (SELECT p.id, p.created_at FROM personas p
               WHERE {_handles("p", me)}{filters} {_NEWEST_FIRST} LIMIT {limit})
-            UNION
+            UNION ALL
             (SELECT t.id, t.created_at FROM investigation_members nm
                CROSS JOIN LATERAL (SELECT p.id, p.created_at FROM personas p
                                     WHERE p.investigation_id = nm.investigation_id{filters}
