@@ -10,7 +10,6 @@ rotate` re-encrypts (registry.keys).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 from collections.abc import Sequence
@@ -115,8 +114,8 @@ class Keyring:
         """Keyed digest for exact-match lookups of a name, by its confusable skeleton: insensitive
         to case, spacing, invisible characters and look-alike letters (registry.identifiers)."""
         normal = skeleton(value)
-        return hmac.new(self._index_key, f"{scope}\x00{normal}".encode(), hashlib.sha256).digest()
+        return hmac.digest(self._index_key, f"{scope}\x00{normal}".encode(), "sha256")
 
     def digest(self, secret: str) -> bytes:
         """Keyed digest of a high-entropy secret (session token, recovery code)."""
-        return hmac.new(self._digest_key, secret.encode(), hashlib.sha256).digest()
+        return hmac.digest(self._digest_key, secret.encode(), "sha256")

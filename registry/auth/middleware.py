@@ -8,9 +8,6 @@ a first, so no burst of requests can exhaust the pool against itself."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,10 +25,9 @@ class SessionMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         runtime = runtime_of(scope["litestar_app"].state)
-        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         client = scope.get("client")
         now = runtime.clock.now()
-        token = connection.cookies.get(sessions.COOKIE)
+        token = session_token(scope)
         user = None
         if token:
             async with pooled(runtime) as conn:
@@ -48,6 +44,19 @@ class SessionMiddleware(ASGIMiddleware):
             await send(message)
 
         await next_app(scope, receive, send_after_deferred)
+
+
+def session_token(scope: Scope) -> str | None:
+    """The session cookie's value, read from the raw Cookie headers: what Litestar's parse of
+    every header and cookie would give for a token of ours (URL-safe characters, never quoted),
+    at a fraction of the cost on every request."""
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            for pair in value.decode("latin-1").split(";"):
+                key, _, found = pair.partition("=")
+                if key.strip() == sessions.COOKIE:
+                    return found.strip() or None
+    return None
 
 
 async def _run_deferred(runtime: Runtime, ctx: RequestContext) -> None:
