@@ -177,11 +177,14 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
 
 
 def _check_permissions(app: Litestar) -> None:
-    """Deny by default: a route without a declared permission stops the service from starting."""
+    """Deny by default: a route without a declared permission, or whose own `before_request`
+    would replace the permission check (registry.auth.guards), stops the service from starting."""
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
             if isinstance(handler, HTTPRouteHandler) and "OPTIONS" not in handler.http_methods:
                 permission_of(handler)
+                if any(layer.before_request is not None for layer in handler.ownership_layers[1:]):
+                    raise RuntimeError(f"route {handler} has a before_request of its own: no permission check")
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None) -> Runtime:
@@ -228,7 +231,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
             "ctx": Provide(provide_ctx, sync_to_thread=False),
             "user": Provide(provide_user, sync_to_thread=False),
         },
-        guards=[require_permission],
+        before_request=require_permission,
         # Browser forms carry a CSRF token bound to the session; the JSON API, feeds and probes
         # are excluded (the API requires application/json bodies instead).
         middleware=[ObservabilityMiddleware(), EdgeMiddleware(), SessionMiddleware(), SessionCSRFMiddleware()],

@@ -1,12 +1,18 @@
-"""Deny by default: every route names one permission in its `opt`, and this guard enforces it.
+"""Deny by default: every route names one permission in its `opt`, and `require_permission`
+enforces it.
 
-A refusal is audited on its own connection (the request's transaction never starts)."""
+It is the app's `before_request` hook rather than a guard: it runs at the same point (after the
+middlewares, before the handler's parameters and dependencies are read), but Litestar calls
+each guard with a copy of the route handler, a cost on every request. A router or handler with
+a `before_request` of its own would replace it, so the app refuses to start with one
+(registry.app). A refusal is audited on its own connection (the request's transaction never
+starts)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar.connection import ASGIConnection
+from litestar import Request
 from litestar.handlers.base import BaseRouteHandler
 
 from registry.audit.actions import Action
@@ -30,11 +36,11 @@ def permission_of(handler: BaseRouteHandler) -> Permission:
     return permission
 
 
-async def require_permission(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    permission = permission_of(handler)
+async def require_permission(request: Request[Any, Any, Any]) -> None:
+    permission = permission_of(request.route_handler)
     if permission is Permission.PUBLIC:
         return
-    ctx: RequestContext = connection.scope["state"]["ctx"]
+    ctx: RequestContext = request.scope["state"]["ctx"]
     user = ctx.user
     if permission is Permission.MFA_PENDING:
         if user is None or user.stage != "password":
@@ -49,7 +55,7 @@ async def require_permission(connection: ASGIConnection[Any, Any, Any, Any], han
             ctx,
             Action.ACCESS_DENIED,
             outcome="denied",
-            details={"permission": permission.value, "route": connection.scope.get("path_template", "")},
+            details={"permission": permission.value, "route": request.scope.get("path_template", "")},
         )
         roles = ", ".join(user.roles) or "none"
         raise NotPermitted(
