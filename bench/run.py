@@ -582,6 +582,11 @@ class Pair:
     registry: Load
     bare: Load
 
+    @property
+    def share(self) -> float:
+        """The registry's req/s over the bare app's."""
+        return self.registry.rps / self.bare.rps if self.bare.rps else math.nan
+
 
 def measure(
     binary: str, registry: Server, bare: Server, case: Case, w: World, seconds: float, connections: int, rounds: int
@@ -955,13 +960,17 @@ def run(args: argparse.Namespace, binary: str, workdir: Path, servers: list[Serv
         small, large = min(flat), max(flat)
         table(
             f"Flat from {small:,} to {large:,}: registry figures at {large:,} over {small:,}",
-            ["case", "req/s ratio", "p50 ratio", "p99 ratio"],
+            # The sizes are measured minutes apart: the bare app's own change (it does about the
+            # same work at every size) shows how much the machine itself changed meanwhile.
+            ["case", "req/s ratio", "p50 ratio", "p99 ratio", "bare req/s ratio", "registry/bare ratio"],
             [
                 [
                     name,
                     ratio(flat[large][name].registry.rps, p.registry.rps),
                     ratio(flat[large][name].registry.p50, p.registry.p50),
                     ratio(flat[large][name].registry.p99, p.registry.p99),
+                    ratio(flat[large][name].bare.rps, p.bare.rps),
+                    ratio(flat[large][name].share, p.share),
                 ]
                 for name, p in flat[small].items()
             ],
