@@ -49,7 +49,7 @@ class SessionMiddleware(ASGIMiddleware):
 def session_token(scope: Scope) -> str | None:
     """The session cookie's value, read from the raw Cookie headers: what Litestar's parse of
     every header and cookie would give for a token of ours (URL-safe characters, never quoted),
-    at a fraction of the cost on every request."""
+    at a fraction of the cost on every request. Sent twice, the first counts."""
     for name, value in scope["headers"]:
         if name == b"cookie":
             for pair in value.decode("latin-1").split(";"):
