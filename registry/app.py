@@ -14,8 +14,8 @@ from litestar import Litestar, Request, Response, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
+from litestar.routes import HTTPRoute
 
 from registry.accounts.routes import routes as account_routes
 from registry.activity.routes import routes as activity_routes
@@ -177,14 +177,20 @@ async def _lifespan(app: Litestar) -> AsyncGenerator[None, None]:
 
 
 def _check_permissions(app: Litestar) -> None:
-    """Deny by default: a route without a declared permission, or whose own `before_request`
-    would replace the permission check (registry.auth.guards), stops the service from starting."""
+    """Deny by default: the service does not start with a route the permission check
+    (registry.auth.guards, a `before_request` hook) would not see or could not judge: one
+    without a declared permission, one with a `before_request` of its own (which would replace
+    the check), one whose answers are cached (served before the hook runs), and any route that
+    is not plain HTTP (a websocket or a mounted ASGI app: the hook runs for HTTP only)."""
     for route in app.routes:
-        for handler in getattr(route, "route_handlers", []):
-            if isinstance(handler, HTTPRouteHandler) and "OPTIONS" not in handler.http_methods:
-                permission_of(handler)
-                if any(layer.before_request is not None for layer in handler.ownership_layers[1:]):
-                    raise RuntimeError(f"route {handler} has a before_request of its own: no permission check")
+        if not isinstance(route, HTTPRoute):
+            raise RuntimeError(f"route {route.path} is not plain HTTP: no permission check would run")
+        for handler in route.route_handlers:
+            permission_of(handler)
+            if any(layer.before_request is not None for layer in handler.ownership_layers[1:]):
+                raise RuntimeError(f"route {handler} has a before_request of its own: no permission check")
+            if handler.cache:
+                raise RuntimeError(f"route {handler} caches its answers: they would skip the permission check")
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, policy: Policy | None = None) -> Runtime:

@@ -108,9 +108,10 @@ def provide_ctx(request: Request[Any, Any, Any], runtime: RuntimeDep) -> Request
 
 
 def provide_user(ctx: Ctx) -> CurrentUser:
-    """The signed-in user; the guard has already refused requests without one."""
+    """The signed-in user; the permission check (registry.auth.guards) has already refused
+    requests without one."""
     user = ctx.user
-    if user is None:  # pragma: no cover - guards run first
+    if user is None:  # pragma: no cover - the permission check runs first
         raise RuntimeError("route needs a user but its permission let an anonymous request through")
     return user
 

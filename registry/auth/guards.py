@@ -1,12 +1,13 @@
 """Deny by default: every route names one permission in its `opt`, and `require_permission`
 enforces it.
 
-It is the app's `before_request` hook rather than a guard: it runs at the same point (after the
-middlewares, before the handler's parameters and dependencies are read), but Litestar calls
-each guard with a copy of the route handler, a cost on every request. A router or handler with
-a `before_request` of its own would replace it, so the app refuses to start with one
-(registry.app). A refusal is audited on its own connection (the request's transaction never
-starts)."""
+It is the app's `before_request` hook rather than a guard, because Litestar calls each guard
+with a copy of the route handler, a cost on every request. It runs after the middlewares and
+before the handler's parameters and dependencies are read, where a guard ran, with two
+differences the app refuses to start with (registry.app): a router or handler with a
+`before_request` of its own would replace it, and a cached answer is served before it runs
+(guards also ran for websockets and mounted ASGI apps; the registry has neither). A refusal is
+audited on its own connection (the request's transaction never starts)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.handlers.base import BaseRouteHandler
+from litestar.handlers.http_handlers import HTTPRouteHandler
 
 from registry.audit.actions import Action
 from registry.audit.service import record_failure
@@ -31,6 +33,11 @@ REPLACE_TEMPORARY_FIRST = (
 
 def permission_of(handler: BaseRouteHandler) -> Permission:
     permission = handler.opt.get("permission")
+    if permission is None and isinstance(handler, HTTPRouteHandler) and handler.http_methods == {"OPTIONS"}:
+        # Litestar answers OPTIONS on every path itself, with the methods the path allows and
+        # nothing else (a browser's preflight carries no credentials). Any other route, an
+        # OPTIONS one written here included, names its permission.
+        return Permission.PUBLIC
     if not isinstance(permission, Permission):
         raise RuntimeError(f"route {handler} declares no permission (deny by default)")
     return permission
