@@ -47,15 +47,16 @@ class SessionMiddleware(ASGIMiddleware):
 
 
 def session_token(scope: Scope) -> str | None:
-    """The session cookie's value, read from the raw Cookie headers: what Litestar's parse of
-    every header and cookie would give for a token of ours (URL-safe characters, never quoted),
-    at a fraction of the cost on every request. Sent twice, the first counts."""
+    """The session cookie's value, read from the raw Cookie headers: for a token of ours
+    (URL-safe characters, never quoted) what Litestar's cookie map would hold, without building
+    the request's header and cookie maps on every request. Sent twice, the first non-empty value
+    counts (Litestar's map read the first Cookie header only and kept its last value)."""
     for name, value in scope["headers"]:
         if name == b"cookie":
             for pair in value.decode("latin-1").split(";"):
                 key, _, found = pair.partition("=")
-                if key.strip() == sessions.COOKIE:
-                    return found.strip() or None
+                if key.strip() == sessions.COOKIE and found.strip():
+                    return found.strip()
     return None
 
 

@@ -138,3 +138,20 @@ async def test_the_session_token_is_stored_only_as_a_digest(world: World) -> Non
     assert rows
     assert all(token.encode() not in bytes(r["token_hash"]) for r in rows)
     assert world.keyring.digest(token) in [bytes(r["token_hash"]) for r in rows]
+
+
+async def test_the_session_cookie_is_found_among_others_and_only_under_its_own_name(world: World) -> None:
+    dana = await world.user("dana", "detective")
+    token = (await world.signin(dana)).cookies.get("registry_session")
+    stranger = world.client()
+
+    async def me(cookie: str) -> int:
+        return (await stranger.get("/api/me", headers={"cookie": cookie})).status_code
+
+    assert await me(f"theme=dark; registry_session={token} ; lang=en") == 200
+    # An empty one first (a stale cookie of another path): the one with a value counts.
+    assert await me(f"registry_session=; registry_session={token}") == 200
+    assert await me(f"xregistry_session={token}") == 401
+    assert await me(f"registry_session_old={token}") == 401
+    assert await me("registry_session=") == 401
+    assert await me(f"registry_session={token[:-1]}") == 401
