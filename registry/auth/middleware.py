@@ -55,8 +55,8 @@ def session_token(scope: Scope) -> str | None:
         if name == b"cookie":
             for pair in value.decode("latin-1").split(";"):
                 key, _, found = pair.partition("=")
-                if key.strip() == sessions.COOKIE and found.strip():
-                    return found.strip()
+                if key.strip() == sessions.COOKIE and (token := found.strip()):
+                    return token
     return None
 
 
