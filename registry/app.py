@@ -28,7 +28,14 @@ from registry.auth.passwords import Hasher
 from registry.auth.routes import routes as auth_routes
 from registry.clock import Clock, OffsetClock
 from registry.crypto import Keyring
-from registry.db.pool import CONNECTION_LOST, UNAVAILABLE, create_pool, provide_autocommit, provide_db
+from registry.db.pool import (
+    CONNECTION_LOST,
+    UNAVAILABLE,
+    create_pool,
+    mark_connection_takers,
+    provide_autocommit,
+    provide_db,
+)
 from registry.disclosure.routes import routes as disclosure_routes
 from registry.edge import MAX_BODY, EdgeMiddleware
 from registry.equipment.routes import routes as equipment_routes
@@ -279,4 +286,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None, policy: Policy
         logging_config=None,
     )
     _check_permissions(app)
+    mark_connection_takers(h for route in app.routes if isinstance(route, HTTPRoute) for h in route.route_handlers)
     return app

@@ -1,20 +1,24 @@
 """Per request: the caller's session and the request context; afterwards, the writes that
 must outlive the request's transaction.
 
-No connection is held across the request: one is borrowed to check the session, the handler's
-transaction borrows its own, and the deferred writes (failed attempts, refusals) borrow one
-after that transaction has ended. A request never waits for a second connection while holding
-a first, so no burst of requests can exhaust the pool against itself."""
+A signed-in request borrows one pooled connection (registry.db.pool.RequestConnection): its
+session is checked on it, a handler that takes the request's connection runs on it, and the
+deferred writes (failed attempts, refusals) run on it once the handler's transaction has
+ended, before the answer leaves. For any other handler (one that hashes a password, for one)
+it is given back before the handler runs. A request never waits for a second connection while
+holding a first, so no burst of requests can exhaust the pool against itself."""
 
 from __future__ import annotations
 
+import asyncpg
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry.auth import sessions
+from registry.db.pool import REQUEST_CONNECTION, TAKES_CONNECTION, RequestConnection, lost_is_unavailable
 from registry.db.pool import connection as pooled
-from registry.runtime import RequestContext, Runtime, runtime_of
+from registry.runtime import Deferred, RequestContext, Runtime, runtime_of
 
 
 class SessionMiddleware(ASGIMiddleware):
@@ -28,22 +32,35 @@ class SessionMiddleware(ASGIMiddleware):
         client = scope.get("client")
         now = runtime.clock.now()
         token = session_token(scope)
-        user = None
-        if token:
-            async with pooled(runtime) as conn:
-                user = await sessions.authenticate(conn, runtime, token, now)
         state = scope["state"]
-        ctx = RequestContext(
-            now=now, ip=client[0] if client else None, request_id=state.get("request_id", ""), user=user
-        )
-        state["ctx"] = ctx
+        lease = RequestConnection(runtime)
+        try:
+            user = None
+            if token:
+                conn = await lease.borrow()
+                with lost_is_unavailable(conn):
+                    user = await sessions.authenticate(conn, runtime, token, now)
+                if scope["route_handler"].opt.get(TAKES_CONNECTION):
+                    state[REQUEST_CONNECTION] = conn
+                else:
+                    await lease.give_back()
+            ctx = RequestContext(
+                now=now, ip=client[0] if client else None, request_id=state.get("request_id", ""), user=user
+            )
+            state["ctx"] = ctx
 
-        async def send_after_deferred(message: Message) -> None:
-            if message["type"] == "http.response.start" and ctx.deferred:
-                await _run_deferred(runtime, ctx)
-            await send(message)
+            async def send_after_deferred(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    state.pop(REQUEST_CONNECTION, None)
+                    if ctx.deferred:
+                        await _run_deferred(runtime, ctx, lease)
+                    await lease.give_back()
+                await send(message)
 
-        await next_app(scope, receive, send_after_deferred)
+            await next_app(scope, receive, send_after_deferred)
+        finally:
+            state.pop(REQUEST_CONNECTION, None)
+            await lease.give_back()
 
 
 def session_token(scope: Scope) -> str | None:
@@ -60,10 +77,21 @@ def session_token(scope: Scope) -> str | None:
     return None
 
 
-async def _run_deferred(runtime: Runtime, ctx: RequestContext) -> None:
+async def _run_deferred(runtime: Runtime, ctx: RequestContext, lease: RequestConnection) -> None:
+    """Each deferred write in a transaction of its own: on the request's connection if it is
+    still fit, else (once that one is given back) on another."""
     actions = list(ctx.deferred)
     ctx.deferred.clear()
-    async with pooled(runtime) as conn:
-        for action in actions:
-            async with conn.transaction():
-                await action(conn)
+    conn = lease.fit()
+    if conn is not None:
+        await _each_in_transaction(conn, actions)
+        return
+    await lease.give_back()
+    async with pooled(runtime) as fresh:
+        await _each_in_transaction(fresh, actions)
+
+
+async def _each_in_transaction(conn: asyncpg.Connection, actions: list[Deferred]) -> None:
+    for action in actions:
+        async with conn.transaction():
+            await action(conn)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import asyncpg
 import msgspec
 from litestar import Request
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 
 from registry.runtime import Ctx, Runtime, RuntimeDep
 
@@ -89,40 +90,102 @@ async def connection(runtime: Runtime) -> AsyncIterator[asyncpg.Connection]:
     failure audits): an error on a connection the server dropped is the database being
     unavailable (503), not a bug."""
     async with runtime.db_pool().acquire() as conn:
-        try:
+        with lost_is_unavailable(conn):
             yield conn
-        except (asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
-            if conn.is_closed():
-                raise DatabaseUnavailable("connection lost") from exc
-            raise
+
+
+@contextlib.contextmanager
+def lost_is_unavailable(conn: asyncpg.Connection) -> Iterator[None]:
+    try:
+        yield
+    except (asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
+        if conn.is_closed():
+            raise DatabaseUnavailable("connection lost") from exc
+        raise
 
 
 @contextlib.asynccontextmanager
 async def transaction(runtime: Runtime) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection inside a transaction, for handlers that must not hold one while they
     wait (a password hash): they open the request's transaction when they are ready."""
-    async with runtime.db_pool().acquire() as conn:
-        tx = conn.transaction()
-        try:
-            await tx.start()
-        except Exception as exc:
-            if conn.is_closed():
-                raise DatabaseUnavailable("connection lost before the transaction began") from exc
-            raise
-        try:
-            yield conn
-        except BaseException:
-            # A lost connection took its transaction with it (the server rolls it back); the
-            # body's own exception goes on unchanged, as Litestar expects of a dependency.
-            if not conn.is_closed():
-                await tx.rollback()
-            raise
-        try:
-            await tx.commit()
-        except Exception as exc:
-            if conn.is_closed():
-                raise DatabaseUnavailable("connection lost at commit") from exc
-            raise
+    async with runtime.db_pool().acquire() as conn, _in_transaction(conn):
+        yield conn
+
+
+@contextlib.asynccontextmanager
+async def _in_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    tx = conn.transaction()
+    try:
+        await tx.start()
+    except Exception as exc:
+        if conn.is_closed():
+            raise DatabaseUnavailable("connection lost before the transaction began") from exc
+        raise
+    try:
+        yield
+    except BaseException:
+        # A lost connection took its transaction with it (the server rolls it back); the
+        # body's own exception goes on unchanged, as Litestar expects of a dependency.
+        if not conn.is_closed():
+            await tx.rollback()
+        raise
+    try:
+        await tx.commit()
+    except Exception as exc:
+        if conn.is_closed():
+            raise DatabaseUnavailable("connection lost at commit") from exc
+        raise
+
+
+# Set on a request's scope state while it holds the connection its session was checked on
+# (registry.auth.middleware): the handler's `db` or `autocommit` is that connection.
+REQUEST_CONNECTION = "request_connection"
+# Set in the opt of every route handler that takes the request's connection (`db` or
+# `autocommit`, itself or through a dependency it takes), by `mark_connection_takers`.
+TAKES_CONNECTION = "takes_connection"
+_CONNECTION_DEPENDENCIES = frozenset({"db", "autocommit"})
+
+
+def mark_connection_takers(handlers: Iterable[HTTPRouteHandler]) -> None:
+    """Mark each handler that takes the request's connection, at startup: the session check
+    keeps its connection for those, and gives it back before any other handler runs."""
+    for handler in handlers:
+        provided = handler.resolve_dependencies()
+        taken: set[str] = set()
+        wanted = [name for name in handler.parsed_fn_signature.parameters if name in provided]
+        while wanted:
+            name = wanted.pop()
+            if name not in taken:
+                taken.add(name)
+                wanted.extend(n for n in provided[name].parsed_fn_signature.parameters if n in provided)
+        handler.opt[TAKES_CONNECTION] = bool(taken & _CONNECTION_DEPENDENCIES)
+
+
+class RequestConnection:
+    """The one pooled connection a signed-in request borrows: its session is checked on it,
+    and a handler that takes the request's connection (see `mark_connection_takers`) gets it
+    too, so a request borrows once, not twice. Any other handler runs after it has been given
+    back, so a request never waits for a second connection while holding a first. Given back
+    when the answer starts (a slow reader of a long answer holds none), or when the request
+    ends without one."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._pool = runtime.db_pool()
+        self.conn: asyncpg.Connection | None = None
+
+    async def borrow(self) -> asyncpg.Connection:
+        self.conn = conn = await self._pool.acquire()
+        return conn
+
+    def fit(self) -> asyncpg.Connection | None:
+        """The connection, if it is open and no transaction is left on it."""
+        conn = self.conn
+        return conn if conn is not None and not conn.is_closed() and not conn.is_in_transaction() else None
+
+    async def give_back(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            await self._pool.release(conn)
 
 
 @contextlib.contextmanager
@@ -135,12 +198,24 @@ def _noting_loss(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> I
         raise
 
 
+def _held(request: Request[Any, Any, Any]) -> asyncpg.Connection | None:
+    conn: asyncpg.Connection | None = request.scope["state"].get(REQUEST_CONNECTION)
+    return conn
+
+
 async def provide_db(
     request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx
 ) -> AsyncGenerator[asyncpg.Connection, None]:
     """One transaction per request: committed when the handler returns, rolled back when it
-    raises (Litestar throws the handler's exception into this generator). After `ctx`, so that
-    Litestar resolves dependencies one after another (registry.runtime)."""
+    raises (Litestar throws the handler's exception into this generator), on the connection
+    the session was checked on when there is one. After `ctx`, so that Litestar resolves
+    dependencies one after another (registry.runtime)."""
+    held = _held(request)
+    if held is not None:
+        async with _in_transaction(held):
+            with _noting_loss(request, held):
+                yield held
+        return
     async with transaction(runtime) as conn:
         with _noting_loss(request, conn):
             yield conn
@@ -150,6 +225,11 @@ async def provide_autocommit(
     request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx
 ) -> AsyncGenerator[asyncpg.Connection, None]:
     """The request's connection for `Autocommit` handlers (no transaction around the request)."""
+    held = _held(request)
+    if held is not None:
+        with _noting_loss(request, held):
+            yield held
+        return
     async with connection(runtime) as conn:
         with _noting_loss(request, conn):
             yield conn

@@ -1,0 +1,53 @@
+"""A request borrows one pooled connection at a time (registry.db.pool.RequestConnection): its
+session is checked on it, a handler that takes the request's connection runs on it, the writes
+that outlive the handler's transaction follow on it, and a handler that waits (a password hash)
+runs after it is given back. So a burst of requests larger than the pool is served, not stuck."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.harness import World
+from tests.personas.helpers import identity, request_persona, team
+
+START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+
+
+async def test_a_burst_larger_than_the_pool_is_served_and_the_pool_is_whole_after(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with World.open(database_url, tmp_path, START, pool_max_size=2) as world:
+        t = await team(world)
+        persona = (await request_persona(t.dana, t.investigation_id))["id"]
+        wrong = {
+            "current_password": "not my password",
+            "new_password": "copper kettle under amber rain",
+            "totp_code": "000000",
+        }
+        calls = [
+            # reads on the request's connection, outside a transaction
+            *(t.dana.get(f"/api/personas/{persona}") for _ in range(6)),
+            *(t.sam.get("/api/personas") for _ in range(4)),
+            # writes in the request's transaction on it
+            *(t.dana.patch(f"/api/personas/{persona}", json={"identity": identity()}) for _ in range(3)),
+            # refusals, audited after the request's transaction (deferred) on the same connection
+            *(t.dana.get("/api/users") for _ in range(3)),
+            # password checks, which hold no connection while they hash
+            *(t.sam.post("/api/me/password", json=wrong) for _ in range(3)),
+            # a request that needs no connection after its session is checked
+            *(t.alex.get("/api/me") for _ in range(3)),
+        ]
+        answers = await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
+
+        assert [a.status_code for a in answers] == [200] * 13 + [403] * 6 + [200] * 3, [a.text for a in answers]
+        denied = [e for e in await world.events("access.denied") if e["actor_id"] == t.detective.id]
+        assert len(denied) == 3
+        refused = [e for e in await world.events("auth.password.change") if e["actor_id"] == t.supervisor.id]
+        assert [e["outcome"] for e in refused] == ["failure"] * 3
+        # Every connection went back: as many requests at once as the pool holds still pass.
+        again = await asyncio.wait_for(
+            asyncio.gather(t.dana.get(f"/api/personas/{persona}"), t.sam.get(f"/api/personas/{persona}")), timeout=10
+        )
+        assert [a.status_code for a in again] == [200, 200]
