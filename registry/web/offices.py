@@ -25,7 +25,7 @@ from registry.audit import service as audit
 from registry.audit.actions import Action
 from registry.audit.routes import csv_answer
 from registry.audit.schemas import AuditFilter
-from registry.db.pool import DB
+from registry.db.pool import DB, Autocommit
 from registry.equipment import service as equipment
 from registry.equipment.schemas import EquipmentCreate, InspectionIn
 from registry.errors import BadRequest, Forbidden, NotFound
@@ -455,12 +455,13 @@ async def audit_export(db: DB, runtime: RuntimeDep, ctx: Ctx, view: NamedDepende
 
 
 @post("/audit/verify", opt={"permission": P.AUDIT_READ})
-async def audit_verify(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep) -> Template:
-    """Recompute the whole chain (as `GET /api/audit/verify`), then show the newest events."""
-    async with runtime.db_pool().acquire() as conn:
-        verified = await audit.verify(conn)
+async def audit_verify(request: Request[Any, Any, Any], autocommit: Autocommit, runtime: RuntimeDep) -> Template:
+    """Recompute the whole chain (as `GET /api/audit/verify`), then show the newest events. On
+    the request's connection outside a transaction, as verification needs (it seals first, then
+    reads one snapshot); the page only reads."""
+    verified = await audit.verify(autocommit)
     view = _audit_view(runtime.policy.department.zone, dict.fromkeys(AUDIT_FIELDS))
-    return await _audit_page(request, db, runtime, view, None, verified)
+    return await _audit_page(request, autocommit, runtime, view, None, verified)
 
 
 @get("/central-record", opt={"permission": P.CENTRAL_RECORD_READ})

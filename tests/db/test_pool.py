@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests.harness import World
 from tests.personas.helpers import identity, request_persona, team
+from tests.web.pages import csrf_token, sign_in_with_forms
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
@@ -51,3 +52,16 @@ async def test_a_burst_larger_than_the_pool_is_served_and_the_pool_is_whole_afte
             asyncio.gather(t.dana.get(f"/api/personas/{persona}"), t.sam.get(f"/api/personas/{persona}")), timeout=10
         )
         assert [a.status_code for a in again] == [200, 200]
+
+
+async def test_verifying_the_chain_from_its_page_holds_one_connection(database_url: str, tmp_path: Path) -> None:
+    async with World.open(database_url, tmp_path, START, pool_max_size=2) as world:
+        auditor = await world.user("aud", "auditor")
+        client = await sign_in_with_forms(world, auditor)
+        token = await csrf_token(client, "/audit")
+        verifies = [client.post("/audit/verify", data={"_csrf_token": token}) for _ in range(4)]
+
+        answers = await asyncio.wait_for(asyncio.gather(*verifies), timeout=30)
+
+        assert [a.status_code for a in answers] == [200] * 4
+        assert all("The chain holds" in a.text for a in answers)
