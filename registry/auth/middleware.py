@@ -16,7 +16,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry.auth import sessions
-from registry.db.pool import REQUEST_CONNECTION, TAKES_CONNECTION, RequestConnection, lost_is_unavailable
+from registry.db.pool import TAKES_CONNECTION, RequestConnection, lost_is_unavailable
 from registry.db.pool import connection as pooled
 from registry.runtime import Deferred, RequestContext, Runtime, runtime_of
 
@@ -33,7 +33,7 @@ class SessionMiddleware(ASGIMiddleware):
         now = runtime.clock.now()
         token = session_token(scope)
         state = scope["state"]
-        lease = RequestConnection(runtime)
+        lease = RequestConnection(runtime, state)
         try:
             user = None
             if token:
@@ -41,7 +41,7 @@ class SessionMiddleware(ASGIMiddleware):
                 with lost_is_unavailable(conn):
                     user = await sessions.authenticate(conn, runtime, token, now)
                 if scope["route_handler"].opt.get(TAKES_CONNECTION):
-                    state[REQUEST_CONNECTION] = conn
+                    lease.lend()
                 else:
                     await lease.give_back()
             ctx = RequestContext(
@@ -51,7 +51,6 @@ class SessionMiddleware(ASGIMiddleware):
 
             async def send_after_deferred(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    state.pop(REQUEST_CONNECTION, None)
                     if ctx.deferred:
                         await _run_deferred(runtime, ctx, lease)
                     await lease.give_back()
@@ -59,7 +58,6 @@ class SessionMiddleware(ASGIMiddleware):
 
             await next_app(scope, receive, send_after_deferred)
         finally:
-            state.pop(REQUEST_CONNECTION, None)
             await lease.give_back()
 
 

@@ -169,13 +169,18 @@ class RequestConnection:
     when the answer starts (a slow reader of a long answer holds none), or when the request
     ends without one."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, state: dict[str, Any]) -> None:
         self._pool = runtime.db_pool()
+        self._state = state
         self.conn: asyncpg.Connection | None = None
 
     async def borrow(self) -> asyncpg.Connection:
         self.conn = conn = await self._pool.acquire()
         return conn
+
+    def lend(self) -> None:
+        """The handler's `db` or `autocommit` is this connection."""
+        self._state[REQUEST_CONNECTION] = self.conn
 
     def fit(self) -> asyncpg.Connection | None:
         """The connection, if it is open and no transaction is left on it."""
@@ -183,6 +188,7 @@ class RequestConnection:
         return conn if conn is not None and not conn.is_closed() and not conn.is_in_transaction() else None
 
     async def give_back(self) -> None:
+        self._state.pop(REQUEST_CONNECTION, None)
         conn, self.conn = self.conn, None
         if conn is not None:
             await self._pool.release(conn)
@@ -198,38 +204,33 @@ def _noting_loss(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> I
         raise
 
 
-def _held(request: Request[Any, Any, Any]) -> asyncpg.Connection | None:
-    conn: asyncpg.Connection | None = request.scope["state"].get(REQUEST_CONNECTION)
-    return conn
+@contextlib.asynccontextmanager
+async def _handler_connection(request: Request[Any, Any, Any], runtime: Runtime) -> AsyncIterator[asyncpg.Connection]:
+    """The connection the request's session was checked on, if the request holds one (see
+    `RequestConnection`), else one borrowed for the handler; either way noted if lost under it."""
+    held: asyncpg.Connection | None = request.scope["state"].get(REQUEST_CONNECTION)
+    if held is not None:
+        with _noting_loss(request, held):
+            yield held
+        return
+    async with runtime.db_pool().acquire() as conn:
+        with _noting_loss(request, conn):
+            yield conn
 
 
 async def provide_db(
     request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx
 ) -> AsyncGenerator[asyncpg.Connection, None]:
     """One transaction per request: committed when the handler returns, rolled back when it
-    raises (Litestar throws the handler's exception into this generator), on the connection
-    the session was checked on when there is one. After `ctx`, so that Litestar resolves
-    dependencies one after another (registry.runtime)."""
-    held = _held(request)
-    if held is not None:
-        async with _in_transaction(held):
-            with _noting_loss(request, held):
-                yield held
-        return
-    async with transaction(runtime) as conn:
-        with _noting_loss(request, conn):
-            yield conn
+    raises (Litestar throws the handler's exception into this generator). After `ctx`, so that
+    Litestar resolves dependencies one after another (registry.runtime)."""
+    async with _handler_connection(request, runtime) as conn, _in_transaction(conn):
+        yield conn
 
 
 async def provide_autocommit(
     request: Request[Any, Any, Any], runtime: RuntimeDep, ctx: Ctx
 ) -> AsyncGenerator[asyncpg.Connection, None]:
     """The request's connection for `Autocommit` handlers (no transaction around the request)."""
-    held = _held(request)
-    if held is not None:
-        with _noting_loss(request, held):
-            yield held
-        return
-    async with connection(runtime) as conn:
-        with _noting_loss(request, conn):
-            yield conn
+    async with _handler_connection(request, runtime) as conn:
+        yield conn
