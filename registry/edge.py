@@ -1,6 +1,10 @@
 """What is refused before a route sees a request: paths holding NUL, bodies too large or
 nested too deeply to decode safely, and JSON bodies sent as anything but JSON.
 
+Every body a request carries is read here, whole, before the request borrows a pooled
+connection (registry.auth.middleware): a client that sends its body slowly, a form's or the
+API's, holds no connection while it does.
+
 A JSON decoder recurses once per level of nesting, so ten thousand `[` exhaust Python's stack
 (a 500) before any schema is consulted: the depth is measured on the raw bytes first. The JSON
 content type is required because a browser can send `text/plain` across sites without asking
@@ -51,6 +55,14 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+def _has_body(scope: Scope) -> bool:
+    """Whether the request says it carries a body (a length above 0, or sent in chunks)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip(b"0") != b""):
+            return True
+    return False
+
+
 def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"The request body is larger than {limit // 1024} KiB.")
 
@@ -86,15 +98,16 @@ class EdgeMiddleware(ASGIMiddleware):
         length = _content_length(scope)
         if length is not None and length > limit:
             raise _too_large(limit)
-        if handler is None or handler.parsed_data_field is None:
+        if handler is None or (handler.parsed_data_field is None and not _has_body(scope)):
             await next_app(scope, receive, send)
             return
-        # A route that takes a JSON body (an empty one is the route's to refuse or accept).
         body, messages = await _read_body(receive, limit)
-        if body and _media_type(scope) != JSON:
-            raise UnsupportedMediaType(f"Send the body as JSON, with the header Content-Type: {JSON}.")
-        if nesting_depth(body) > MAX_DEPTH:
-            raise BadRequest(f"The JSON body nests more than {MAX_DEPTH} levels deep.")
+        # A route that takes a JSON body (an empty one is the route's to refuse or accept).
+        if handler.parsed_data_field is not None:
+            if body and _media_type(scope) != JSON:
+                raise UnsupportedMediaType(f"Send the body as JSON, with the header Content-Type: {JSON}.")
+            if nesting_depth(body) > MAX_DEPTH:
+                raise BadRequest(f"The JSON body nests more than {MAX_DEPTH} levels deep.")
         pending = iter(messages)
 
         async def replay() -> ReceiveMessage:

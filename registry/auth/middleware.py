@@ -6,7 +6,8 @@ session is checked on it, a handler that takes the request's connection runs on 
 deferred writes (failed attempts, refusals) run on it once the handler's transaction has
 ended, before the answer leaves. For any other handler (one that hashes a password, for one)
 it is given back before the handler runs. A request never waits for a second connection while
-holding a first, so no burst of requests can exhaust the pool against itself."""
+holding a first, so no burst of requests can exhaust the pool against itself; and its body has
+arrived whole before it borrows (registry.edge), so no slow upload holds one either."""
 
 from __future__ import annotations
 

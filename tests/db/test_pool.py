@@ -6,6 +6,7 @@ runs after it is given back. So a burst of requests larger than the pool is serv
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,3 +66,47 @@ async def test_verifying_the_chain_from_its_page_holds_one_connection(database_u
 
         assert [a.status_code for a in answers] == [200] * 4
         assert all("The chain holds" in a.text for a in answers)
+
+
+async def test_slow_form_uploads_hold_no_connection_while_they_arrive(database_url: str, tmp_path: Path) -> None:
+    async with World.open(database_url, tmp_path, START, pool_max_size=2) as world:
+        t = await team(world)
+        persona = (await request_persona(t.dana, t.investigation_id))["id"]
+        browser = await sign_in_with_forms(world, t.supervisor)
+        token = await csrf_token(browser, "/account")
+        stalled: list[str] = []
+        both_stalled, arrived = asyncio.Event(), asyncio.Event()
+
+        async def slowly(field: str) -> AsyncIterator[bytes]:
+            yield f"_csrf_token={token}&email=".encode()
+            # The app has asked for the rest of the body: the upload is stalled mid-body.
+            stalled.append(field)
+            if len(stalled) == 2:
+                both_stalled.set()
+            await arrived.wait()
+            yield field.encode()
+
+        uploads = [
+            asyncio.ensure_future(
+                browser.post(
+                    "/account/email",
+                    content=slowly(f"sam{n}%40example.org"),
+                    headers={"content-type": "application/x-www-form-urlencoded"},
+                )
+            )
+            for n in range(2)
+        ]
+        await asyncio.wait_for(both_stalled.wait(), timeout=10)
+
+        try:
+            reads = await asyncio.wait_for(
+                asyncio.gather(*(t.dana.get(f"/api/personas/{persona}") for _ in range(4))), timeout=10
+            )
+        finally:
+            arrived.set()
+        done = await asyncio.wait_for(asyncio.gather(*uploads), timeout=10)
+
+        assert [r.status_code for r in reads] == [200] * 4
+        assert [d.status_code for d in done] == [303, 303], [d.text for d in done]
+        email = await world.db.fetchval("SELECT email FROM users WHERE id = $1", t.supervisor.id)
+        assert email in {"sam0@example.org", "sam1@example.org"}
