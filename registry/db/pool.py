@@ -108,12 +108,14 @@ def lost_is_unavailable(conn: asyncpg.Connection) -> Iterator[None]:
 async def transaction(runtime: Runtime) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection inside a transaction, for handlers that must not hold one while they
     wait (a password hash): they open the request's transaction when they are ready."""
-    async with runtime.db_pool().acquire() as conn, _in_transaction(conn):
+    async with runtime.db_pool().acquire() as conn, in_transaction(conn):
         yield conn
 
 
 @contextlib.asynccontextmanager
-async def _in_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
+async def in_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """A transaction on a connection already held: a handler on `Autocommit` that must run a
+    statement outside any transaction first (sealing the audit chain) opens its own this way."""
     tx = conn.transaction()
     try:
         await tx.start()
@@ -224,7 +226,7 @@ async def provide_db(
     """One transaction per request: committed when the handler returns, rolled back when it
     raises (Litestar throws the handler's exception into this generator). After `ctx`, so that
     Litestar resolves dependencies one after another (registry.runtime)."""
-    async with _handler_connection(request, runtime) as conn, _in_transaction(conn):
+    async with _handler_connection(request, runtime) as conn, in_transaction(conn):
         yield conn
 
 

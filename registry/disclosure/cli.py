@@ -52,9 +52,9 @@ def add_commands(sub: Any, migrate: Migrate, runtime_of: RuntimeOf, context_of: 
         settings = migrate(settings)
 
         async def run() -> service.Pack:
-            async with runtime_of(settings) as runtime:
-                await service.seal_chain(runtime)
-                async with runtime.db_pool().acquire() as conn, conn.transaction():
+            async with runtime_of(settings) as runtime, runtime.db_pool().acquire() as conn:
+                await service.seal_chain(conn)
+                async with conn.transaction():
                     subject = await service.subject_of(conn, args.investigation, args.persona)
                     data = msgspec.convert({**msgspec.to_builtins(subject), "passphrase": passphrase}, DisclosureIn)
                     return await service.create(conn, runtime, context_of(runtime), data)

@@ -5,7 +5,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 from litestar.types import ControllerRouterHandler
 
-from registry.db.pool import DB
+from registry.db.pool import Autocommit, in_transaction
 from registry.disclosure import service
 from registry.disclosure.schemas import DisclosureIn
 from registry.disclosure.service import Pack
@@ -28,11 +28,16 @@ def download(made: Pack) -> Response[bytes]:
     opt={"permission": Permission.DISCLOSURE_CREATE},
     response_description="the pack (application/zip)",
 )
-async def create(data: JSONBody[DisclosureIn], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[bytes]:
+async def create(
+    data: JSONBody[DisclosureIn], autocommit: Autocommit, runtime: RuntimeDep, ctx: Ctx
+) -> Response[bytes]:
     """A disclosure pack for an investigation or a persona; with `passphrase`, an identity part
-    encrypted under it (legal only). Check it with `registry disclosure verify FILE`."""
-    await service.seal_chain(runtime)
-    return download(await service.create(db, runtime, ctx, data))
+    encrypted under it (legal only). Check it with `registry disclosure verify FILE`. The chain
+    is sealed first, then the pack made in a transaction, both on the request's connection."""
+    await service.seal_chain(autocommit)
+    async with in_transaction(autocommit):
+        made = await service.create(autocommit, runtime, ctx, data)
+    return download(made)
 
 
 routes: list[ControllerRouterHandler] = [Router(path="/api/disclosures", route_handlers=[create], tags=["disclosures"])]

@@ -73,11 +73,11 @@ async def subject_of(conn: asyncpg.Connection, case_number: str | None, codename
     raise NotFound("Give a case number or a codename.", field="case_number")
 
 
-async def seal_chain(runtime: Runtime) -> None:
-    """Give every committed event its place in the chain, so the pack can cite its hash. On a
-    connection of its own: sealing holds the chain head's lock until it commits."""
-    async with runtime.db_pool().acquire() as conn:
-        await audit_repo.seal(conn)
+async def seal_chain(conn: asyncpg.Connection) -> None:
+    """Give every committed event its place in the chain, so the pack can cite its hash. Outside
+    any transaction (one statement, committed by itself): sealing holds the chain head's lock
+    until it commits, so it must not wait for the pack's transaction to end."""
+    await audit_repo.seal(conn)
 
 
 def _text(value: Any) -> Any:

@@ -10,7 +10,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK
 from litestar.types import ControllerRouterHandler
 
-from registry.db.pool import DB
+from registry.db.pool import Autocommit
 from registry.disclosure import service
 from registry.disclosure.routes import download
 from registry.disclosure.schemas import DisclosureIn
@@ -39,16 +39,20 @@ async def disclosures(request: Request[Any, Any, Any]) -> Template:
 
 
 @post("/disclosures", opt=CREATE, status_code=HTTP_200_OK)
-async def disclosure_create(request: Request[Any, Any, Any], db: DB, runtime: RuntimeDep, ctx: Ctx) -> Response[Any]:
+async def disclosure_create(
+    request: Request[Any, Any, Any], autocommit: Autocommit, runtime: RuntimeDep, ctx: Ctx
+) -> Response[Any]:
+    """As `POST /api/disclosures`: the chain sealed, then the pack made in a transaction of its own
+    (`attempt`), on the request's connection."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     case_number, codename = text(form, "case_number"), text(form, "codename")
     try:
         if (case_number is None) == (codename is None):
             raise FormErrors({"case_number": "Give a case number or a codename, not both."})
-        subject = await attempt(db, lambda: service.subject_of(db, case_number, codename))
+        subject = await attempt(autocommit, lambda: service.subject_of(autocommit, case_number, codename))
         data = convert({**_fields(subject), "passphrase": text(form, "passphrase")}, DisclosureIn)
-        await service.seal_chain(runtime)
-        made = await attempt(db, lambda: service.create(db, runtime, ctx, data))
+        await service.seal_chain(autocommit)
+        made = await attempt(autocommit, lambda: service.create(autocommit, runtime, ctx, data))
     except FormErrors as exc:
         return _page(request, errors=exc.errors, values=form, status=exc.status)
     return download(made)

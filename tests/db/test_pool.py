@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.disclosure.helpers import export, worked_case
 from tests.harness import World
 from tests.personas.helpers import identity, request_persona, team
 from tests.web.pages import csrf_token, sign_in_with_forms
@@ -110,3 +111,22 @@ async def test_slow_form_uploads_hold_no_connection_while_they_arrive(database_u
         assert [d.status_code for d in done] == [303, 303], [d.text for d in done]
         email = await world.db.fetchval("SELECT email FROM users WHERE id = $1", t.supervisor.id)
         assert email in {"sam0@example.org", "sam1@example.org"}
+
+
+async def test_disclosure_packs_at_once_beyond_the_pool_are_all_made(database_url: str, tmp_path: Path) -> None:
+    async with World.open(database_url, tmp_path, START, pool_max_size=2) as world:
+        case = await worked_case(world)
+        investigation = case.r.t.investigation_id
+        page = await sign_in_with_forms(world, await world.user("avery", "auditor"))
+        token = await csrf_token(page, "/disclosures")
+        numbers = await world.db.fetchval("SELECT case_number FROM investigations WHERE id = $1", investigation)
+        calls = [
+            *(export(case.auditor, investigation_id=investigation) for _ in range(3)),
+            *(page.post("/disclosures", data={"_csrf_token": token, "case_number": numbers}) for _ in range(2)),
+        ]
+
+        answers = await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
+
+        assert [a.status_code for a in answers] == [200] * 5, [a.text[:200] for a in answers]
+        assert all(a.headers["content-type"] == "application/zip" for a in answers)
+        assert len(await world.events("disclosure.create")) == 5
