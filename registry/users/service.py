@@ -16,6 +16,8 @@ Only `registry user add` at the console (bootstrap) and the demo make accounts d
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from uuid import UUID
 
 import asyncpg
@@ -26,7 +28,7 @@ from registry.audit.service import record
 from registry.auth import repo as auth_repo
 from registry.auth.passwords import check_new_password
 from registry.auth.service import check_code
-from registry.db.pool import transaction
+from registry.db.pool import connection, transaction
 from registry.errors import Conflict, Forbidden, NotFound
 from registry.runtime import RequestContext, Runtime
 from registry.units import service as units
@@ -59,13 +61,31 @@ def _why(reason: str | None) -> dict[str, str]:
 
 
 async def create(
-    runtime: Runtime, ctx: RequestContext, data: UserCreate, *, by_console: bool = False
+    runtime: Runtime,
+    ctx: RequestContext,
+    data: UserCreate,
+    *,
+    by_console: bool = False,
+    held: asyncpg.Connection | None = None,
 ) -> tuple[UserOut, RoleGrantOut | None]:
-    """Check and hash the password with no connection held, then write the account. Roles that
-    read identities are proposed, not granted (unless at the console): the grant is returned."""
+    """Check and hash the password with no connection held, then write the account; or, given
+    the connection the caller already holds (`held`, a page's), write it there, never waiting
+    for a second. Roles that read identities are proposed, not granted (unless at the console):
+    the grant is returned."""
     password_hash = await hash_new_password(runtime, data)
-    async with transaction(runtime) as conn:
+    async with _writing(runtime, held) as conn:
         return await insert(conn, runtime, ctx, data, password_hash, by_console=by_console)
+
+
+@contextlib.asynccontextmanager
+async def _writing(runtime: Runtime, held: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:
+    """The connection a write that follows a password hash goes to: the caller's, else one
+    borrowed now, once the hash is done."""
+    if held is not None:
+        yield held
+        return
+    async with transaction(runtime) as conn:
+        yield conn
 
 
 async def hash_new_password(runtime: Runtime, data: UserCreate) -> str:
@@ -169,15 +189,26 @@ async def unlock(conn: asyncpg.Connection, ctx: RequestContext, user_id: UUID, r
     return await rules.get(conn, user_id)
 
 
-async def reset_password(runtime: Runtime, ctx: RequestContext, user_id: UUID, data: PasswordReset) -> UserOut:
+async def reset_password(
+    runtime: Runtime,
+    ctx: RequestContext,
+    user_id: UUID,
+    data: PasswordReset,
+    *,
+    held: asyncpg.Connection | None = None,
+) -> UserOut:
     """A temporary password for a user who forgot theirs: it signs in once, to be replaced. The
-    authenticator stays, so knowing the password gives the administrator nothing."""
+    authenticator stays, so knowing the password gives the administrator nothing. Hashed with no
+    connection held, or on the caller's (`held`, as `create`)."""
     _not_own(ctx, user_id, "Change your own password with POST /api/me/password (your current one and a code).")
-    async with runtime.db_pool().acquire() as conn:
-        user = await rules.get(conn, user_id)
+    if held is None:
+        async with connection(runtime) as conn:
+            user = await rules.get(conn, user_id)
+    else:
+        user = await rules.get(held, user_id)
     check_new_password(data.password, username=user.username, display_name=user.display_name)
     password_hash = await runtime.hasher.hash(data.password)
-    async with transaction(runtime) as conn:
+    async with _writing(runtime, held) as conn:
         await auth_repo.set_password(conn, user_id, password_hash, ctx.now, change_required=True)
         await auth_repo.revoke_user_sessions(conn, user_id, ctx.now)
         await record(

@@ -525,8 +525,8 @@ async def user_create(request: Request[Any, Any, Any], db: DB, runtime: RuntimeD
     ) | {"roles": [r for r in form.getall("roles", []) if isinstance(r, str)]}
     try:
         data = convert(fields, UserCreate)
-        # The service hashes with no connection held and writes in a transaction of its own.
-        _, grant = await attempt(db, lambda: users.create(runtime, ctx, data))
+        # On the page's connection: a page never waits for a second one while it holds one.
+        _, grant = await attempt(db, lambda: users.create(runtime, ctx, data, held=db))
     except FormErrors as exc:
         values.pop("password", None)
         values["roles"] = fields["roles"]
@@ -674,7 +674,7 @@ async def _take(
         return await users.reset_mfa(db, ctx, user_id, reason)
     if step == "reset-password":
         data = convert({"password": form.get("password") or "", "reason": reason}, PasswordReset)
-        return await users.reset_password(runtime, ctx, user_id, data)
+        return await users.reset_password(runtime, ctx, user_id, data, held=db)
     return await users.update(db, runtime, ctx, user_id, UserPatch(active=step == "enable", reason=reason))
 
 

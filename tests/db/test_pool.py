@@ -130,3 +130,41 @@ async def test_disclosure_packs_at_once_beyond_the_pool_are_all_made(database_ur
         assert [a.status_code for a in answers] == [200] * 5, [a.text[:200] for a in answers]
         assert all(a.headers["content-type"] == "application/zip" for a in answers)
         assert len(await world.events("disclosure.create")) == 5
+
+
+async def test_accounts_made_and_passwords_reset_from_the_pages_at_once_beyond_the_pool(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with World.open(database_url, tmp_path, START, pool_max_size=2) as world:
+        admin = await sign_in_with_forms(world, await world.user("root", "administrator"))
+        forgetful = [await world.user(f"lou{n}", "detective") for n in range(2)]
+        token = await csrf_token(admin, "/users")
+        calls = [
+            *(
+                admin.post(
+                    "/users",
+                    data={
+                        "_csrf_token": token,
+                        "username": f"newbie{n}",
+                        "display_name": f"New Bie {n}",
+                        "roles": ["detective"],
+                        "password": "correct horse battery staple",
+                    },
+                )
+                for n in range(3)
+            ),
+            *(
+                admin.post(
+                    f"/users/{person.id}/reset-password",
+                    data={"_csrf_token": token, "reason": "Forgot it over leave.", "password": "amber kettle rain 42"},
+                )
+                for person in forgetful
+            ),
+        ]
+
+        answers = await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
+
+        assert [a.status_code for a in answers] == [303] * 5, [a.text[:300] for a in answers]
+        made = await world.db.fetchval("SELECT count(*) FROM users WHERE username LIKE 'newbie%'")
+        assert made == 3
+        assert len(await world.events("user.reset_password")) == 2
