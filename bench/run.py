@@ -13,6 +13,8 @@ missing) drives both apps, one after the other, for each case, and the run print
 p99 and the registry/bare ratios; then audit appends/s under 32 writers, verify events/s over at
 least 100k events, the workers' peak RSS, the read's p99 while logins run at 5/s, the database
 round trips per request (pg_stat_statements) and the registry under each HTTP server installed.
+At the largest size the read is also measured on its floor (`bench/floor.py`: the registry's
+own session check and read service on bare Litestar, nothing around them).
 
 It prints figures and judges nothing. Client, servers and PostgreSQL share the machine (2 cores
 on the reference one), and other work on it moves absolute figures: compare the ratios, which
@@ -604,6 +606,25 @@ def measure(
     return Pair(median_load(regs), median_load(bares))
 
 
+def floor_rows(
+    binary: str, apps: list[tuple[str, Server, str]], token: str, seconds: float, connections: int, rounds: int
+) -> list[list[str]]:
+    """The read on each of `apps` (name, server, path; the bare app first), warmed up, then
+    measured in turn `rounds` times; the medians, each against the bare app's."""
+    for _, server, path in apps:
+        wrk(binary, server.url + path, WARMUP_SECONDS, connections, token)
+    loads: dict[str, list[Load]] = {}
+    for _ in range(rounds):
+        for name, server, path in apps:
+            loads.setdefault(name, []).append(wrk(binary, server.url + path, seconds, connections, token))
+    bare = median_load(loads[apps[0][0]])
+    rows = []
+    for name, _, _ in apps:
+        m = median_load(loads[name])
+        rows.append([name, f"{m.rps:,.0f}", ratio(m.rps, bare.rps), ms(m.p50), ms(m.p99), ratio(m.p99, bare.p99) + "×"])
+    return rows
+
+
 def median_load(loads: list[Load]) -> Load:
     return Load(
         rps=statistics.median(x.rps for x in loads),
@@ -956,6 +977,19 @@ def run(args: argparse.Namespace, binary: str, workdir: Path, servers: list[Serv
         )
         peak["registry, reads and lists"] = max(peak["registry, reads and lists"], registry.peak_rss)
         peak["bare"] = max(peak["bare"], bare.peak_rss)
+        if size == max(args.sizes):
+            # The read's floor: the registry's own session check and read service, on bare Litestar.
+            floor = serve("floor", main_kind, "bench.floor:app", registry_env)
+            assert floor is not None
+            read = cases(w)[0]
+            apps = [("bare fetch", bare, read.bare), ("floor", floor, read.bare), ("registry", registry, read.path)]
+            table(
+                f"The read's floor at {count:,} personas: the registry's session check and read service "
+                "(audit event, decryption) on bare Litestar (bench/floor.py), between the bare fetch and the registry",
+                ["app", "req/s", "over bare", "p50", "p99", "p99 over bare"],
+                floor_rows(binary, apps, w.tokens[read.who], args.seconds, args.connections, args.rounds),
+            )
+            retire(floor)
         retire(bare)
 
     if len(flat) > 1:
