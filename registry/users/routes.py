@@ -51,11 +51,10 @@ def _answer(user: UserOut, grant: RoleGrantOut | None, done: int) -> Response[Us
     opt=MANAGE,
     responses={HTTP_201_CREATED: ResponseSpec(UserOut, description="The account, created"), **PROPOSED},
 )
-async def create_user(
-    data: JSONBody[UserCreate], db: DB, runtime: RuntimeDep, ctx: Ctx
-) -> Response[UserOut | RoleGrantOut]:
+async def create_user(data: JSONBody[UserCreate], runtime: RuntimeDep, ctx: Ctx) -> Response[UserOut | RoleGrantOut]:
     """Create an account with a temporary password. Roles that read identities are proposed: 202
-    with the pending grant, which a second person confirms (POST /api/role-grants/{id}/confirm)."""
+    with the pending grant, which a second person confirms (POST /api/role-grants/{id}/confirm).
+    No connection is held while the password is hashed; the account is written after."""
     return _answer(*await service.create(runtime, ctx, data), HTTP_201_CREATED)
 
 

@@ -79,10 +79,12 @@ async def create(
 
 @contextlib.asynccontextmanager
 async def _writing(runtime: Runtime, held: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:
-    """The connection a write that follows a password hash goes to: the caller's, else one
-    borrowed now, once the hash is done."""
+    """The connection a write that follows a password hash goes to, in a transaction: the
+    caller's (a savepoint in the caller's transaction), else one borrowed now, once the hash is
+    done."""
     if held is not None:
-        yield held
+        async with held.transaction():
+            yield held
         return
     async with transaction(runtime) as conn:
         yield conn

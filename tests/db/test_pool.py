@@ -132,11 +132,11 @@ async def test_disclosure_packs_at_once_beyond_the_pool_are_all_made(database_ur
         assert len(await world.events("disclosure.create")) == 5
 
 
-async def test_accounts_made_and_passwords_reset_from_the_pages_at_once_beyond_the_pool(
-    database_url: str, tmp_path: Path
-) -> None:
+async def test_accounts_made_and_passwords_reset_at_once_beyond_the_pool(database_url: str, tmp_path: Path) -> None:
     async with World.open(database_url, tmp_path, START, pool_max_size=2) as world:
-        admin = await sign_in_with_forms(world, await world.user("root", "administrator"))
+        root = await world.user("root", "administrator")
+        admin = await sign_in_with_forms(world, root)
+        api = await world.signin(root)
         forgetful = [await world.user(f"lou{n}", "detective") for n in range(2)]
         token = await csrf_token(admin, "/users")
         calls = [
@@ -160,11 +160,23 @@ async def test_accounts_made_and_passwords_reset_from_the_pages_at_once_beyond_t
                 )
                 for person in forgetful
             ),
+            *(
+                api.post(
+                    "/api/users",
+                    json={
+                        "username": f"apinew{n}",
+                        "display_name": f"Api New {n}",
+                        "roles": ["detective"],
+                        "password": "correct horse battery staple",
+                    },
+                )
+                for n in range(3)
+            ),
         ]
 
         answers = await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
 
-        assert [a.status_code for a in answers] == [303] * 5, [a.text[:300] for a in answers]
-        made = await world.db.fetchval("SELECT count(*) FROM users WHERE username LIKE 'newbie%'")
-        assert made == 3
+        assert [a.status_code for a in answers] == [303] * 5 + [202] * 3, [a.text[:300] for a in answers]
+        made = await world.db.fetchval("SELECT count(*) FROM users WHERE username ~ '^(newbie|apinew)'")
+        assert made == 6
         assert len(await world.events("user.reset_password")) == 2
