@@ -67,9 +67,14 @@ def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"The request body is larger than {limit // 1024} KiB.")
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, list[ReceiveMessage]]:
-    """The whole body, refused as soon as it passes `limit`; the messages, to replay."""
-    chunks: list[bytes] = []
+def _chunk(message: ReceiveMessage) -> bytes:
+    body = message.get("body", b"")
+    return body if isinstance(body, bytes) else b""
+
+
+async def _read_body(receive: Receive, limit: int) -> list[ReceiveMessage]:
+    """The messages of the whole body, to replay, refused as soon as it passes `limit`; the
+    last is a disconnect if the client left before sending it all."""
     size = 0
     messages: list[ReceiveMessage] = []
     while True:
@@ -77,14 +82,12 @@ async def _read_body(receive: Receive, limit: int) -> tuple[bytes, list[ReceiveM
         messages.append(message)
         if message["type"] != "http.request":
             break
-        chunk = message.get("body", b"")
-        size += len(chunk)
+        size += len(_chunk(message))
         if size > limit:
             raise _too_large(limit)
-        chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    return b"".join(chunks), messages
+    return messages
 
 
 class EdgeMiddleware(ASGIMiddleware):
@@ -101,9 +104,12 @@ class EdgeMiddleware(ASGIMiddleware):
         if handler is None or (handler.parsed_data_field is None and not _has_body(scope)):
             await next_app(scope, receive, send)
             return
-        body, messages = await _read_body(receive, limit)
+        messages = await _read_body(receive, limit)
+        if messages[-1]["type"] == "http.disconnect":
+            return  # the client left mid-body: nobody to answer
         # A route that takes a JSON body (an empty one is the route's to refuse or accept).
         if handler.parsed_data_field is not None:
+            body = b"".join(_chunk(m) for m in messages)
             if body and _media_type(scope) != JSON:
                 raise UnsupportedMediaType(f"Send the body as JSON, with the header Content-Type: {JSON}.")
             if nesting_depth(body) > MAX_DEPTH:

@@ -185,3 +185,44 @@ async def test_refusals_at_the_edge_are_not_audited_as_sign_in_failures(world: W
 
     assert await world.db.fetchval("SELECT failed_attempts FROM users WHERE id = $1", dana.id) == 0
     assert [details(e) for e in await world.events("auth.login")] == []
+
+
+async def test_a_client_that_leaves_mid_body_gets_no_answer_and_changes_nothing(world: World) -> None:
+    dana = await world.user("dana", "detective")
+    client = await world.signin(dana)
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/account/email",
+        "raw_path": b"/account/email",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"registry.test"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"transfer-encoding", b"chunked"),
+            (b"cookie", cookie.encode()),
+        ],
+        "client": ("198.51.100.7", 50000),
+        "server": ("registry.test", 80),
+        "state": {},
+    }
+    messages = iter(
+        [{"type": "http.request", "body": b"email=dana%40example.org", "more_body": True}, {"type": "http.disconnect"}]
+    )
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return next(messages)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await world.app(scope, receive, send)  # type: ignore[arg-type]
+
+    assert sent == []
+    assert await world.db.fetchval("SELECT email FROM users WHERE id = $1", dana.id) is None
