@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -111,27 +112,47 @@ async def any_beyond(conn: asyncpg.Connection, f: AuditFilter, event_id: int, *,
     return found
 
 
-async def walk(conn: asyncpg.Connection) -> asyncpg.Record:
-    """The sealed chain recomputed in one pass in the database (inside a transaction):
+@dataclass(frozen=True)
+class Walked:
+    events: int
+    first_bad: int | None
+
+
+async def walk(conn: asyncpg.Connection) -> Walked:
+    """The sealed chain recomputed in the database (inside a transaction, for one snapshot):
     `events`, how many are sealed, and `first_bad`, the chain position (1, 2, ...) of the
     first whose place, link to the previous event or hash does not match (NULL when none does).
-    The hash is recomputed from the stored columns, as `audit_seal()` made it."""
-    row: asyncpg.Record = await conn.fetchrow(
+
+    Two passes. One walks the chain in order for each event's place and link, which is cheap;
+    the other recomputes every hash from the stored columns, as `audit_seal()` made it, in any
+    order, so PostgreSQL can share it among its parallel workers: it is most of the work (a
+    FILTER, so that the planner does not turn `min` into a walk of the seq index). Up
+    to the first misplaced event every event sits at the position its seq names (seq is
+    unique), so the first bad position is the smaller of the two passes' findings (an event
+    whose seq is below 1 is misplaced at position 1 by the first)."""
+    placed: asyncpg.Record = await conn.fetchrow(
         """
         WITH c AS (
             SELECT row_number() OVER w AS position, e.seq,
-                   e.prev_hash IS DISTINCT FROM lag(e.hash, 1, sha256(''::bytea)) OVER w AS unlinked,
-                   e.hash IS DISTINCT FROM sha256(e.prev_hash || convert_to(audit_canonical(e, e.seq), 'UTF8'))
-                       AS altered
+                   e.prev_hash IS DISTINCT FROM lag(e.hash, 1, sha256(''::bytea)) OVER w AS unlinked
               FROM audit_event e
              WHERE e.seq IS NOT NULL
             WINDOW w AS (ORDER BY e.seq)
         )
-        SELECT count(*) AS events, min(position) FILTER (WHERE seq <> position OR unlinked OR altered) AS first_bad
+        SELECT count(*) AS events, min(position) FILTER (WHERE seq <> position OR unlinked) AS first_bad
           FROM c
         """
     )
-    return row
+    altered: int | None = await conn.fetchval(
+        """
+        SELECT min(e.seq) FILTER (
+                   WHERE e.hash IS DISTINCT FROM sha256(e.prev_hash || convert_to(audit_canonical(e, e.seq), 'UTF8')))
+          FROM audit_event e
+         WHERE e.seq > 0
+        """
+    )
+    found = [p for p in (placed["first_bad"], altered) if p is not None]
+    return Walked(events=placed["events"], first_bad=min(found) if found else None)
 
 
 async def sealed_at_position(conn: asyncpg.Connection, position: int) -> asyncpg.Record:

@@ -117,7 +117,7 @@ def record_failure(
 
 async def verify(conn: asyncpg.Connection, checkpoints: Sequence[Checkpoint] = ()) -> VerifyResult:
     """Seal what is committed, then walk the chain from its start, recomputing every hash (in
-    the database, in one pass: registry.audit.repo.walk); the chain must also pass through every
+    the database: registry.audit.repo.walk); the chain must also pass through every
     checkpoint's head (registry.audit.checkpoint)."""
     try:
         await repo.seal(conn)
@@ -127,7 +127,7 @@ async def verify(conn: asyncpg.Connection, checkpoints: Sequence[Checkpoint] = (
         head = await repo.head(conn)
         walked = await repo.walk(conn)
         # Up to the first bad event (or the end), every event sits at its own position.
-        good = walked["first_bad"] - 1 if walked["first_bad"] is not None else walked["events"]
+        good = walked.first_bad - 1 if walked.first_bad is not None else walked.events
         anchored = sorted({c.events for c in checkpoints if 0 < c.events <= good} | ({good} if good else set()))
         at = await repo.sealed_at(conn, anchored)
         # A checkpoint the chain does not pass through, before any other fault.
@@ -135,9 +135,9 @@ async def verify(conn: asyncpg.Connection, checkpoints: Sequence[Checkpoint] = (
             problem = _off_anchor([c for c in checkpoints if c.events == position], bytes(at[position]["hash"]))
             if problem:
                 return VerifyResult(ok=False, events=position - 1, first_bad_event=at[position]["id"], reason=problem)
-        if walked["first_bad"] is not None:
-            return await _first_fault(conn, walked["first_bad"], bytes(at[good]["hash"]) if good else _GENESIS)
-        count = walked["events"]
+        if walked.first_bad is not None:
+            return await _first_fault(conn, walked.first_bad, bytes(at[good]["hash"]) if good else _GENESIS)
+        count = walked.events
         last = bytes(at[count]["hash"]) if count else _GENESIS
         # A missing head row is tampering too (its table refuses DELETE and TRUNCATE).
         if head is None or head["seq"] != count or bytes(head["hash"]) != last:
