@@ -621,7 +621,17 @@ def floor_rows(
     rows = []
     for name, _, _ in apps:
         m = median_load(loads[name])
-        rows.append([name, f"{m.rps:,.0f}", ratio(m.rps, bare.rps), ms(m.p50), ms(m.p99), ratio(m.p99, bare.p99) + "×"])
+        rows.append(
+            [
+                name,
+                f"{m.rps:,.0f}",
+                ratio(m.rps, bare.rps),
+                ms(m.p50),
+                ms(m.p99),
+                ratio(m.p99, bare.p99) + "×",
+                str(m.errors) if m.errors else "",
+            ]
+        )
     return rows
 
 
@@ -986,7 +996,7 @@ def run(args: argparse.Namespace, binary: str, workdir: Path, servers: list[Serv
             table(
                 f"The read's floor at {count:,} personas: the registry's session check and read service "
                 "(audit event, decryption) on bare Litestar (bench/floor.py), between the bare fetch and the registry",
-                ["app", "req/s", "over bare", "p50", "p99", "p99 over bare"],
+                ["app", "req/s", "over bare", "p50", "p99", "p99 over bare", "errors"],
                 floor_rows(binary, apps, w.tokens[read.who], args.seconds, args.connections, args.rounds),
             )
             retire(floor)
