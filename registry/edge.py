@@ -55,12 +55,10 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _has_body(scope: Scope) -> bool:
-    """Whether the request says it carries a body (a length above 0, or sent in chunks)."""
-    for name, value in scope.get("headers", ()):
-        if name == b"transfer-encoding" or (name == b"content-length" and value.strip(b"0") != b""):
-            return True
-    return False
+def _has_body(scope: Scope, length: int | None) -> bool:
+    """Whether the request says it carries a body: a Content-Length (`length`) above 0, or one
+    sent in chunks."""
+    return bool(length) or any(name == b"transfer-encoding" for name, _ in scope.get("headers", ()))
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
@@ -101,7 +99,7 @@ class EdgeMiddleware(ASGIMiddleware):
         length = _content_length(scope)
         if length is not None and length > limit:
             raise _too_large(limit)
-        if handler is None or (handler.parsed_data_field is None and not _has_body(scope)):
+        if handler is None or (handler.parsed_data_field is None and not _has_body(scope, length)):
             await next_app(scope, receive, send)
             return
         messages = await _read_body(receive, limit)
