@@ -596,43 +596,45 @@ def measure(
     binary: str, registry: Server, bare: Server, case: Case, w: World, seconds: float, connections: int, rounds: int
 ) -> Pair:
     """Warm both up, then alternate bare and registry `rounds` times; the median of each."""
-    token = w.tokens[case.who]
-    for server, path, tok in ((bare, case.bare, None), (registry, case.path, token)):
-        wrk(binary, server.url + path, WARMUP_SECONDS, connections, tok)
-    regs, bares = [], []
+    bare_load, registry_load = in_turn(
+        binary, [(bare, case.bare, None), (registry, case.path, w.tokens[case.who])], seconds, connections, rounds
+    )
+    return Pair(registry_load, bare_load)
+
+
+def in_turn(
+    binary: str, apps: list[tuple[Server, str, str | None]], seconds: float, connections: int, rounds: int
+) -> list[Load]:
+    """Each of `apps` (server, path, session token) warmed up, then measured one after another
+    `rounds` times; the median of each, in their order."""
+    for server, path, token in apps:
+        wrk(binary, server.url + path, WARMUP_SECONDS, connections, token)
+    loads: list[list[Load]] = [[] for _ in apps]
     for _ in range(rounds):
-        bares.append(wrk(binary, bare.url + case.bare, seconds, connections, None))
-        regs.append(wrk(binary, registry.url + case.path, seconds, connections, token))
-    return Pair(median_load(regs), median_load(bares))
+        for runs, (server, path, token) in zip(loads, apps, strict=True):
+            runs.append(wrk(binary, server.url + path, seconds, connections, token))
+    return [median_load(runs) for runs in loads]
 
 
 def floor_rows(
-    binary: str, apps: list[tuple[str, Server, str]], token: str, seconds: float, connections: int, rounds: int
+    binary: str, apps: list[tuple[str, Server, str, str | None]], seconds: float, connections: int, rounds: int
 ) -> list[list[str]]:
-    """The read on each of `apps` (name, server, path; the bare app first), warmed up, then
-    measured in turn `rounds` times; the medians, each against the bare app's."""
-    for _, server, path in apps:
-        wrk(binary, server.url + path, WARMUP_SECONDS, connections, token)
-    loads: dict[str, list[Load]] = {}
-    for _ in range(rounds):
-        for name, server, path in apps:
-            loads.setdefault(name, []).append(wrk(binary, server.url + path, seconds, connections, token))
-    bare = median_load(loads[apps[0][0]])
-    rows = []
-    for name, _, _ in apps:
-        m = median_load(loads[name])
-        rows.append(
-            [
-                name,
-                f"{m.rps:,.0f}",
-                ratio(m.rps, bare.rps),
-                ms(m.p50),
-                ms(m.p99),
-                ratio(m.p99, bare.p99) + "×",
-                str(m.errors) if m.errors else "",
-            ]
-        )
-    return rows
+    """The read on each of `apps` (name, server, path, session token; the bare app first), in
+    turn; each median against the bare app's."""
+    loads = in_turn(binary, [(server, path, token) for _, server, path, token in apps], seconds, connections, rounds)
+    bare = loads[0]
+    return [
+        [
+            name,
+            f"{m.rps:,.0f}",
+            ratio(m.rps, bare.rps),
+            ms(m.p50),
+            ms(m.p99),
+            ratio(m.p99, bare.p99) + "×",
+            str(m.errors) if m.errors else "",
+        ]
+        for (name, *_), m in zip(apps, loads, strict=True)
+    ]
 
 
 def median_load(loads: list[Load]) -> Load:
@@ -992,12 +994,17 @@ def run(args: argparse.Namespace, binary: str, workdir: Path, servers: list[Serv
             floor = serve("floor", main_kind, "bench.floor:app", registry_env)
             assert floor is not None
             read = cases(w)[0]
-            apps = [("bare fetch", bare, read.bare), ("floor", floor, read.bare), ("registry", registry, read.path)]
+            token = w.tokens[read.who]
+            apps = [
+                ("bare fetch", bare, read.bare, None),
+                ("floor", floor, read.bare, token),
+                ("registry", registry, read.path, token),
+            ]
             table(
                 f"The read's floor at {count:,} personas: the registry's session check and read service "
                 "(audit event, decryption) on bare Litestar (bench/floor.py), between the bare fetch and the registry",
                 ["app", "req/s", "over bare", "p50", "p99", "p99 over bare", "errors"],
-                floor_rows(binary, apps, w.tokens[read.who], args.seconds, args.connections, args.rounds),
+                floor_rows(binary, apps, args.seconds, args.connections, args.rounds),
             )
             retire(floor)
         retire(bare)
