@@ -94,6 +94,13 @@ class TooManyAttempts(DomainError):
         self.headers = {"retry-after": str(retry_after)}
 
 
+class AuditChainBroken(Conflict):
+    """The audit chain cannot be extended (its head record is gone): nothing that must cite it
+    can be made until the log is restored."""
+
+    title = "Audit chain broken"
+
+
 class InvalidTransition(Conflict):
     title = "Invalid transition"
 

@@ -20,6 +20,7 @@ from registry.audit import repo
 from registry.audit.actions import Action
 from registry.audit.checkpoint import Checkpoint
 from registry.audit.schemas import VerifyResult
+from registry.errors import AuditChainBroken
 from registry.runtime import RequestContext
 
 _GENESIS = hashlib.sha256(b"").digest()
@@ -115,14 +116,26 @@ def record_failure(
     ctx.defer(write)
 
 
+async def seal(conn: asyncpg.Connection) -> int:
+    """Give every committed event its place in the chain (outside any transaction: sealing
+    holds the chain head's lock until it commits); how many were sealed."""
+    try:
+        return await repo.seal(conn)
+    except asyncpg.RaiseError as exc:  # audit_seal() refuses to extend a chain whose head is gone
+        raise AuditChainBroken(
+            "The audit chain's head record is missing: the log has been tampered with, and no event can be "
+            "sealed (nor anything made that cites the chain) until it is restored."
+        ) from exc
+
+
 async def verify(conn: asyncpg.Connection, checkpoints: Sequence[Checkpoint] = ()) -> VerifyResult:
     """Seal what is committed, then walk the chain from its start, recomputing every hash (in
     the database: registry.audit.repo.walk); the chain must also pass through every
     checkpoint's head (registry.audit.checkpoint)."""
     try:
-        await repo.seal(conn)
-    except asyncpg.RaiseError as exc:  # audit_seal() refuses to extend a chain whose head is gone
-        return VerifyResult(ok=False, events=0, reason=str(exc))
+        await seal(conn)
+    except AuditChainBroken as exc:
+        return VerifyResult(ok=False, events=0, reason=exc.detail)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await repo.head(conn)
         walked = await repo.walk(conn)

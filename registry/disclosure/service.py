@@ -76,8 +76,9 @@ async def subject_of(conn: asyncpg.Connection, case_number: str | None, codename
 async def seal_chain(conn: asyncpg.Connection) -> None:
     """Give every committed event its place in the chain, so the pack can cite its hash. Outside
     any transaction (one statement, committed by itself): sealing holds the chain head's lock
-    until it commits, so it must not wait for the pack's transaction to end."""
-    await audit_repo.seal(conn)
+    until it commits, so it must not wait for the pack's transaction to end. A chain whose head
+    is gone makes no pack (AuditChainBroken, 409)."""
+    await audit_service.seal(conn)
 
 
 def _text(value: Any) -> Any:

@@ -11,6 +11,7 @@ from registry.disclosure import pack
 from registry.disclosure.service import verify, verify_file
 from tests.disclosure.helpers import IDENTITY_VALUES, export, files, rezip, worked_case
 from tests.harness import World, details
+from tests.web.pages import post_form
 
 
 async def prove(world: World, content: bytes):
@@ -170,3 +171,20 @@ async def test_without_a_passphrase_no_identity_field_appears_anywhere(world):
             assert all(needle not in data for data in members.values()), value
         # Nor what the registry encrypts at rest beside the identity: activity summaries.
         assert all(b"Browsed the resale group" not in data for data in members.values())
+
+
+async def test_no_pack_is_made_while_the_chain_head_is_gone(world):
+    case = await worked_case(world)
+    case_number = await world.db.fetchval("SELECT case_number FROM investigations")
+    # Someone with the power to switch triggers off removes the chain's head.
+    await world.db.execute("SET session_replication_role = replica")
+    await world.db.execute("DELETE FROM audit_chain_head")
+
+    response = await export(case.auditor, investigation_id=case.r.t.investigation_id)
+    page = await post_form(case.auditor, "/disclosures", {"case_number": case_number}, form_on="/disclosures")
+
+    assert response.status_code == 409, response.text
+    assert response.json()["title"] == "Audit chain broken"
+    assert "head record is missing" in response.json()["detail"]
+    assert page.status_code == 409 and "head record is missing" in page.text
+    assert not [e for e in await world.events("disclosure.create") if e["outcome"] == "success"]
