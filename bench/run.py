@@ -13,8 +13,8 @@ missing) drives both apps, one after the other, for each case, and the run print
 p99 and the registry/bare ratios; then audit appends/s under 32 writers, verify events/s over at
 least 100k events, the workers' peak RSS, the read's p99 while logins run at 5/s, the database
 round trips per request (pg_stat_statements) and the registry under each HTTP server installed.
-At the largest size the read is also measured on its floor (`bench/floor.py`: the registry's
-own session check and read service on bare Litestar, nothing around them).
+At the largest size the read and the lists are also measured on their floor (`bench/floor.py`:
+the registry's own session check and read or list service on bare Litestar, nothing around them).
 
 It prints figures and judges nothing. Client, servers and PostgreSQL share the machine (2 cores
 on the reference one), and other work on it moves absolute figures: compare the ratios, which
@@ -54,6 +54,7 @@ import pyotp
 from argon2 import PasswordHasher
 
 from registry.audit import service as audit
+from registry.audit.actions import Action
 from registry.auth.passwords import Hasher
 from registry.auth.sessions import COOKIE
 from registry.crypto import Keyring
@@ -617,24 +618,42 @@ def in_turn(
 
 
 def floor_rows(
-    binary: str, apps: list[tuple[str, Server, str, str | None]], seconds: float, connections: int, rounds: int
+    binary: str,
+    case: Case,
+    bare: Server,
+    floor: Server,
+    registry: Server,
+    token: str,
+    *,
+    seconds: float,
+    connections: int,
+    rounds: int,
 ) -> list[list[str]]:
-    """The read on each of `apps` (name, server, path, session token; the bare app first), in
-    turn; each median against the bare app's."""
-    loads = in_turn(binary, [(server, path, token) for _, server, path, token in apps], seconds, connections, rounds)
-    bare = loads[0]
+    """`case` on the bare app, the floor and the registry, in turn; each median against the bare
+    app's. The floor serves the registry's paths."""
+    apps = [
+        ("bare", bare, case.bare, None),
+        ("floor", floor, case.path, token),
+        ("registry", registry, case.path, token),
+    ]
+    loads = in_turn(binary, [(server, path, t) for _, server, path, t in apps], seconds, connections, rounds)
     return [
         [
+            case.name if n == 0 else "",
             name,
             f"{m.rps:,.0f}",
-            ratio(m.rps, bare.rps),
+            ratio(m.rps, loads[0].rps),
             ms(m.p50),
             ms(m.p99),
-            ratio(m.p99, bare.p99) + "×",
+            ratio(m.p99, loads[0].p99) + "×",
             str(m.errors) if m.errors else "",
         ]
-        for (name, *_), m in zip(apps, loads, strict=True)
+        for n, ((name, *_), m) in enumerate(zip(apps, loads, strict=True))
     ]
+
+
+# The cases the floor serves (bench/floor.py): the read and the lists, on the registry's paths.
+FLOORED = "/api/personas"
 
 
 def median_load(loads: list[Load]) -> Load:
@@ -755,7 +774,7 @@ async def audit_appends(url: str, writers: int, seconds: float, *, request_shape
 
     async def append(conn: asyncpg.Connection, n: int) -> None:
         ctx = RequestContext(now=datetime.now(UTC), ip="127.0.0.1", request_id=f"bench-{n}-{done}", user=None)
-        await audit.record(conn, ctx, "bench.append", target_type="bench", target_id=n, details={"n": n})
+        await audit.record(conn, ctx, Action.PERSONA_READ_IDENTITY, target_type="bench", target_id=n, details={"n": n})
 
     async def writer(n: int) -> None:
         nonlocal done
@@ -990,21 +1009,29 @@ def run(args: argparse.Namespace, binary: str, workdir: Path, servers: list[Serv
         peak["registry, reads and lists"] = max(peak["registry, reads and lists"], registry.peak_rss)
         peak["bare"] = max(peak["bare"], bare.peak_rss)
         if size == max(args.sizes):
-            # The read's floor: the registry's own session check and read service, on bare Litestar.
+            # The floor: the registry's own session check and services, on bare Litestar.
             floor = serve("floor", main_kind, "bench.floor:app", registry_env)
             assert floor is not None
-            read = cases(w)[0]
-            token = w.tokens[read.who]
-            apps = [
-                ("bare fetch", bare, read.bare, None),
-                ("floor", floor, read.bare, token),
-                ("registry", registry, read.path, token),
-            ]
             table(
-                f"The read's floor at {count:,} personas: the registry's session check and read service "
-                "(audit event, decryption) on bare Litestar (bench/floor.py), between the bare fetch and the registry",
-                ["app", "req/s", "over bare", "p50", "p99", "p99 over bare", "errors"],
-                floor_rows(binary, apps, args.seconds, args.connections, args.rounds),
+                f"The floor at {count:,} personas: the registry's session check and read or list service "
+                "on bare Litestar (bench/floor.py), between the bare app and the registry",
+                ["case", "app", "req/s", "over bare", "p50", "p99", "p99 over bare", "errors"],
+                [
+                    row
+                    for case in cases(w)
+                    if case.path.startswith(FLOORED)
+                    for row in floor_rows(
+                        binary,
+                        case,
+                        bare,
+                        floor,
+                        registry,
+                        w.tokens[case.who],
+                        seconds=args.seconds,
+                        connections=args.connections,
+                        rounds=args.rounds,
+                    )
+                ],
             )
             retire(floor)
         retire(bare)
