@@ -53,10 +53,10 @@ def add_commands(sub: Any, migrate: Migrate, runtime_of: RuntimeOf, context_of: 
 
         async def run() -> service.Pack:
             async with runtime_of(settings) as runtime, runtime.db_pool().acquire() as conn:
+                subject = await service.subject_of(conn, args.investigation, args.persona)
+                data = msgspec.convert({**msgspec.to_builtins(subject), "passphrase": passphrase}, DisclosureIn)
                 await service.seal_chain(conn)
                 async with conn.transaction():
-                    subject = await service.subject_of(conn, args.investigation, args.persona)
-                    data = msgspec.convert({**msgspec.to_builtins(subject), "passphrase": passphrase}, DisclosureIn)
                     return await service.create(conn, runtime, context_of(runtime), data)
 
         made = asyncio.run(run())

@@ -426,7 +426,11 @@ async def _gather(conn: asyncpg.Connection, runtime: Runtime, data: DisclosureIn
 
 
 async def create(conn: asyncpg.Connection, runtime: Runtime, ctx: RequestContext, data: DisclosureIn) -> Pack:
-    """The pack, audited; the chain must have been sealed just before (`seal_chain`)."""
+    """The pack, audited; the chain must have been sealed just before (`seal_chain`). Called first
+    in a transaction of its own, which it makes one snapshot (REPEATABLE READ): its dozen reads
+    see the case as it stood at one moment, so no step can land between the persona's status
+    and its history, or between an item and the events that cite it."""
+    await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
     user = ctx.user
     identity_wanted = data.passphrase is not None
     # The command line acts with the service's own key and database: its operator already holds

@@ -3,6 +3,7 @@ on each day the persona was used, proved against the audit chain."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import asyncpg
@@ -188,3 +189,37 @@ async def test_no_pack_is_made_while_the_chain_head_is_gone(world):
     assert "head record is missing" in response.json()["detail"]
     assert page.status_code == 409 and "head record is missing" in page.text
     assert not [e for e in await world.events("disclosure.create") if e["outcome"] == "success"]
+
+
+async def test_a_pack_is_one_moment_of_the_record(world):
+    case = await worked_case(world)
+    pid = case.r.pid
+    # Another transaction suspends the persona while the pack is being made, holding the history
+    # table until the pack has read the persona and waits for it.
+    other = await asyncpg.connect(world.settings.database_url)
+    try:
+        await other.execute("BEGIN; LOCK TABLE persona_history IN ACCESS EXCLUSIVE MODE")
+        making = asyncio.create_task(export(case.auditor, investigation_id=case.r.t.investigation_id))
+        for _ in range(500):
+            waiting = await world.db.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND query LIKE '%persona_history%'"
+            )
+            if waiting or making.done():
+                break
+            await asyncio.sleep(0.01)
+        assert waiting == 1, "the pack never reached the history"
+        await other.execute("UPDATE personas SET status = 'suspended' WHERE id = $1", pid)
+        await other.execute(
+            "INSERT INTO persona_history (persona_id, at, action, details) VALUES ($1, now(), 'suspend', '{}')", pid
+        )
+        await other.execute("COMMIT")
+        response = await making
+    finally:
+        await other.close()
+
+    assert response.status_code == 200, response.text
+    [persona] = json.loads(files(response.content)["report.json"])["personas"]
+    # The pack shows the persona as it stood when the pack began: still active, no suspension.
+    assert persona["status"] == "active"
+    assert "suspend" not in [h["action"] for h in persona["history"]]
