@@ -24,6 +24,8 @@ from registry.errors import AuditChainBroken
 from registry.runtime import RequestContext
 
 _GENESIS = hashlib.sha256(b"").digest()
+# How audit_seal() (migrations/0001_foundation.sql) refuses to extend a chain whose head is gone.
+_HEAD_MISSING = "audit_chain_head is missing"
 
 
 def _event(
@@ -121,7 +123,9 @@ async def seal(conn: asyncpg.Connection) -> int:
     holds the chain head's lock until it commits); how many were sealed."""
     try:
         return await repo.seal(conn)
-    except asyncpg.RaiseError as exc:  # audit_seal() refuses to extend a chain whose head is gone
+    except asyncpg.RaiseError as exc:
+        if not exc.message.startswith(_HEAD_MISSING):
+            raise
         raise AuditChainBroken(
             "The audit chain's head record is missing: the log has been tampered with, and no event can be "
             "sealed (nor anything made that cites the chain) until it is restored."
@@ -135,7 +139,7 @@ async def verify(conn: asyncpg.Connection, checkpoints: Sequence[Checkpoint] = (
     try:
         await seal(conn)
     except AuditChainBroken as exc:
-        return VerifyResult(ok=False, events=0, reason=exc.detail)
+        return VerifyResult(ok=False, events=0, reason=str(exc.__cause__))
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await repo.head(conn)
         walked = await repo.walk(conn)

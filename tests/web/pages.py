@@ -15,6 +15,8 @@ from tests.harness import Person, World
 from tests.web.conftest import LiveServer
 
 _TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
+# What a browser asks for: an error comes back as a page, not as problem+json.
+PAGE = {"accept": "text/html,application/xhtml+xml"}
 
 
 async def csrf_token(client: httpx.AsyncClient, path: str) -> str:
@@ -26,9 +28,11 @@ async def csrf_token(client: httpx.AsyncClient, path: str) -> str:
     return match.group(1)
 
 
-async def post_form(client: httpx.AsyncClient, path: str, data: dict[str, Any], *, form_on: str) -> httpx.Response:
+async def post_form(
+    client: httpx.AsyncClient, path: str, data: dict[str, Any], *, form_on: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
     token = await csrf_token(client, form_on)
-    return await client.post(path, data={"_csrf_token": token, **data})
+    return await client.post(path, data={"_csrf_token": token, **data}, headers=headers)
 
 
 async def sign_in_with_forms(

@@ -10,7 +10,7 @@ import pytest
 
 from registry.web.render import local_path
 from tests.harness import World
-from tests.web.pages import justification, persona_through_api, post_form, sign_in_with_forms
+from tests.web.pages import PAGE, justification, persona_through_api, post_form, sign_in_with_forms
 
 
 async def test_a_page_sends_a_stranger_to_sign_in_while_the_api_answers_401(world: World) -> None:
@@ -135,9 +135,6 @@ async def test_a_refused_request_is_shown_next_to_the_field_at_fault(world: Worl
     )
     assert response.status_code == 422
     assert 'id="e-identity.date_of_birth"' in response.text
-
-
-PAGE = {"accept": "text/html,application/xhtml+xml"}
 
 
 async def test_a_browser_gets_pages_for_unknown_and_refused_addresses_and_the_api_keeps_json(world: World) -> None:
