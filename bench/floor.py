@@ -37,6 +37,7 @@ from registry.db.pool import create_pool
 from registry.errors import NotFound
 from registry.lifecycle import listing
 from registry.personas import identity
+from registry.personas.routes import Status
 from registry.runtime import RequestContext
 from registry.settings import Settings
 
@@ -68,7 +69,7 @@ async def read(request: Request[None, None, State], persona_id: UUID) -> Respons
 
 
 @get("/api/personas")
-async def listed(request: Request[None, None, State], status: str | None = None) -> Response[bytes]:
+async def listed(request: Request[None, None, State], status: Status = None) -> Response[bytes]:
     runtime = request.app.state.runtime
     return await _signed_in(
         request,
