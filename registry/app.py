@@ -20,7 +20,7 @@ from litestar.routes import HTTPRoute
 from registry.accounts.routes import routes as account_routes
 from registry.activity.routes import routes as activity_routes
 from registry.audit import checkpoint
-from registry.audit import repo as audit_repo
+from registry.audit import service as audit_service
 from registry.audit.routes import routes as audit_routes
 from registry.auth.guards import permission_of, require_permission
 from registry.auth.middleware import SessionMiddleware
@@ -39,7 +39,7 @@ from registry.db.pool import (
 from registry.disclosure.routes import routes as disclosure_routes
 from registry.edge import MAX_BODY, EdgeMiddleware
 from registry.equipment.routes import routes as equipment_routes
-from registry.errors import DomainError
+from registry.errors import AuditChainBroken, DomainError
 from registry.internal_affairs.routes import routes as internal_affairs_routes
 from registry.investigations.routes import routes as investigation_routes
 from registry.jobs import run_forever as run_jobs
@@ -123,12 +123,22 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
 
 
 async def _seal_audit_chain(runtime: Runtime) -> None:
-    """Give committed audit events their place in the hash chain, continually."""
+    """Give committed audit events their place in the hash chain, continually. A chain whose
+    head is gone is tampering, not an outage: said once as an error, and again when it is
+    restored and sealing resumes."""
     interval = runtime.settings.audit_seal_interval_seconds
+    broken = False
     while True:
         try:
             async with runtime.db_pool().acquire() as conn:
-                await audit_repo.seal(conn)
+                await audit_service.seal(conn)
+            if broken:
+                log.warning("audit chain head restored; sealing resumed")
+            broken = False
+        except AuditChainBroken as exc:
+            if not broken:
+                log.error("audit chain broken; nothing is sealed until it is restored: %s", exc.detail)
+            broken = True
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             # The database may be restarting or failing over: keep trying, loudly.
             log.warning("audit sealing failed; will retry", extra={"fields": {"error": type(exc).__name__}})
