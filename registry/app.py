@@ -124,8 +124,8 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
 
 async def _seal_audit_chain(runtime: Runtime) -> None:
     """Give committed audit events their place in the hash chain, continually. A chain whose
-    head is gone is tampering, not an outage: said once as an error, and again when it is
-    restored and sealing resumes."""
+    head is gone is tampering, not an outage: said once as an error, and again when a head is
+    back and sealing resumes (whether it is the true head, verification tells)."""
     interval = runtime.settings.audit_seal_interval_seconds
     broken = False
     while True:
@@ -133,11 +133,14 @@ async def _seal_audit_chain(runtime: Runtime) -> None:
             async with runtime.db_pool().acquire() as conn:
                 await audit_service.seal(conn)
             if broken:
-                log.warning("audit chain head restored; sealing resumed")
+                log.warning("audit chain head present again; sealing resumed (run `registry audit verify`)")
             broken = False
-        except AuditChainBroken as exc:
+        except AuditChainBroken:
             if not broken:
-                log.error("audit chain broken; nothing is sealed until it is restored: %s", exc.detail)
+                log.error(
+                    "audit chain broken: its head record is missing, the log has been tampered with; "
+                    "nothing is sealed until it is restored"
+                )
             broken = True
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             # The database may be restarting or failing over: keep trying, loudly.

@@ -52,6 +52,7 @@ async def disclosure_create(
         subject = await attempt(autocommit, lambda: service.subject_of(autocommit, case_number, codename))
         data = convert({**_fields(subject), "passphrase": text(form, "passphrase")}, DisclosureIn)
         await service.seal_chain(autocommit)
+        # Outside any transaction here, so attempt's is a fresh one: create makes it one snapshot.
         made = await attempt(autocommit, lambda: service.create(autocommit, runtime, ctx, data))
     except FormErrors as exc:
         return _page(request, errors=exc.errors, values=form, status=exc.status)

@@ -203,21 +203,25 @@ async def test_a_pack_is_one_moment_of_the_record(world):
     try:
         await other.execute("BEGIN; LOCK TABLE persona_history IN ACCESS EXCLUSIVE MODE")
         making = asyncio.create_task(export(case.auditor, investigation_id=case.r.t.investigation_id))
-        for _ in range(500):
-            waiting = await world.db.fetchval(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND query LIKE '%persona_history%'"
+        try:
+            for _ in range(3000):
+                waiting = await world.db.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE '%persona_history%'"
+                )
+                if waiting or making.done():
+                    break
+                await asyncio.sleep(0.01)
+            assert waiting == 1, "the pack never reached the history"
+            await other.execute("UPDATE personas SET status = 'suspended' WHERE id = $1", pid)
+            await other.execute(
+                "INSERT INTO persona_history (persona_id, at, action, details) VALUES ($1, now(), 'suspend', '{}')",
+                pid,
             )
-            if waiting or making.done():
-                break
-            await asyncio.sleep(0.01)
-        assert waiting == 1, "the pack never reached the history"
-        await other.execute("UPDATE personas SET status = 'suspended' WHERE id = $1", pid)
-        await other.execute(
-            "INSERT INTO persona_history (persona_id, at, action, details) VALUES ($1, now(), 'suspend', '{}')", pid
-        )
-        await other.execute("COMMIT")
-        response = await making
+            await other.execute("COMMIT")
+            response = await making
+        finally:
+            making.cancel()
     finally:
         await other.close()
 
