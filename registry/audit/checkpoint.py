@@ -19,8 +19,8 @@ from pathlib import Path
 import asyncpg
 import msgspec
 
-from registry.audit import repo
-from registry.errors import ConfigurationError
+from registry.audit import repo, service
+from registry.errors import AuditChainBroken, ConfigurationError
 from registry.runtime import Runtime
 
 log = logging.getLogger("registry.audit")
@@ -56,11 +56,12 @@ def _emit(sink: str, line: str) -> None:
 
 
 async def head(conn: asyncpg.Connection, now: datetime) -> Checkpoint:
-    """The chain's head now, committed events sealed first."""
-    await repo.seal(conn)
+    """The chain's head now, committed events sealed first; a chain whose head is gone has none
+    to anchor (AuditChainBroken)."""
+    await service.seal(conn)
     row = await repo.head(conn)
-    if row is None:
-        raise RuntimeError("audit_chain_head is missing: the audit log has been tampered with")
+    if row is None:  # removed between the seal and this read
+        raise AuditChainBroken("The audit chain's head record is missing: the log has been tampered with.")
     return Checkpoint(events=row["seq"], hash=bytes(row["hash"]).hex(), at=now, instance=_instance())
 
 
@@ -82,8 +83,9 @@ async def run_forever(runtime: Runtime, sink: str) -> None:
             if (current.events, current.hash) != last:
                 await write(sink, current)
                 last = (current.events, current.hash)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            # The sink or the database is unavailable: the chain is still in the database.
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, AuditChainBroken) as exc:
+            # The sink or the database is unavailable (the chain is still in the database), or the
+            # chain has no head to anchor (the sealer says so as an error).
             log.warning("audit checkpoint failed; will retry", extra={"fields": {"error": type(exc).__name__}})
         await asyncio.sleep(runtime.settings.audit_checkpoint_interval_seconds)
 

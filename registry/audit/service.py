@@ -11,17 +11,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import asyncpg
 
 from registry.audit import repo
 from registry.audit.actions import Action
-from registry.audit.checkpoint import Checkpoint
 from registry.audit.schemas import VerifyResult
 from registry.errors import AuditChainBroken
 from registry.runtime import RequestContext
+
+if TYPE_CHECKING:
+    from registry.audit.checkpoint import Checkpoint
 
 _GENESIS = hashlib.sha256(b"").digest()
 # How audit_seal() (migrations/0001_foundation.sql) refuses to extend a chain whose head is gone.

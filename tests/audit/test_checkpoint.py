@@ -175,6 +175,41 @@ async def test_each_instance_appends_the_head_when_it_moves(
     assert (code, result["ok"], result["checkpoints"]) == (0, True, len(written))
 
 
+async def test_no_checkpoint_is_written_while_the_chain_head_is_gone(
+    world: World, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "audit.checkpoints"
+    caplog.set_level(logging.WARNING, logger="registry.audit")
+    head = await world.db.fetchrow("SELECT seq, hash FROM audit_chain_head")
+    await world.db.execute("SET session_replication_role = replica")
+    await world.db.execute("DELETE FROM audit_chain_head")
+    await world.db.execute("SET session_replication_role = DEFAULT")
+    async with World.open(
+        database_url,
+        tmp_path,
+        world.clock.now(),
+        audit_checkpoint=f"file:{path}",
+        audit_checkpoint_interval_seconds=0.01,
+    ):
+        # The writer runs on its own timer: wait (bounded) for its first try.
+        for _ in range(3000):
+            failed = [r for r in caplog.records if r.getMessage() == "audit checkpoint failed; will retry"]
+            if failed:
+                break
+            await asyncio.sleep(0.01)
+        assert [r.fields["error"] for r in failed][:1] == ["AuditChainBroken"]
+        assert not path.exists()
+
+        # It keeps trying: once the head is back, it anchors it.
+        await world.db.execute("INSERT INTO audit_chain_head (seq, hash) VALUES ($1, $2)", head["seq"], head["hash"])
+        for _ in range(3000):
+            if path.exists() and checkpoint.read(path):
+                break
+            await asyncio.sleep(0.01)
+
+    assert checkpoint.read(path)[-1].events >= head["seq"]
+
+
 async def test_a_checkpoint_file_that_cannot_be_read_is_a_clear_error(
     world: World, tmp_path: Path, cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
