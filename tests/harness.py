@@ -10,7 +10,7 @@ import json
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -172,11 +172,34 @@ class World:
     async def events(self, action: str) -> list[asyncpg.Record]:
         return await self.db.fetch("SELECT * FROM audit_event WHERE action = $1 ORDER BY id", action)
 
+    async def remove_chain_head(self) -> asyncpg.Record:
+        """Delete the audit chain's head as someone able to switch triggers off would; the head
+        as it was, for `restore_chain_head`."""
+        head: asyncpg.Record = await self.db.fetchrow("SELECT seq, hash FROM audit_chain_head")
+        await self.db.execute("SET session_replication_role = replica")
+        try:
+            await self.db.execute("DELETE FROM audit_chain_head")
+        finally:
+            await self.db.execute("SET session_replication_role = DEFAULT")
+        return head
+
+    async def restore_chain_head(self, head: asyncpg.Record) -> None:
+        await self.db.execute("INSERT INTO audit_chain_head (seq, hash) VALUES ($1, $2)", head["seq"], head["hash"])
+
     def wrong_code(self, person: Person) -> str:
         """A six-digit code the person's authenticator does not show now (nor a step either side)."""
         now = self.clock.now()
         valid = {person.totp.at(now + timedelta(seconds=30 * step)) for step in (-1, 0, 1)}
         return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
+
+
+async def eventually(done: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait (bounded: 30 s) until background work has done what `done` checks."""
+    for _ in range(3000):
+        if await done():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
 
 
 def scratch_dir(prefix: str) -> Path:

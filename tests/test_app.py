@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.harness import World
+from tests.harness import World, eventually
 
 
 async def test_the_sealer_reports_a_missing_chain_head_once_and_resumes_when_it_is_restored(
@@ -22,36 +20,26 @@ async def test_the_sealer_reports_a_missing_chain_head_once_and_resumes_when_it_
     def said(message: str) -> list[logging.LogRecord]:
         return [r for r in caplog.records if r.name == "registry.app" and r.getMessage().startswith(message)]
 
-    async def until(done: Callable[[], Awaitable[bool]]) -> None:
-        for _ in range(3000):
-            if await done():
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("the sealer never got there")
-
     async with World.open(database_url, tmp_path, start, audit_seal_interval_seconds=0.01) as world:
-        head = await world.db.fetchrow("SELECT seq, hash FROM audit_chain_head")
-        await world.db.execute("SET session_replication_role = replica")
-        await world.db.execute("DELETE FROM audit_chain_head")
-        await world.db.execute("SET session_replication_role = DEFAULT")
+        head = await world.remove_chain_head()
         await world.client().post("/api/auth/login", json={"username": "nobody", "password": "wrong"})
 
         async def reported() -> bool:
             return bool(said("audit chain broken"))
 
-        await until(reported)
+        await eventually(reported, "the sealer reports the missing head")
         # It goes on trying, and says nothing more while the head stays gone.
         unsealed = "SELECT count(*) FROM audit_event WHERE seq IS NULL"
         for _ in range(3):
             await world.client().post("/api/auth/login", json={"username": "nobody", "password": "wrong"})
         assert await world.db.fetchval(unsealed) == 4
 
-        await world.db.execute("INSERT INTO audit_chain_head (seq, hash) VALUES ($1, $2)", head["seq"], head["hash"])
+        await world.restore_chain_head(head)
 
         async def sealed() -> bool:
             return await world.db.fetchval(unsealed) == 0 and bool(said("audit chain head present again"))
 
-        await until(sealed)
+        await eventually(sealed, "the sealer resumes")
         [broken] = said("audit chain broken")
         assert broken.levelno == logging.ERROR and "tampered with" in broken.getMessage()
         auditor = await world.signin(await world.user("aud", "auditor"))

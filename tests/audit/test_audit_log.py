@@ -114,8 +114,7 @@ async def test_verify_reports_a_missing_chain_head(world: World) -> None:
     with pytest.raises(asyncpg.PostgresError):
         await world.db.execute("DELETE FROM audit_chain_head")
     # Someone with the power to switch triggers off does it anyway.
-    await world.db.execute("SET session_replication_role = replica")
-    await world.db.execute("DELETE FROM audit_chain_head")
+    await world.remove_chain_head()
 
     response = await auditor.get("/api/audit/verify")
 

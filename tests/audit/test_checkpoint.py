@@ -17,7 +17,7 @@ import pytest
 from registry.audit import checkpoint
 from registry.cli import main
 from registry.runtime import runtime_of
-from tests.harness import POLICY, World
+from tests.harness import POLICY, World, eventually
 
 
 @pytest.fixture
@@ -180,10 +180,7 @@ async def test_no_checkpoint_is_written_while_the_chain_head_is_gone(
 ) -> None:
     path = tmp_path / "audit.checkpoints"
     caplog.set_level(logging.WARNING, logger="registry.audit")
-    head = await world.db.fetchrow("SELECT seq, hash FROM audit_chain_head")
-    await world.db.execute("SET session_replication_role = replica")
-    await world.db.execute("DELETE FROM audit_chain_head")
-    await world.db.execute("SET session_replication_role = DEFAULT")
+    head = await world.remove_chain_head()
     async with World.open(
         database_url,
         tmp_path,
@@ -191,21 +188,24 @@ async def test_no_checkpoint_is_written_while_the_chain_head_is_gone(
         audit_checkpoint=f"file:{path}",
         audit_checkpoint_interval_seconds=0.01,
     ):
-        # The writer runs on its own timer: wait (bounded) for its first try.
-        for _ in range(3000):
-            failed = [r for r in caplog.records if r.getMessage() == "audit checkpoint failed; will retry"]
-            if failed:
-                break
-            await asyncio.sleep(0.01)
-        assert [r.fields["error"] for r in failed][:1] == ["AuditChainBroken"]
+
+        def failed() -> list[logging.LogRecord]:
+            return [r for r in caplog.records if r.getMessage() == "audit checkpoint failed; will retry"]
+
+        async def tried() -> bool:
+            return bool(failed())
+
+        async def anchored() -> bool:
+            return path.exists() and bool(checkpoint.read(path))
+
+        # The writer runs on its own timer.
+        await eventually(tried, "the checkpoint writer tries")
+        assert [r.fields["error"] for r in failed()][:1] == ["AuditChainBroken"]
         assert not path.exists()
 
         # It keeps trying: once the head is back, it anchors it.
-        await world.db.execute("INSERT INTO audit_chain_head (seq, hash) VALUES ($1, $2)", head["seq"], head["hash"])
-        for _ in range(3000):
-            if path.exists() and checkpoint.read(path):
-                break
-            await asyncio.sleep(0.01)
+        await world.restore_chain_head(head)
+        await eventually(anchored, "a checkpoint is written")
 
     assert checkpoint.read(path)[-1].events >= head["seq"]
 
